@@ -1,0 +1,9 @@
+/**
+ * @xmpp-core/protocol: the pure, I/O-free core. No Node built-ins, no clock,
+ * no timers, no randomness: time and random bytes come in as inputs.
+ *
+ * @since 0.1.0
+ */
+export * as Element from "./xml/Element.js"
+export * as XmlSerializer from "./xml/XmlSerializer.js"
+export * from "./xml/XmlError.js"
