@@ -7,3 +7,5 @@
 export * as Element from "./xml/Element.js"
 export * as XmlSerializer from "./xml/XmlSerializer.js"
 export * from "./xml/XmlError.js"
+export * as XmlStreamEvent from "./xml/XmlStreamEvent.js"
+export * as Namespaces from "./xml/Namespaces.js"
