@@ -4,4 +4,7 @@
  *
  * @since 0.1.0
  */
-export {}
+export * as NodeTcp from "./net/NodeTcp.js"
+export * as NodeTls from "./net/NodeTls.js"
+export * as NodeProxyHandshake from "./net/NodeProxyHandshake.js"
+export * as NodeConnector from "./net/NodeConnector.js"
