@@ -41,7 +41,7 @@ const tlsServer = (options: Tls.TlsOptions) =>
       socket.on("error", () => {})
       Deferred.doneUnsafe(seen, Effect.succeed({
         servername: socket.servername ?? false,
-        alpn: socket.alpnProtocol,
+        alpn: socket.alpnProtocol ?? false,
         protocol: socket.getProtocol(),
         exporter: socket.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0)),
         clientFinished: socket.getPeerFinished()
