@@ -23,7 +23,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
-import type * as Scope from "effect/Scope"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import * as Socket from "effect/socket/Socket"
 import type * as Net from "node:net"
 import type * as Tls from "node:tls"
@@ -107,6 +108,27 @@ export const openNodeSocket = (
       alpnProtocols: route.tls.alpnProtocols ?? [Route.xmppClientAlpn]
     }, tlsHop, timeout)
     return { socket: tlsSocket, tls: Option.some(NodeTls.info(tlsSocket)) }
+  })
+
+/**
+ * Like `openNodeSocket`, but the caller owns the socket it returns (an HTTP
+ * client's `connect` hook, which destroys sockets itself). On failure
+ * everything opened so far is closed.
+ *
+ * @since 0.1.0
+ */
+export const openNodeSocketDetached = (
+  route: Route.Route,
+  options: Options = {}
+): Effect.Effect<{ readonly socket: Net.Socket | Tls.TLSSocket; readonly tls: Option.Option<TlsInfo.TlsInfo> }, Connector.ConnectFailure> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const opened = yield* openNodeSocket(route, options).pipe(
+      Scope.provide(scope),
+      Effect.onExit((exit) => (Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void))
+    )
+    // The finalizers only destroy these sockets: the owner does that now.
+    return opened
   })
 
 /**

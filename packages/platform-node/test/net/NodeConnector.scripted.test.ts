@@ -7,7 +7,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Connector, Route } from "@xmpp-core/client"
 import { NodeConnector } from "@xmpp-core/platform-node"
-import { Effect, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
+import * as Net from "node:net"
 import { exchange } from "./Read.js"
 import { closedPort, listen, silent } from "./ScriptedPeer.js"
 
@@ -143,5 +144,34 @@ describe("NodeConnector with scripted peers", () => {
       const proxy = yield* listen((socket) => socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\n\r\nplaintext")))
       const error = yield* failure(Route.make("x.example", 1, { proxies: [{ _tag: "HttpConnect", host: "127.0.0.1", port: proxy }], tls: {} }))
       assert.isTrue(error._tag === "TlsError" && error.reason === "HandshakeFailed" && error.message.includes("9 bytes"), error.message)
+    }))
+
+  it.live("openNodeSocketDetached: a Node socket through a proxy, owned by the caller", () =>
+    Effect.gen(function*() {
+      const target = yield* listen((socket) => socket.on("data", (data) => socket.write(`echo:${data.toString()}`)))
+      const proxy = yield* listen((client) => {
+        client.once("data", () => {
+          const upstream = Net.connect({ host: "127.0.0.1", port: target }, () => {
+            client.write("HTTP/1.1 200 OK\r\n\r\n")
+            client.pipe(upstream).pipe(client)
+          })
+        })
+      })
+      const { socket, tls } = yield* NodeConnector.openNodeSocketDetached(
+        Route.make("127.0.0.1", target, { proxies: [{ _tag: "HttpConnect", host: "127.0.0.1", port: proxy }] }),
+        { connectTimeout: timeout }
+      )
+      assert.isTrue(Option.isNone(tls))
+      const answer = yield* Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          socket.once("data", (data) => resolve(data.toString()))
+          socket.write("x")
+        })
+      )
+      socket.destroy()
+      assert.strictEqual(answer, "echo:x")
+      const port = yield* closedPort
+      const error = yield* Effect.flip(NodeConnector.openNodeSocketDetached(Route.make("127.0.0.1", port), { connectTimeout: timeout }))
+      assert.strictEqual(error.reason, "Refused")
     }))
 })
