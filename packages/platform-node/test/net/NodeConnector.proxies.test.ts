@@ -63,22 +63,33 @@ describe("NodeConnector through real proxies", () => {
       assert.include(received, "<stream:features")
     }))
 
-  it.live("tinyproxy with Basic auth: wrong or missing credentials are ProxyError AuthRequired (407)", () =>
+  it.live("tinyproxy with Basic auth: missing credentials are ProxyError AuthRequired 407, wrong ones AuthRequired 401", () =>
     Effect.gen(function*() {
-      for (const proxy of [tinyproxy({ user: s.tinyproxy.user, password: "wrong" }), tinyproxy({ user: "", password: "" }), { ...tinyproxy(), port: s.tinyproxy.auth }]) {
+      const cases: ReadonlyArray<readonly [Route.Proxy, number]> = [
+        [{ ...tinyproxy(), port: s.tinyproxy.auth }, 407],
+        [tinyproxy({ user: s.tinyproxy.user, password: "wrong" }), 401],
+        [tinyproxy({ user: "", password: "" }), 401]
+      ]
+      for (const [proxy, status] of cases) {
         const error = yield* failure(prosodyPlain([proxy]))
-        assert.isTrue(error._tag === "ProxyError" && error.reason === "AuthRequired" && error.status === 407, error.message)
+        assert.isTrue(error._tag === "ProxyError" && error.reason === "AuthRequired" && error.status === status, error.message)
         assert.deepStrictEqual(error.hop, { index: 1, kind: "HttpConnect", host: "127.0.0.1", port: s.tinyproxy.auth })
         assert.notInclude(error.message, "wrong")
       }
     }))
 
-  it.live("tinyproxy to a refused target port: ProxyError Refused with the status", () =>
+  it.live("tinyproxy to a refused target port: ProxyError Refused with the proxy's 5xx status", () =>
+    Effect.gen(function*() {
+      const error = yield* failure(Route.make("127.0.0.1", s.closedPort, { proxies: [tinyproxy()] }))
+      assert.isTrue(error._tag === "ProxyError" && error.reason === "Refused", error.message)
+      assert.isTrue(error._tag === "ProxyError" && error.status !== undefined && error.status >= 500, error.message)
+    }))
+
+  it.live("tinyproxy to a port it does not allow: ProxyError Refused with 403", () =>
     Effect.gen(function*() {
       const port = yield* closedPort
       const error = yield* failure(Route.make("127.0.0.1", port, { proxies: [tinyproxy()] }))
-      assert.isTrue(error._tag === "ProxyError" && error.reason === "Refused", error.message)
-      assert.isTrue(error._tag === "ProxyError" && error.status !== undefined && error.status >= 400, String(error._tag === "ProxyError" && error.status))
+      assert.isTrue(error._tag === "ProxyError" && error.reason === "Refused" && error.status === 403, error.message)
     }))
 
   it.live("microsocks without auth: CONNECT by domain name (the proxy resolves localhost)", () =>
@@ -104,8 +115,7 @@ describe("NodeConnector through real proxies", () => {
 
   it.live("microsocks to a refused target port: ProxyError with the SOCKS5 reply code", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
-      const error = yield* failure(Route.make("127.0.0.1", port, { proxies: [microsocks()] }))
+      const error = yield* failure(Route.make("127.0.0.1", s.closedPort, { proxies: [microsocks()] }))
       assert.isTrue(error._tag === "ProxyError" && error.reason === "ConnectionRefused" && error.replyCode === 5, error.message)
     }))
 

@@ -19,7 +19,9 @@ const ServersSchema = Schema.Struct({
   microsocks: Proxy,
   dnsmasq: Schema.Struct({ port: Port, srvDomain: Schema.String }),
   untrusted: Schema.Struct({ https: Port }),
-  wrongName: Schema.Struct({ tls: Port })
+  wrongName: Schema.Struct({ tls: Port }),
+  /** A port nothing listens on, which tinyproxy still allows CONNECT to. */
+  closedPort: Port
 })
 
 export type Servers = typeof ServersSchema.Type

@@ -131,7 +131,7 @@ const parseHeader = (header: string): Result.Result<number, ProxyHandshakeError>
 
 /**
  * Feeds bytes from the proxy. Informational (1xx) responses are skipped; a 2xx
- * opens the tunnel, 407 fails with `AuthRequired`, any other status with
+ * opens the tunnel, 407 (or 401) fails with `AuthRequired`, any other status with
  * `Refused` carrying the status.
  *
  * @since 0.1.0
@@ -161,10 +161,12 @@ export const receive = (state: State, bytes: Uint8Array): Step<State> => {
       continue
     }
     if (status >= 200 && status < 300) return { _tag: "Established", output: [], leftover: rest }
-    if (status === 407) {
+    // 407 is the proxy's challenge. To a CONNECT, a 401 can only come from the proxy too:
+    // tinyproxy 1.11 answers rejected Proxy-Authorization credentials that way.
+    if (status === 407 || status === 401) {
       return {
         _tag: "Failed",
-        error: new ProxyHandshakeError({ reason: "AuthRequired", message: "proxy requires authentication (407)", status })
+        error: new ProxyHandshakeError({ reason: "AuthRequired", message: `proxy requires authentication (${status})`, status })
       }
     }
     return {

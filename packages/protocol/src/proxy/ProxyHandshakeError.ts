@@ -8,7 +8,8 @@ import { Data } from "effect"
 /**
  * Why a proxy did not open the tunnel.
  *
- * - `AuthRequired`: HTTP 407 Proxy Authentication Required (RFC 9110 §15.5.8).
+ * - `AuthRequired`: HTTP 407 Proxy Authentication Required (RFC 9110 §15.5.8), or a 401 to a CONNECT
+ *   (the proxy is the only party that can send it; tinyproxy does for wrong credentials).
  * - `Refused`: the HTTP proxy answered CONNECT with a status outside 2xx other than 407 (`status` says which).
  * - `BadResponse`: the proxy's bytes are not a valid response for the protocol (or exceed the header bound).
  * - `InvalidRequest`: the caller's own input cannot be sent safely (a host with control characters,

@@ -64,9 +64,11 @@ describe("HttpConnect", () => {
     assert.isTrue(outcome._tag === "Established" && text(outcome.leftover) === "X")
   })
 
-  it("407 fails with AuthRequired, other statuses with Refused and the status", () => {
+  it("407 (and a 401 to CONNECT) fails with AuthRequired, other statuses with Refused and the status", () => {
     const auth = drive(handshake({ host: "h", port: 1 }), [bytes("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\n\r\n")])
     assert.isTrue(auth.outcome._tag === "Failed" && auth.outcome.error.reason === "AuthRequired" && auth.outcome.error.status === 407)
+    const rejected = drive(handshake({ host: "h", port: 1 }), [bytes("HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"Tinyproxy\"\r\n\r\n")])
+    assert.isTrue(rejected.outcome._tag === "Failed" && rejected.outcome.error.reason === "AuthRequired" && rejected.outcome.error.status === 401)
     for (const status of [301, 400, 403, 404, 500, 502, 503]) {
       const { outcome } = drive(handshake({ host: "h", port: 1 }), [bytes(`HTTP/1.1 ${status} No\r\nContent-Length: 0\r\n\r\n`)])
       assert.isTrue(outcome._tag === "Failed" && outcome.error.reason === "Refused" && outcome.error.status === status, String(status))
