@@ -11,8 +11,8 @@ import type { ChannelBinding, ChannelBindingType } from "./ChannelBinding.js"
  * @since 0.1.0
  */
 export interface TlsInfo {
-  /** The negotiated protocol version, as the platform names it (`TLSv1.3`, `TLSv1.2`). */
-  readonly protocol: string
+  /** The negotiated protocol version, as Node and OpenSSL spell it (`TLSv1.3`, `TLSv1.2`). */
+  readonly tlsVersion: string
   /** The ALPN protocol the server selected, if any. */
   readonly alpnProtocol: Option.Option<string>
   /**
@@ -22,4 +22,10 @@ export interface TlsInfo {
    * extended master secret, which the platform does not report).
    */
   readonly channelBinding: (type: ChannelBindingType) => Option.Option<ChannelBinding>
+  /**
+   * Every binding this connection offers (the same data as `channelBinding`).
+   * With `tlsVersion`, this makes a `TlsInfo` usable wherever SASL expects
+   * its `TlsChannel` (`{ tlsVersion, bindings }`).
+   */
+  readonly bindings: ReadonlyArray<ChannelBinding>
 }

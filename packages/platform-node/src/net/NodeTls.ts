@@ -108,9 +108,10 @@ export const info = (socket: Tls.TLSSocket): TlsInfo.TlsInfo => {
     : binding("tls-server-end-point", Crypto.createHash(hash).update(raw.raw).digest())
   const alpn = socket.alpnProtocol
   return {
-    protocol,
+    tlsVersion: protocol,
     alpnProtocol: typeof alpn === "string" ? Option.some(alpn) : Option.none(),
-    channelBinding: (type) => (type === "tls-exporter" ? exporter : type === "tls-unique" ? unique : endPoint)
+    channelBinding: (type) => (type === "tls-exporter" ? exporter : type === "tls-unique" ? unique : endPoint),
+    bindings: [exporter, unique, endPoint].flatMap((b) => (Option.isSome(b) ? [b.value] : []))
   }
 }
 

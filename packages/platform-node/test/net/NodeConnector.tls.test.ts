@@ -32,17 +32,23 @@ const upgrade = (connection: Connection.Connection, options: Route.TlsOptions) =
 /** Checks the channel binding data a TLS connection offers, by its protocol version. */
 const assertChannelBindings = (connection: Connection.Connection) => {
   const info = Option.getOrThrow(connection.tls)
+  // The list (SASL's TlsChannel view) and the lookup agree.
+  const types = ["tls-exporter", "tls-server-end-point", "tls-unique"] as const
+  assert.deepStrictEqual(
+    info.bindings.map((b) => b.type).sort(),
+    types.filter((type) => Option.isSome(info.channelBinding(type))).sort()
+  )
   const endPoint = Option.getOrThrow(info.channelBinding("tls-server-end-point"))
   assert.strictEqual(endPoint.type, "tls-server-end-point")
   // The test certificate is signed with SHA-256 (or weaker): a SHA-256 hash, 32 bytes.
   assert.strictEqual(endPoint.data.length, 32)
-  if (info.protocol === "TLSv1.3") {
+  if (info.tlsVersion === "TLSv1.3") {
     const exporter = Option.getOrThrow(info.channelBinding("tls-exporter"))
     assert.strictEqual(exporter.data.length, 32)
     assert.isTrue(exporter.data.some((byte) => byte !== 0))
     assert.isTrue(Option.isNone(info.channelBinding("tls-unique")))
   } else {
-    assert.strictEqual(info.protocol, "TLSv1.2")
+    assert.strictEqual(info.tlsVersion, "TLSv1.2")
     const unique = Option.getOrThrow(info.channelBinding("tls-unique"))
     assert.strictEqual(unique.data.length, 12)
   }

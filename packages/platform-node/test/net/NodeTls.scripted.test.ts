@@ -96,7 +96,7 @@ describe("Node TLS against scripted peers", () => {
       const { port, seen } = yield* tlsServer({ maxVersion: "TLSv1.2" })
       const connection = yield* connect(Route.make("localhost", port, { tls: { ca } }))
       const server = yield* seen
-      assert.strictEqual(Option.getOrThrow(connection.tls).protocol, "TLSv1.2")
+      assert.strictEqual(Option.getOrThrow(connection.tls).tlsVersion, "TLSv1.2")
       assert.strictEqual(hex(binding(connection, "tls-unique")), server.clientFinished?.toString("hex"))
       assert.isTrue(Option.isNone(Option.flatMap(connection.tls, (info) => info.channelBinding("tls-exporter"))))
     }))
