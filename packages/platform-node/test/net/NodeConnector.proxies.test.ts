@@ -8,7 +8,7 @@ import { Connector, Route } from "@xmpp-core/client"
 import { NodeConnector } from "@xmpp-core/platform-node"
 import { Effect, Option, Redacted } from "effect"
 import { exchange } from "./Read.js"
-import { closedPort } from "./ScriptedPeer.js"
+import { closedPort, listen, silent } from "./ScriptedPeer.js"
 import { caPem, servers, streamHeader } from "./Servers.js"
 
 const s = servers()
@@ -21,6 +21,12 @@ const connect = (route: Route.Route) =>
   }).pipe(Effect.provide(connectorLayer))
 
 const failure = (route: Route.Route) => Effect.flip(connect(route))
+
+const connectWithin = (ms: number, route: Route.Route) =>
+  Effect.gen(function*() {
+    const connector = yield* Connector.Connector
+    return yield* connector.connect(route)
+  }).pipe(Effect.provide(NodeConnector.layer({ connectTimeout: ms })))
 
 const credentials = (user: string, password: string) => ({ username: user, password: Redacted.make(password) })
 
@@ -151,5 +157,34 @@ describe("NodeConnector through real proxies", () => {
       const error = yield* failure(prosodyPlain([microsocks(), tinyproxy({ user: s.tinyproxy.user, password: "wrong" })]))
       assert.isTrue(error._tag === "ProxyError" && error.reason === "AuthRequired", error.message)
       assert.deepStrictEqual(error.hop, { index: 2, kind: "HttpConnect", host: "127.0.0.1", port: s.tinyproxy.auth })
+    }))
+
+  it.live("through tinyproxy, TLS to a certificate for another name: TlsError HostnameMismatch on the TLS hop", () =>
+    Effect.gen(function*() {
+      const error = yield* failure(Route.make("127.0.0.1", s.wrongName.tls, { proxies: [tinyproxy()], tls: { servername: "localhost", ca: caPem(s) } }))
+      assert.isTrue(error._tag === "TlsError" && error.reason === "HostnameMismatch", error.message)
+      assert.deepStrictEqual(error.hop, { index: 2, kind: "Tls", host: "127.0.0.1", port: s.wrongName.tls })
+    }))
+
+  it.live("through microsocks, TLS to an untrusted certificate: TlsError CertificateInvalid", () =>
+    Effect.gen(function*() {
+      const error = yield* failure(Route.make("127.0.0.1", s.untrusted.https, { proxies: [microsocks()], tls: { servername: "localhost", ca: caPem(s) } }))
+      assert.isTrue(error._tag === "TlsError" && error.reason === "CertificateInvalid", error.message)
+    }))
+
+  it.live("through microsocks to a silent scripted peer: TlsError TimedOut within the timeout", () =>
+    Effect.gen(function*() {
+      const port = yield* silent
+      const start = performance.now()
+      const error = yield* Effect.flip(connectWithin(300, Route.make("127.0.0.1", port, { proxies: [microsocks()], tls: { ca: caPem(s) } })))
+      assert.isTrue(error._tag === "TlsError" && error.reason === "TimedOut", error.message)
+      assert.isBelow(performance.now() - start, 1500)
+    }))
+
+  it.live("through microsocks to a scripted peer that speaks garbage: TlsError HandshakeFailed", () =>
+    Effect.gen(function*() {
+      const port = yield* listen((socket) => socket.once("data", () => socket.end("HTTP/1.1 400 Bad Request\r\n\r\n")))
+      const error = yield* failure(Route.make("127.0.0.1", port, { proxies: [microsocks()], tls: { ca: caPem(s) } }))
+      assert.isTrue(error._tag === "TlsError" && error.reason === "HandshakeFailed", error.message)
     }))
 })
