@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Connector, Route } from "@xmpp-core/client"
 import { NodeConnector } from "@xmpp-core/platform-node"
-import { Effect, Option, Redacted } from "effect"
+import { Deferred, Effect, Option, Redacted } from "effect"
 import * as Net from "node:net"
 import { exchange } from "./Read.js"
 import { closedPort, listen, silent } from "./ScriptedPeer.js"
@@ -173,5 +173,14 @@ describe("NodeConnector with scripted peers", () => {
       const port = yield* closedPort
       const error = yield* Effect.flip(NodeConnector.openNodeSocketDetached(Route.make("127.0.0.1", port), { connectTimeout: timeout }))
       assert.strictEqual(error.reason, "Refused")
+    }))
+
+  it.live("closing the connection's scope closes the socket: the peer sees the end", () =>
+    Effect.gen(function*() {
+      const closed = yield* Deferred.make<void>()
+      const port = yield* listen((socket) => socket.once("close", () => Deferred.doneUnsafe(closed, Effect.void)))
+      yield* Effect.scoped(connect(Route.make("127.0.0.1", port)))
+      // Fails with a timeout if the socket outlived its scope.
+      yield* Deferred.await(closed).pipe(Effect.timeout(1000))
     }))
 })
