@@ -5,4 +5,5 @@
  *
  * @since 0.1.0
  */
-export {}
+export * as SaslCrypto from "./sasl/SaslCrypto.js"
+export * as StreamNegotiator from "./sasl/StreamNegotiator.js"
