@@ -9,3 +9,7 @@ export * as XmlSerializer from "./xml/XmlSerializer.js"
 export * from "./xml/XmlError.js"
 export * as XmlStreamEvent from "./xml/XmlStreamEvent.js"
 export * as Namespaces from "./xml/Namespaces.js"
+export * as XmlLimits from "./xml/XmlLimits.js"
+export * as XmlStreamParser from "./xml/XmlStreamParser.js"
+export * as BodyParser from "./xml/BodyParser.js"
+
