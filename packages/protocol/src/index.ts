@@ -19,3 +19,7 @@ export * from "./stream/NegotiationError.js"
 export * as StreamError from "./stream/StreamError.js"
 export * as StreamHeader from "./stream/StreamHeader.js"
 export * as Negotiation from "./stream/Negotiation.js"
+export * as XmlLimits from "./xml/XmlLimits.js"
+export * as XmlStreamParser from "./xml/XmlStreamParser.js"
+export * as BodyParser from "./xml/BodyParser.js"
+

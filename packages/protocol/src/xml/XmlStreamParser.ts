@@ -1,0 +1,410 @@
+/**
+ * The incremental XML stream parser: bytes in, in chunks split anywhere
+ * (inside a tag, inside a multi-byte UTF-8 character), events out: the stream
+ * header, each top-level child as one whole element, the stream's end.
+ *
+ * It enforces restricted XML (RFC 6120 §11.1) and the `XmlLimits`; any
+ * violation is an `XmlError` carrying the byte offset, and the parser stays
+ * failed from then on. It is a small machine: feed it with `push`, tell it the
+ * input ended with `end`, and never reuse it after the stream it parsed is
+ * over — a stream restart (after STARTTLS or SASL) takes a new parser from
+ * `make`, as RFC 6120 §4.3.3 starts a new XML document.
+ *
+ * Memory stays bounded: saxes holds only the current slice and the partial
+ * token it is in, the parser holds only the elements of the stanza still
+ * open, and both are capped by `maxBufferedBytes`/`maxStanzaBytes`.
+ *
+ * @since 0.1.0
+ */
+import { Result } from "effect"
+import { SaxesParser } from "saxes"
+import type { SaxesTagNS } from "saxes"
+import { ByteOffsets } from "./ByteOffsets.js"
+import type { Element, Node } from "./Element.js"
+import { XmlError } from "./XmlError.js"
+import type { XmlErrorReason } from "./XmlError.js"
+import * as XmlLimits from "./XmlLimits.js"
+import * as XmlStreamEvent from "./XmlStreamEvent.js"
+import { STREAMS } from "./Namespaces.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface XmlStreamParser {
+  /**
+   * Parses the next chunk of bytes. Returns the events it completed, or the
+   * error that ended the stream (from then on, every call returns that error).
+   * Events completed earlier in the same chunk as an error are dropped with
+   * it: after an XML error the stream is over (RFC 6120 §4.9.3.1).
+   */
+  readonly push: (chunk: Uint8Array) => Result.Result<ReadonlyArray<XmlStreamEvent.XmlStreamEvent>, XmlError>
+  /**
+   * The input ended. Fine (no events) after the root closed; otherwise the
+   * stream was truncated, which is a `Malformed` error.
+   */
+  readonly end: () => Result.Result<ReadonlyArray<XmlStreamEvent.XmlStreamEvent>, XmlError>
+  /** Bytes consumed so far. */
+  readonly offset: number
+}
+
+/**
+ * Which root element the parser expects and how it resolves its children.
+ *
+ * @since 0.1.0
+ */
+export interface RootOptions {
+  readonly name: string
+  readonly namespace: string
+  /**
+   * When set, an unprefixed child of the root that declares no default
+   * namespace of its own (and its descendants that inherit it) is put in
+   * this namespace instead of the one inherited from the root. BOSH needs
+   * this: XEP-0206 puts such children of `<body/>` in `jabber:client`.
+   */
+  readonly childDefaultNamespace?: string | undefined
+}
+
+/** The XMPP stream root, `<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`. */
+const streamRoot: RootOptions = { name: "stream", namespace: STREAMS }
+
+/**
+ * A parser for one XMPP stream (`<stream:stream>`).
+ *
+ * @since 0.1.0
+ */
+export const make = (limits?: Partial<XmlLimits.XmlLimits>): XmlStreamParser =>
+  new StreamReader(streamRoot, XmlLimits.resolve(limits))
+
+/**
+ * A parser whose root is another element, with the same framing: the root's
+ * start tag is `StreamOpen`, each child a `StreamElement`, its end
+ * `StreamClose`. `BodyParser` uses it for BOSH `<body/>`.
+ *
+ * @since 0.1.0
+ */
+export const makeWithRoot = (root: RootOptions, limits?: Partial<XmlLimits.XmlLimits>): XmlStreamParser =>
+  new StreamReader(root, XmlLimits.resolve(limits))
+
+/** Input is handed to saxes in slices this large, so limits are checked often. */
+const SLICE_BYTES = 64 * 1024
+
+/** Thrown inside saxes handlers to stop it at the first error; never escapes. */
+const ABORT: unique symbol = Symbol("XmlStreamParser/abort")
+
+/** The only entities RFC 6120 §11.1 allows, in an object with no prototype (saxes' own inherits `constructor` & co.). */
+const PREDEFINED_ENTITIES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: "\"",
+  apos: "'"
+})
+
+interface Frame {
+  readonly name: string
+  readonly namespace: string
+  readonly prefix: string | undefined
+  readonly attributes: Record<string, string>
+  readonly children: Array<Node>
+  /** Whether the default namespace in force here is the one inherited from the root (see `childDefaultNamespace`). */
+  readonly inheritsRootDefault: boolean
+}
+
+type Phase = "AwaitingRoot" | "InRoot" | "RootClosed"
+
+const isXmlWhitespace = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== 0x20 && c !== 0x0A && c !== 0x09 && c !== 0x0D) return false
+  }
+  return true
+}
+
+// saxes reports errors as messages; these are the ones that name a restricted
+// construct or a forbidden character (saxes 6.0.0 wording, pinned by tests).
+const reasonOfSaxesMessage = (message: string): XmlErrorReason => {
+  if (message.includes("undefined entity") || message.includes("doctype")) return "RestrictedXml"
+  if (message.includes("disallowed character.") || message.includes("malformed character entity")) {
+    return "InvalidCharacter"
+  }
+  return "Malformed"
+}
+
+class StreamReader implements XmlStreamParser {
+  private readonly saxes: SaxesParser<{ xmlns: true }>
+  private readonly bytes = new ByteOffsets()
+  private readonly events: Array<XmlStreamEvent.XmlStreamEvent> = []
+  private readonly frames: Array<Frame> = []
+  private phase: Phase = "AwaitingRoot"
+  private error: XmlError | undefined = undefined
+  /** Byte offset where the unit being received began (end of the previous stanza or header). */
+  private unitStart = 0
+  /** Code-unit position of the `<` of the next stanza, once whitespace before it was seen. */
+  private stanzaLessThan = -1
+  private stanzaStart = 0
+
+  constructor(private readonly root: RootOptions, private readonly limits: XmlLimits.XmlLimits) {
+    const saxes = new SaxesParser({ xmlns: true })
+    saxes.ENTITIES = PREDEFINED_ENTITIES
+    saxes.on("opentag", (tag) => this.onOpenTag(tag))
+    saxes.on("closetag", () => this.onCloseTag())
+    saxes.on("text", (text) => this.onText(text))
+    saxes.on("cdata", (text) => this.onCdata(text))
+    saxes.on("xmldecl", (decl) => {
+      if (decl.encoding !== undefined && decl.encoding.toLowerCase() !== "utf-8") {
+        this.fail("UnsupportedEncoding", `the XML declaration names encoding ${decl.encoding}; XMPP is UTF-8 only`)
+      }
+    })
+    saxes.on("doctype", () => this.fail("RestrictedXml", "a document type declaration is not allowed"))
+    saxes.on("comment", () => this.fail("RestrictedXml", "a comment is not allowed"))
+    saxes.on("processinginstruction", () => this.fail("RestrictedXml", "a processing instruction is not allowed"))
+    saxes.on("error", (error) => this.fail(reasonOfSaxesMessage(error.message), error.message))
+    this.saxes = saxes
+  }
+
+  get offset(): number {
+    return this.bytes.consumed
+  }
+
+  push(chunk: Uint8Array): Result.Result<ReadonlyArray<XmlStreamEvent.XmlStreamEvent>, XmlError> {
+    if (this.error !== undefined) return Result.fail(this.error)
+    for (let start = 0; start < chunk.length && this.error === undefined; start += SLICE_BYTES) {
+      this.writeSlice(start === 0 && chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(start, start + SLICE_BYTES))
+    }
+    return this.drain()
+  }
+
+  end(): Result.Result<ReadonlyArray<XmlStreamEvent.XmlStreamEvent>, XmlError> {
+    if (this.error !== undefined) return Result.fail(this.error)
+    if (!this.bytes.finish()) {
+      this.error = new XmlError({
+        reason: "InvalidUtf8",
+        message: "the input ended inside a UTF-8 character",
+        offset: this.bytes.decodedEnd
+      })
+    } else if (this.phase !== "RootClosed") {
+      this.error = new XmlError({
+        reason: "Malformed",
+        message: this.phase === "AwaitingRoot"
+          ? "the input ended before the root element began"
+          : `the input ended before </${this.root.name}>`,
+        offset: this.bytes.consumed
+      })
+    }
+    return this.drain()
+  }
+
+  private drain(): Result.Result<ReadonlyArray<XmlStreamEvent.XmlStreamEvent>, XmlError> {
+    if (this.error !== undefined) {
+      this.events.length = 0
+      this.frames.length = 0
+      return Result.fail(this.error)
+    }
+    if (this.events.length === 0) return Result.succeed([])
+    const out = this.events.slice()
+    this.events.length = 0
+    return Result.succeed(out)
+  }
+
+  private writeSlice(slice: Uint8Array): void {
+    const text = this.bytes.decode(slice)
+    if (text === undefined) {
+      this.error = new XmlError({
+        reason: "InvalidUtf8",
+        message: "the input is not valid UTF-8",
+        offset: this.bytes.decodedEnd
+      })
+      return
+    }
+    try {
+      this.saxes.write(text)
+      this.checkBuffered(this.bytes.decodedEnd)
+    } catch (thrown) {
+      if (thrown !== ABORT && this.error === undefined) {
+        // Not our own stop signal: saxes itself gave up. Still an error of the input.
+        this.error = new XmlError({
+          reason: "Malformed",
+          message: thrown instanceof Error ? thrown.message : String(thrown),
+          offset: this.bytes.decodedEnd
+        })
+      }
+    }
+  }
+
+  /**
+   * Fails with `TooLarge` when more than the limit is held at byte `at`. The
+   * offset reported is where the limit was crossed, which does not depend on
+   * how the input was chunked.
+   */
+  private checkBuffered(at: number): void {
+    const limit = this.limits.maxBufferedBytes
+    if (at - this.unitStart > limit) {
+      this.stop("TooLarge", `more than ${limit} bytes held for an unfinished stanza or header`, this.unitStart + limit)
+    }
+  }
+
+  private fail(reason: XmlErrorReason, message: string): never {
+    const at = this.bytes.byteAt(this.saxes.position)
+    // If the buffer limit was crossed before this point, that is what a
+    // parser fed smaller chunks would have reported first.
+    this.checkBuffered(at)
+    return this.stop(reason, message, at)
+  }
+
+  private stop(reason: XmlErrorReason, message: string, offset: number): never {
+    if (this.error === undefined) this.error = new XmlError({ reason, message, offset })
+    throw ABORT
+  }
+
+  private onOpenTag(tag: SaxesTagNS): void {
+    const frames = this.frames
+    const depth = frames.length
+    if (this.phase !== "InRoot") return this.openRoot(tag)
+    if (depth >= this.limits.maxDepth) {
+      return this.fail("TooDeep", `elements nested deeper than ${this.limits.maxDepth}`)
+    }
+    if (depth === 0) {
+      this.stanzaStart = this.stanzaLessThan >= 0 ? this.bytes.byteAt(this.stanzaLessThan) : this.unitStart
+      this.stanzaLessThan = -1
+    }
+    const attributes: Record<string, string> = {}
+    let count = 0
+    let ownDefault = false
+    const raw = tag.attributes
+    for (const name in raw) {
+      const attribute = raw[name]
+      if (attribute === undefined) continue
+      if (++count > this.limits.maxAttributes) {
+        return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
+      }
+      if (name === "xmlns") {
+        ownDefault = true
+      } else {
+        setAttribute(attributes, name, attribute.value)
+      }
+    }
+    let namespace = tag.uri
+    let inheritsRootDefault = false
+    const childDefault = this.root.childDefaultNamespace
+    if (childDefault !== undefined && !ownDefault) {
+      // A child of the root always inherits the root's default; deeper ones
+      // inherit it unless an ancestor below the root declared its own.
+      const parentInherits = depth === 0 || frames[depth - 1]?.inheritsRootDefault === true
+      inheritsRootDefault = parentInherits
+      if (parentInherits && tag.prefix === "") namespace = childDefault
+    }
+    frames.push({
+      name: tag.local,
+      namespace,
+      prefix: tag.prefix === "" ? undefined : tag.prefix,
+      attributes,
+      children: [],
+      inheritsRootDefault
+    })
+  }
+
+  private openRoot(tag: SaxesTagNS): void {
+    if (this.phase === "RootClosed") return this.fail("Malformed", "content after the root element closed")
+    if (tag.local !== this.root.name || tag.uri !== this.root.namespace) {
+      return this.fail(
+        "UnexpectedElement",
+        `expected <${this.root.name} xmlns='${this.root.namespace}'>, got <${tag.name}> in ${JSON.stringify(tag.uri)}`
+      )
+    }
+    const attributes: Record<string, string> = {}
+    let count = 0
+    for (const name in tag.attributes) {
+      const attribute = tag.attributes[name]
+      if (attribute === undefined) continue
+      if (++count > this.limits.maxAttributes) {
+        return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
+      }
+      // The default namespace declared on the root is carried by its
+      // children's own `namespace`; the element type keeps no `xmlns` key.
+      if (name !== "xmlns") setAttribute(attributes, name, attribute.value)
+    }
+    const at = this.bytes.byteAt(this.saxes.position)
+    this.checkBuffered(at)
+    this.unitStart = at
+    this.phase = "InRoot"
+    this.events.push(XmlStreamEvent.streamOpen({
+      name: tag.local,
+      namespace: tag.uri,
+      prefix: tag.prefix === "" ? undefined : tag.prefix,
+      attributes,
+      children: []
+    }))
+  }
+
+  private onCloseTag(): void {
+    const frames = this.frames
+    const frame = frames.pop()
+    if (frame === undefined) {
+      if (this.phase !== "InRoot") return
+      const at = this.bytes.byteAt(this.saxes.position)
+      this.checkBuffered(at)
+      this.unitStart = at
+      this.phase = "RootClosed"
+      this.events.push(XmlStreamEvent.streamClose)
+      return
+    }
+    const element: Element = {
+      name: frame.name,
+      namespace: frame.namespace,
+      prefix: frame.prefix,
+      attributes: frame.attributes,
+      children: frame.children
+    }
+    const parent = frames[frames.length - 1]
+    if (parent !== undefined) {
+      parent.children.push(element)
+      return
+    }
+    const at = this.bytes.byteAt(this.saxes.position)
+    this.checkBuffered(at)
+    if (at - this.stanzaStart > this.limits.maxStanzaBytes) {
+      this.stop(
+        "TooLarge",
+        `a stanza of ${at - this.stanzaStart} bytes exceeds the limit of ${this.limits.maxStanzaBytes}`,
+        this.stanzaStart + this.limits.maxStanzaBytes
+      )
+    }
+    this.unitStart = at
+    this.events.push(XmlStreamEvent.streamElement(element))
+  }
+
+  private onText(text: string): void {
+    const frame = this.frames[this.frames.length - 1]
+    if (frame !== undefined) return appendText(frame.children, text)
+    if (!isXmlWhitespace(text)) {
+      // Outside the root saxes already fails; between stanzas only whitespace
+      // (keepalives) is allowed.
+      return this.fail("Malformed", "text between stanzas")
+    }
+    // saxes reports text when it reads the `<` after it: that `<` starts the next stanza.
+    if (this.phase === "InRoot") this.stanzaLessThan = this.saxes.position - 1
+  }
+
+  private onCdata(text: string): void {
+    const frame = this.frames[this.frames.length - 1]
+    if (frame === undefined) return this.fail("Malformed", "a CDATA section between stanzas")
+    appendText(frame.children, text)
+  }
+}
+
+const appendText = (children: Array<Node>, text: string): void => {
+  if (text.length === 0) return
+  const last = children.length - 1
+  const previous = children[last]
+  if (typeof previous === "string") children[last] = previous + text
+  else children.push(text)
+}
+
+const setAttribute = (attributes: Record<string, string>, name: string, value: string): void => {
+  // `__proto__` is a valid XML name; plain assignment would not store it.
+  if (name === "__proto__") {
+    Object.defineProperty(attributes, name, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    attributes[name] = value
+  }
+}
