@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// Records real login exchanges with the local test servers (scripts/servers.sh up)
+// as fixtures for packages/protocol/test/stream/Transcripts.test.ts.
+//
+//   node scripts/record-transcripts.mjs [prosody|ejabberd ...]
+//
+// It is a recording tool, not product code: a deliberately small, independent
+// XMPP client written straight on node:net/node:tls/node:crypto (STARTTLS with
+// the test CA verified, SASL PLAIN / SCRAM-SHA-1 / SCRAM-SHA-256 with a fixed
+// client nonce, resource binding). The replay test then runs the project's own
+// negotiation machine against the recorded server side, with the same nonce,
+// and requires exactly the client side recorded here, which the real server
+// accepted.
+import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { connect as netConnect } from "node:net"
+import { dirname, join } from "node:path"
+import { connect as tlsConnect } from "node:tls"
+import { fileURLToPath } from "node:url"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const outDir = join(root, "packages/protocol/test/fixtures/transcripts")
+const ca = readFileSync(join(root, ".state/pki/ca.pem"))
+
+const SERVERS = { prosody: { port: 5222 }, ejabberd: { port: 15222 } }
+const MECHANISMS = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]
+const ACCOUNT = { domain: "localhost", username: "alice", password: "alicepass", resource: "transcript" }
+// Fixed so the replay can reproduce the client's messages byte for byte.
+const CLIENT_NONCE = "xmppCoreTranscriptNonce0123456789"
+
+const NS = {
+  tls: "urn:ietf:params:xml:ns:xmpp-tls",
+  sasl: "urn:ietf:params:xml:ns:xmpp-sasl",
+  bind: "urn:ietf:params:xml:ns:xmpp-bind"
+}
+const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' ` +
+  `xmlns:stream='http://etherx.jabber.org/streams' to='${ACCOUNT.domain}' version='1.0'>`
+
+const b64 = (s) => Buffer.from(s, "utf8").toString("base64")
+
+/** A connection that records both directions, split into one segment per XML stream. */
+class Recorder {
+  constructor(socket) {
+    this.segments = []
+    this.newSegment()
+    this.attach(socket)
+  }
+  attach(socket) {
+    this.socket = socket
+    socket.setEncoding("utf8")
+    socket.on("data", (chunk) => {
+      this.segment.server += chunk
+      this.pending += chunk
+      this.wake?.()
+    })
+  }
+  newSegment() {
+    this.segment = { client: "", server: "", then: "end" }
+    this.segments.push(this.segment)
+    this.pending = ""
+  }
+  write(text) {
+    this.segment.client += text
+    this.socket.write(text)
+  }
+  /** Waits until the unread server data matches `pattern`; returns the match and consumes through it. */
+  async read(pattern, what) {
+    const deadline = Date.now() + 5000
+    for (;;) {
+      const match = pattern.exec(this.pending)
+      if (match) {
+        this.pending = this.pending.slice(match.index + match[0].length)
+        return match
+      }
+      if (/<stream:error|<failure/.test(this.pending)) throw new Error(`server refused while waiting for ${what}: ${this.pending}`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got: ${this.pending}`)
+      await new Promise((resolve) => {
+        this.wake = resolve
+        setTimeout(resolve, left)
+      })
+    }
+  }
+}
+
+const features = /<stream:features[\s\S]*?<\/stream:features>/
+
+const scram = (hash, length) => async (conn) => {
+  const bare = `n=${ACCOUNT.username},r=${CLIENT_NONCE}`
+  conn.write(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-${hash === "sha1" ? "1" : "256"}'>${b64(`n,,${bare}`)}</auth>`)
+  const challenge = await conn.read(/<challenge[^>]*>([^<]*)<\/challenge>/, "SCRAM challenge")
+  const serverFirst = Buffer.from(challenge[1], "base64").toString("utf8")
+  const attrs = Object.fromEntries(serverFirst.split(",").map((p) => [p[0], p.slice(2)]))
+  if (!attrs.r.startsWith(CLIENT_NONCE)) throw new Error("server nonce does not extend ours")
+  const salted = pbkdf2Sync(ACCOUNT.password, Buffer.from(attrs.s, "base64"), Number(attrs.i), length, hash)
+  const clientKey = createHmac(hash, salted).update("Client Key").digest()
+  const storedKey = createHash(hash).update(clientKey).digest()
+  const withoutProof = `c=${b64("n,,")},r=${attrs.r}`
+  const authMessage = `${bare},${serverFirst},${withoutProof}`
+  const signature = createHmac(hash, storedKey).update(authMessage).digest()
+  const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]))
+  conn.write(`<response xmlns='${NS.sasl}'>${b64(`${withoutProof},p=${proof.toString("base64")}`)}</response>`)
+  const success = await conn.read(/<success[^>]*?(?:\/>|>([^<]*)<\/success>)/, "SCRAM success")
+  const serverKey = createHmac(hash, salted).update("Server Key").digest()
+  const expected = createHmac(hash, serverKey).update(authMessage).digest()
+  const final = Buffer.from(success[1] ?? "", "base64").toString("utf8")
+  const got = Buffer.from(final.slice(2), "base64")
+  if (!final.startsWith("v=") || got.length !== expected.length || !timingSafeEqual(got, expected)) {
+    throw new Error("server signature does not verify")
+  }
+}
+
+const AUTH = {
+  PLAIN: async (conn) => {
+    conn.write(`<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(`\0${ACCOUNT.username}\0${ACCOUNT.password}`)}</auth>`)
+    await conn.read(/<success[^>]*?(?:\/>|>[^<]*<\/success>)/, "PLAIN success")
+  },
+  "SCRAM-SHA-1": scram("sha1", 20),
+  "SCRAM-SHA-256": scram("sha256", 32)
+}
+
+const record = async (server, mechanism) => {
+  const { port } = SERVERS[server]
+  const plain = netConnect({ host: "127.0.0.1", port })
+  await new Promise((resolve, reject) => plain.once("connect", resolve).once("error", reject))
+  const conn = new Recorder(plain)
+
+  conn.write(HEADER)
+  await conn.read(features, "features")
+  conn.write(`<starttls xmlns='${NS.tls}'/>`)
+  await conn.read(/<proceed[^>]*\/>|<proceed[^>]*><\/proceed>/, "proceed")
+  conn.segment.then = "starttls"
+  plain.removeAllListeners("data")
+  const secure = tlsConnect({ socket: plain, servername: ACCOUNT.domain, ca })
+  await new Promise((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject))
+  const tlsVersion = secure.getProtocol()
+  conn.newSegment()
+  conn.attach(secure)
+
+  conn.write(HEADER)
+  const offered = (await conn.read(features, "features after TLS"))[0]
+  if (!offered.includes(`>${mechanism}<`)) throw new Error(`${server} does not offer ${mechanism}: ${offered}`)
+  await AUTH[mechanism](conn)
+  conn.segment.then = "restart"
+  conn.newSegment()
+
+  conn.write(HEADER)
+  await conn.read(features, "features after SASL")
+  conn.write(
+    `<iq type='set' id='bind_1'><bind xmlns='${NS.bind}'><resource>${ACCOUNT.resource}</resource></bind></iq>`
+  )
+  const bound = await conn.read(/<iq[\s\S]*?<\/iq>/, "bind result")
+  const jid = /<jid>([^<]*)<\/jid>/.exec(bound[0])?.[1]
+  if (jid === undefined) throw new Error(`bind failed: ${bound[0]}`)
+  secure.end("</stream:stream>")
+
+  const file = join(outDir, `${server}-${mechanism.toLowerCase()}.json`)
+  const transcript = {
+    comment: "Recorded by scripts/record-transcripts.mjs from a real server; replayed by Transcripts.test.ts.",
+    server,
+    mechanism,
+    ...ACCOUNT,
+    clientNonce: CLIENT_NONCE,
+    tlsVersion,
+    jid,
+    segments: conn.segments
+  }
+  writeFileSync(file, JSON.stringify(transcript, null, 2) + "\n")
+  console.log(`${server} ${mechanism}: bound as ${jid} over ${tlsVersion} -> ${file}`)
+}
+
+mkdirSync(outDir, { recursive: true })
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SERVERS)
+let failed = false
+for (const server of chosen) {
+  for (const mechanism of MECHANISMS) {
+    try {
+      await record(server, mechanism)
+    } catch (error) {
+      failed = true
+      console.error(`${server} ${mechanism}: ${error.message}`)
+    }
+  }
+}
+process.exit(failed ? 1 : 0)
