@@ -7,3 +7,4 @@
  */
 export * as SaslCrypto from "./sasl/SaslCrypto.js"
 export * as StreamNegotiator from "./sasl/StreamNegotiator.js"
+export * as SaslSettings from "./sasl/SaslSettings.js"
