@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Records real login exchanges with the local test servers (scripts/servers.sh up)
+// Records real login exchanges with the local test servers (./run servers up)
 // as fixtures for packages/protocol/test/stream/Transcripts.test.ts.
 //
 //   node scripts/record-transcripts.mjs [prosody|ejabberd ...]
@@ -20,9 +20,11 @@ import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const outDir = join(root, "packages/protocol/test/fixtures/transcripts")
-const ca = readFileSync(join(root, ".state/pki/ca.pem"))
+// scripts/servers.sh describes where the servers listen and which CA signed them.
+const servers = JSON.parse(readFileSync(join(root, ".state/servers.json"), "utf8"))
+const ca = readFileSync(servers.ca)
 
-const SERVERS = { prosody: { port: 5222 }, ejabberd: { port: 15222 } }
+const SERVERS = { prosody: { port: servers.prosody.c2s }, ejabberd: { port: servers.ejabberd.c2s } }
 const MECHANISMS = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]
 const ACCOUNT = { domain: "localhost", username: "alice", password: "alicepass", resource: "transcript" }
 // Fixed so the replay can reproduce the client's messages byte for byte.
