@@ -24,8 +24,14 @@ const outDir = join(root, "packages/protocol/test/fixtures/transcripts")
 const servers = JSON.parse(readFileSync(join(root, ".state/servers.json"), "utf8"))
 const ca = readFileSync(servers.ca)
 
-const SERVERS = { prosody: { port: servers.prosody.c2s }, ejabberd: { port: servers.ejabberd.c2s } }
-const MECHANISMS = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]
+const BASIC = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]
+// -PLUS is recorded over TLS 1.2 with tls-unique: neither server takes
+// tls-exporter on TLS 1.3 (Prosody 0.12 offers no -PLUS there, ejabberd 23.01
+// answers "Invalid channel binding").
+const SERVERS = {
+  prosody: { port: servers.prosody.c2s, mechanisms: [...BASIC, "SCRAM-SHA-256-PLUS"] },
+  ejabberd: { port: servers.ejabberd.c2s, mechanisms: [...BASIC, "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS"] }
+}
 const ACCOUNT = { domain: "localhost", username: "alice", password: "alicepass", resource: "transcript" }
 // Fixed so the replay can reproduce the client's messages byte for byte.
 const CLIENT_NONCE = "xmppCoreTranscriptNonce0123456789"
@@ -87,9 +93,15 @@ class Recorder {
 
 const features = /<stream:features[\s\S]*?<\/stream:features>/
 
-const scram = (hash, length) => async (conn) => {
+// RFC 5929 tls-unique: the first Finished message of the handshake, which in
+// a full (not resumed) TLS 1.2 handshake is the client's.
+const tlsUnique = (socket) => socket.getFinished()
+
+const scram = (name, hash, length, plus) => async (conn) => {
   const bare = `n=${ACCOUNT.username},r=${CLIENT_NONCE}`
-  conn.write(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-${hash === "sha1" ? "1" : "256"}'>${b64(`n,,${bare}`)}</auth>`)
+  const gs2 = plus ? "p=tls-unique,," : "n,,"
+  const cbind = plus ? Buffer.concat([Buffer.from(gs2), conn.channelBinding]) : Buffer.from(gs2)
+  conn.write(`<auth xmlns='${NS.sasl}' mechanism='${name}'>${b64(`${gs2}${bare}`)}</auth>`)
   const challenge = await conn.read(/<challenge[^>]*>([^<]*)<\/challenge>/, "SCRAM challenge")
   const serverFirst = Buffer.from(challenge[1], "base64").toString("utf8")
   const attrs = Object.fromEntries(serverFirst.split(",").map((p) => [p[0], p.slice(2)]))
@@ -97,7 +109,7 @@ const scram = (hash, length) => async (conn) => {
   const salted = pbkdf2Sync(ACCOUNT.password, Buffer.from(attrs.s, "base64"), Number(attrs.i), length, hash)
   const clientKey = createHmac(hash, salted).update("Client Key").digest()
   const storedKey = createHash(hash).update(clientKey).digest()
-  const withoutProof = `c=${b64("n,,")},r=${attrs.r}`
+  const withoutProof = `c=${cbind.toString("base64")},r=${attrs.r}`
   const authMessage = `${bare},${serverFirst},${withoutProof}`
   const signature = createHmac(hash, storedKey).update(authMessage).digest()
   const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]))
@@ -117,8 +129,10 @@ const AUTH = {
     conn.write(`<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(`\0${ACCOUNT.username}\0${ACCOUNT.password}`)}</auth>`)
     await conn.read(/<success[^>]*?(?:\/>|>[^<]*<\/success>)/, "PLAIN success")
   },
-  "SCRAM-SHA-1": scram("sha1", 20),
-  "SCRAM-SHA-256": scram("sha256", 32)
+  "SCRAM-SHA-1": scram("SCRAM-SHA-1", "sha1", 20, false),
+  "SCRAM-SHA-256": scram("SCRAM-SHA-256", "sha256", 32, false),
+  "SCRAM-SHA-512": scram("SCRAM-SHA-512", "sha512", 64, false),
+  "SCRAM-SHA-256-PLUS": scram("SCRAM-SHA-256-PLUS", "sha256", 32, true)
 }
 
 const record = async (server, mechanism) => {
@@ -133,15 +147,23 @@ const record = async (server, mechanism) => {
   await conn.read(/<proceed[^>]*\/>|<proceed[^>]*><\/proceed>/, "proceed")
   conn.segment.then = "starttls"
   plain.removeAllListeners("data")
-  const secure = tlsConnect({ socket: plain, servername: ACCOUNT.domain, ca })
+  const plus = mechanism.endsWith("-PLUS")
+  const secure = tlsConnect({
+    socket: plain,
+    servername: ACCOUNT.domain,
+    ca,
+    ...(plus ? { maxVersion: "TLSv1.2", session: undefined } : {})
+  })
   await new Promise((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject))
   const tlsVersion = secure.getProtocol()
+  conn.channelBinding = plus ? tlsUnique(secure) : undefined
   conn.newSegment()
   conn.attach(secure)
 
   conn.write(HEADER)
   const offered = (await conn.read(features, "features after TLS"))[0]
   if (!offered.includes(`>${mechanism}<`)) throw new Error(`${server} does not offer ${mechanism}: ${offered}`)
+  if (plus) console.log(`${server} features over ${tlsVersion}: ${offered}`)
   await AUTH[mechanism](conn)
   conn.segment.then = "restart"
   conn.newSegment()
@@ -164,6 +186,8 @@ const record = async (server, mechanism) => {
     ...ACCOUNT,
     clientNonce: CLIENT_NONCE,
     tlsVersion,
+    // Only the -PLUS recordings use it; the data is this one connection's.
+    channelBinding: plus ? { type: "tls-unique", data: conn.channelBinding.toString("base64") } : undefined,
     jid,
     segments: conn.segments
   }
@@ -175,7 +199,7 @@ mkdirSync(outDir, { recursive: true })
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SERVERS)
 let failed = false
 for (const server of chosen) {
-  for (const mechanism of MECHANISMS) {
+  for (const mechanism of SERVERS[server].mechanisms) {
     try {
       await record(server, mechanism)
     } catch (error) {

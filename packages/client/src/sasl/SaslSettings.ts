@@ -27,6 +27,8 @@ export const SaslSettings = Schema.Struct({
   allowPlaintext: Schema.optionalKey(Schema.Boolean),
   /** Let PLAIN send the password on an unencrypted stream. Default false. */
   allowPlainWithoutTls: Schema.optionalKey(Schema.Boolean),
+  /** Bind SCRAM to the TLS channel (-PLUS) when possible. Default true. */
+  channelBinding: Schema.optionalKey(Schema.Boolean),
   /** Fewest SCRAM iterations accepted. Default 4096. */
   minIterations: Schema.optionalKey(PositiveInt),
   /** Most SCRAM iterations accepted. Default 1,000,000. */

@@ -44,13 +44,19 @@ export const isChannelBindingType = (value: string): value is ChannelBindingType
   value === "tls-exporter" || value === "tls-server-end-point" || value === "tls-unique"
 
 /**
- * Picks the binding to use: `tls-exporter` on TLS 1.3 (RFC 9266 forbids
- * `tls-unique` there), `tls-server-end-point` otherwise, and `tls-unique` on
- * TLS 1.2 when the server advertises only that (as Prosody does).
+ * Picks the binding to use.
+ *
+ * - TLS 1.3: `tls-exporter` (RFC 9266); `tls-server-end-point` only when the
+ *   exporter is unavailable and the server lists end-point. Never `tls-unique`,
+ *   which RFC 9266 forbids on TLS 1.3.
+ * - TLS 1.2 with a server list (XEP-0440): `tls-server-end-point` if listed,
+ *   otherwise `tls-unique` if that is all the server takes.
+ * - TLS 1.2 without a list: `tls-unique`, RFC 5802's default type. Measured:
+ *   Prosody 0.12 and ejabberd 23.01 advertise no list and accept only
+ *   `tls-unique` (they refuse `tls-server-end-point`).
  *
  * `serverTypes` is the XEP-0440 list from the stream features, `undefined`
- * when the server does not advertise one; a binding the server explicitly
- * does not list is never chosen.
+ * when the server sends none; a type the server's list omits is never chosen.
  *
  * @since 0.1.0
  */
@@ -63,10 +69,8 @@ export const select = (
     return channel.bindings.find((binding) => binding.type === type && binding.data.length > 0)
   }
   if (channel.tlsVersion === "TLSv1.3") {
-    return available("tls-exporter") ?? available("tls-server-end-point")
+    return available("tls-exporter") ?? (serverTypes !== undefined ? available("tls-server-end-point") : undefined)
   }
-  const serverOnlyUnique = serverTypes !== undefined && serverTypes.length > 0 &&
-    serverTypes.every((type) => type === "tls-unique")
-  if (serverOnlyUnique) return available("tls-unique")
-  return available("tls-server-end-point") ?? (serverTypes !== undefined ? available("tls-unique") : undefined)
+  if (serverTypes === undefined) return available("tls-unique")
+  return available("tls-server-end-point") ?? available("tls-unique")
 }

@@ -61,6 +61,12 @@ export interface Config {
    */
   readonly tls?: ChannelBinding.TlsChannel | undefined
   readonly secure?: boolean | undefined
+  /**
+   * Use channel binding (-PLUS) when possible (default true). Off sends the
+   * `n` flag and no -PLUS: for servers that offer -PLUS on TLS 1.3 but refuse
+   * `tls-exporter`, as ejabberd 23.01 does (measured).
+   */
+  readonly channelBinding?: boolean | undefined
   /** SCRAM client nonce: printable ASCII from a secure random source. */
   readonly clientNonce: string
   readonly minIterations?: number | undefined
@@ -477,7 +483,7 @@ const onFeatures = (context: Context, features: Element.Element, now: number): T
     offered,
     allowed: config.mechanisms,
     credentials: config.credentials,
-    tls: context.tls,
+    tls: config.channelBinding === false ? undefined : context.tls,
     secure: context.secure,
     allowPlainWithoutTls: config.allowPlainWithoutTls === true,
     serverBindingTypes: advertisedBindingTypes(features)

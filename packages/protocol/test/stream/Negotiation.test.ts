@@ -383,8 +383,9 @@ describe("Mechanism choice in negotiation", () => {
     assert.match(result.payload, /^p=tls-exporter,,n=user,r=/)
   })
 
-  it("tls-server-end-point on TLS 1.2, tls-unique when the server lists only that (Prosody)", () => {
-    assert.match(offered(tls12(), all).payload, /^p=tls-server-end-point,,/)
+  it("on TLS 1.2: tls-unique without a server list, tls-server-end-point when listed, tls-unique when only that is", () => {
+    assert.match(offered(tls12(), all).payload, /^p=tls-unique,,/)
+    assert.match(offered(tls12(), all, [channelBindingTypes("tls-server-end-point", "tls-unique")]).payload, /^p=tls-server-end-point,,/)
     assert.match(offered(tls12(), all, [channelBindingTypes("tls-unique")]).payload, /^p=tls-unique,,/)
   })
 
@@ -392,6 +393,12 @@ describe("Mechanism choice in negotiation", () => {
     const result = offered(tls13(), ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"])
     assert.strictEqual(result.summary, "Send auth SCRAM-SHA-256")
     assert.match(result.payload, /^y,,n=user/)
+  })
+
+  it("binds nothing when channel binding is turned off", () => {
+    const result = offered(tls13(), all, [], { channelBinding: false })
+    assert.strictEqual(result.summary, "Send auth SCRAM-SHA-512")
+    assert.match(result.payload, /^n,,n=user/)
   })
 
   it("says n when there is no binding data", () => {

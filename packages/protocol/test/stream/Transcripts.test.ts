@@ -15,7 +15,7 @@ import { computeWithNode } from "../sasl/NodeScramCompute.js"
 
 interface Transcript {
   readonly server: string
-  readonly mechanism: "PLAIN" | "SCRAM-SHA-1" | "SCRAM-SHA-256"
+  readonly mechanism: "PLAIN" | "SCRAM-SHA-1" | "SCRAM-SHA-256" | "SCRAM-SHA-512" | "SCRAM-SHA-256-PLUS"
   readonly domain: string
   readonly username: string
   readonly password: string
@@ -23,6 +23,8 @@ interface Transcript {
   readonly clientNonce: string
   readonly tlsVersion: string
   readonly jid: string
+  /** The recorded connection's binding data (base64), for -PLUS recordings. */
+  readonly channelBinding?: { readonly type: "tls-unique" | "tls-exporter" | "tls-server-end-point"; readonly data: string }
   readonly segments: ReadonlyArray<{ readonly client: string; readonly server: string; readonly then: string }>
 }
 
@@ -87,8 +89,13 @@ const replay = (transcript: Transcript) => {
     if (segment.then === "starttls") {
       transition = Negotiation.step(
         transition.state,
-        // Channel binding is not part of these recordings (no -PLUS).
-        Negotiation.tlsEstablished({ tlsVersion: transcript.tlsVersion, bindings: [] }),
+        Negotiation.tlsEstablished({
+          tlsVersion: transcript.tlsVersion,
+          bindings: transcript.channelBinding === undefined ? [] : [{
+            type: transcript.channelBinding.type,
+            data: new Uint8Array(Buffer.from(transcript.channelBinding.data, "base64"))
+          }]
+        }),
         now
       )
       collect(transition.actions)
@@ -103,9 +110,9 @@ const replay = (transcript: Transcript) => {
 }
 
 describe("Recorded transcripts from Prosody and ejabberd", () => {
-  it("are present for both servers and PLAIN, SCRAM-SHA-1, SCRAM-SHA-256", () => {
+  it("are present for both servers and PLAIN, SCRAM-SHA-1, SCRAM-SHA-256, SCRAM-SHA-256-PLUS", () => {
     for (const server of ["prosody", "ejabberd"]) {
-      for (const mechanism of ["plain", "scram-sha-1", "scram-sha-256"]) {
+      for (const mechanism of ["plain", "scram-sha-1", "scram-sha-256", "scram-sha-256-plus"]) {
         assert.include(files, `${server}-${mechanism}.json`)
       }
     }
