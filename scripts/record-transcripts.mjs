@@ -13,6 +13,7 @@
 // accepted.
 import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { request as httpsRequest } from "node:https"
 import { connect as netConnect } from "node:net"
 import { dirname, join } from "node:path"
 import { connect as tlsConnect } from "node:tls"
@@ -29,9 +30,19 @@ const BASIC = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]
 // tls-exporter on TLS 1.3 (Prosody 0.12 offers no -PLUS there, ejabberd 23.01
 // answers "Invalid channel binding").
 const SERVERS = {
-  prosody: { port: servers.prosody.c2s, mechanisms: [...BASIC, "SCRAM-SHA-256-PLUS"] },
-  ejabberd: { port: servers.ejabberd.c2s, mechanisms: [...BASIC, "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS"] }
+  prosody: {
+    port: servers.prosody.c2s,
+    mechanisms: [...BASIC, "SCRAM-SHA-256-PLUS"],
+    bosh: `https://localhost:${servers.prosody.https}${servers.prosody.boshPath}`
+  },
+  ejabberd: {
+    port: servers.ejabberd.c2s,
+    mechanisms: [...BASIC, "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS"],
+    bosh: `https://localhost:${servers.ejabberd.https}${servers.ejabberd.boshPath}`
+  }
 }
+// Over BOSH (HTTPS, so no STARTTLS and no channel binding).
+const BOSH_MECHANISMS = ["PLAIN", "SCRAM-SHA-1"]
 const ACCOUNT = { domain: "localhost", username: "alice", password: "alicepass", resource: "transcript" }
 // Fixed so the replay can reproduce the client's messages byte for byte.
 const CLIENT_NONCE = "xmppCoreTranscriptNonce0123456789"
@@ -91,6 +102,76 @@ class Recorder {
   }
 }
 
+/**
+ * The same interface over BOSH (XEP-0124/0206): each write is one HTTPS
+ * request whose response body is appended to the unread server data; a read
+ * that finds nothing polls with an empty body. Records every exchange.
+ */
+class BoshRecorder {
+  constructor(url) {
+    this.url = new URL(url)
+    this.rid = 1_000_000
+    this.sid = undefined
+    this.pending = ""
+    this.exchanges = []
+  }
+  async post(attributes, inner) {
+    const attrs = Object.entries({ rid: String(this.rid++), sid: this.sid, ...attributes })
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => ` ${key}='${value}'`)
+      .join("")
+    const request = `<body xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'${attrs}` +
+      (inner === "" ? "/>" : `>${inner}</body>`)
+    const response = await new Promise((resolve, reject) => {
+      const req = httpsRequest(this.url, {
+        method: "POST",
+        ca,
+        headers: { "content-type": "text/xml; charset=utf-8" }
+      }, (res) => {
+        let data = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk) => data += chunk)
+        res.on("end", () => res.statusCode === 200 ? resolve(data) : reject(new Error(`HTTP ${res.statusCode}: ${data}`)))
+      })
+      req.on("error", reject)
+      req.end(request)
+    })
+    this.exchanges.push({ request, response })
+    this.sid ??= /\ssid=['"]([^'"]+)['"]/.exec(response)?.[1]
+    if (/type=['"]terminate['"]/.test(response)) throw new Error(`BOSH session terminated: ${response}`)
+    this.pending += response
+  }
+  create() {
+    return this.post({
+      to: ACCOUNT.domain,
+      "xml:lang": "en",
+      ver: "1.6",
+      wait: "10",
+      hold: "1",
+      content: "text/xml; charset=utf-8",
+      "xmpp:version": "1.0"
+    }, "")
+  }
+  write(text) {
+    return this.post({}, text)
+  }
+  restart() {
+    return this.post({ to: ACCOUNT.domain, "xml:lang": "en", "xmpp:restart": "true" }, "")
+  }
+  async read(pattern, what) {
+    for (let polls = 0; polls < 5; polls++) {
+      const match = pattern.exec(this.pending)
+      if (match) {
+        this.pending = this.pending.slice(match.index + match[0].length)
+        return match
+      }
+      if (/<stream:error|<failure/.test(this.pending)) throw new Error(`server refused while waiting for ${what}: ${this.pending}`)
+      await this.post({}, "")
+    }
+    throw new Error(`no ${what} after 5 polls; got: ${this.pending}`)
+  }
+}
+
 const features = /<stream:features[\s\S]*?<\/stream:features>/
 
 // RFC 5929 tls-unique: the first Finished message of the handshake, which in
@@ -101,7 +182,7 @@ const scram = (name, hash, length, plus) => async (conn) => {
   const bare = `n=${ACCOUNT.username},r=${CLIENT_NONCE}`
   const gs2 = plus ? "p=tls-unique,," : "n,,"
   const cbind = plus ? Buffer.concat([Buffer.from(gs2), conn.channelBinding]) : Buffer.from(gs2)
-  conn.write(`<auth xmlns='${NS.sasl}' mechanism='${name}'>${b64(`${gs2}${bare}`)}</auth>`)
+  await conn.write(`<auth xmlns='${NS.sasl}' mechanism='${name}'>${b64(`${gs2}${bare}`)}</auth>`)
   const challenge = await conn.read(/<challenge[^>]*>([^<]*)<\/challenge>/, "SCRAM challenge")
   const serverFirst = Buffer.from(challenge[1], "base64").toString("utf8")
   const attrs = Object.fromEntries(serverFirst.split(",").map((p) => [p[0], p.slice(2)]))
@@ -113,7 +194,7 @@ const scram = (name, hash, length, plus) => async (conn) => {
   const authMessage = `${bare},${serverFirst},${withoutProof}`
   const signature = createHmac(hash, storedKey).update(authMessage).digest()
   const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]))
-  conn.write(`<response xmlns='${NS.sasl}'>${b64(`${withoutProof},p=${proof.toString("base64")}`)}</response>`)
+  await conn.write(`<response xmlns='${NS.sasl}'>${b64(`${withoutProof},p=${proof.toString("base64")}`)}</response>`)
   const success = await conn.read(/<success[^>]*?(?:\/>|>([^<]*)<\/success>)/, "SCRAM success")
   const serverKey = createHmac(hash, salted).update("Server Key").digest()
   const expected = createHmac(hash, serverKey).update(authMessage).digest()
@@ -126,7 +207,7 @@ const scram = (name, hash, length, plus) => async (conn) => {
 
 const AUTH = {
   PLAIN: async (conn) => {
-    conn.write(`<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(`\0${ACCOUNT.username}\0${ACCOUNT.password}`)}</auth>`)
+    await conn.write(`<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(`\0${ACCOUNT.username}\0${ACCOUNT.password}`)}</auth>`)
     await conn.read(/<success[^>]*?(?:\/>|>[^<]*<\/success>)/, "PLAIN success")
   },
   "SCRAM-SHA-1": scram("SCRAM-SHA-1", "sha1", 20, false),
@@ -195,6 +276,38 @@ const record = async (server, mechanism) => {
   console.log(`${server} ${mechanism}: bound as ${jid} over ${tlsVersion} -> ${file}`)
 }
 
+const recordBosh = async (server, mechanism) => {
+  const conn = new BoshRecorder(SERVERS[server].bosh)
+  await conn.create()
+  const offered = (await conn.read(features, "features"))[0]
+  if (!offered.includes(`>${mechanism}<`)) throw new Error(`${server} does not offer ${mechanism} over BOSH: ${offered}`)
+  await AUTH[mechanism](conn)
+  await conn.restart()
+  await conn.read(features, "features after SASL")
+  await conn.write(
+    `<iq type='set' id='bind_1' xmlns='jabber:client'><bind xmlns='${NS.bind}'><resource>${ACCOUNT.resource}</resource></bind></iq>`
+  )
+  const bound = await conn.read(/<iq[\s\S]*?<\/iq>/, "bind result")
+  const jid = /<jid>([^<]*)<\/jid>/.exec(bound[0])?.[1]
+  if (jid === undefined) throw new Error(`bind failed: ${bound[0]}`)
+  await conn.post({ type: "terminate" }, "").catch(() => undefined)
+  conn.exchanges.pop()
+
+  const file = join(outDir, `${server}-bosh-${mechanism.toLowerCase()}.json`)
+  const transcript = {
+    comment: "Recorded over BOSH (HTTPS) by scripts/record-transcripts.mjs; replayed by Transcripts.test.ts.",
+    server,
+    transport: "bosh",
+    mechanism,
+    ...ACCOUNT,
+    clientNonce: CLIENT_NONCE,
+    jid,
+    exchanges: conn.exchanges
+  }
+  writeFileSync(file, JSON.stringify(transcript, null, 2) + "\n")
+  console.log(`${server} BOSH ${mechanism}: bound as ${jid} -> ${file}`)
+}
+
 mkdirSync(outDir, { recursive: true })
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SERVERS)
 let failed = false
@@ -205,6 +318,14 @@ for (const server of chosen) {
     } catch (error) {
       failed = true
       console.error(`${server} ${mechanism}: ${error.message}`)
+    }
+  }
+  for (const mechanism of BOSH_MECHANISMS) {
+    try {
+      await recordBosh(server, mechanism)
+    } catch (error) {
+      failed = true
+      console.error(`${server} BOSH ${mechanism}: ${error.message}`)
     }
   }
 }
