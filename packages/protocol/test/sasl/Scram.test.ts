@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import { Scram } from "@xmpp-core/protocol"
+import * as fc from "fast-check"
 import { computeWithNode } from "./NodeScramCompute.js"
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
@@ -201,3 +202,56 @@ const SHA512_CLIENT_FINAL = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj
   "p=gMGXRcevScNtxZ6/8lQYpGtnsNAc3mGcmNomv+xnoOMw+3R2xNJdMNnzMlTN8PPC6wdp6dybEmDYXYTxwnYPJQ=="
 const SHA512_SERVER_FINAL =
   "v=ZQnYEgWQMFmmsM8aQMF0nDDCy/AgCzkwk8CmMZYcMg0vSVlKDanekLtifDSeVGT4+5ZxXnJq199RVG2rR7N7Zw=="
+
+describe("SCRAM against arbitrary server messages", () => {
+  const reasons = new Set([
+    "nonce-mismatch",
+    "iteration-count-too-low",
+    "iteration-count-too-high",
+    "malformed-challenge",
+    "extensions-not-supported"
+  ])
+  const start = () => {
+    const started = Result.getOrThrow(Scram.start({
+      hash: "SHA-1",
+      username: "user",
+      password: "pencil",
+      clientNonce: "fyko+d2lbbFgONRv9qkxdawL",
+      binding: { _tag: "Unsupported" }
+    }))
+    if (started.state._tag !== "AwaitingServerFirst") throw new Error("unreachable")
+    return started.state
+  }
+
+  it("any server-first-message gives a compute request or a typed error, never a throw", () => {
+    const state = start()
+    const attribute = fc.tuple(fc.constantFrom("r", "s", "i", "m", "x", "", "rr"), fc.string({ maxLength: 12 }))
+      .map(([k, v]) => `${k}=${v}`)
+    const message = fc.oneof(
+      fc.uint8Array({ maxLength: 80 }),
+      fc.array(attribute, { maxLength: 5 }).map((parts) => bytes(parts.join(",")))
+    )
+    fc.assert(fc.property(message, (input) => {
+      const next = Scram.receiveServerFirst(state, input)
+      if (Result.isFailure(next)) assert.isTrue(reasons.has(next.failure.reason), next.failure.reason)
+      else {
+        assert.isAtLeast(next.success.request.iterations, 4096)
+        assert.isTrue(text(next.success.request.authMessage).startsWith("n=user,r=fyko+d2lbbFgONRv9qkxdawL,"))
+      }
+    }), { numRuns: 2000 })
+  })
+
+  it("no server-final-message but the right one verifies", () => {
+    const state = start()
+    const first = Result.getOrThrow(Scram.receiveServerFirst(
+      state,
+      bytes("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
+    ))
+    const final = Scram.receiveComputed(first.state, computeWithNode(first.request))
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }), fc.string().map(bytes)), (input) => {
+      fc.pre(text(input) !== "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")
+      assert.isTrue(Result.isFailure(Scram.receiveServerFinal(final.state, input)))
+    }), { numRuns: 2000 })
+    assert.isTrue(Result.isSuccess(Scram.receiveServerFinal(final.state, bytes("v=rmF9pqV8S7suAoZWja4dJRkFsKQ="))))
+  })
+})
