@@ -12,4 +12,5 @@ export * as Namespaces from "./xml/Namespaces.js"
 export * as XmlLimits from "./xml/XmlLimits.js"
 export * as XmlStreamParser from "./xml/XmlStreamParser.js"
 export * as BodyParser from "./xml/BodyParser.js"
-
+export * as Jid from "./jid/Jid.js"
+export * from "./jid/JidError.js"

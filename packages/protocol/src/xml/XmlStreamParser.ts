@@ -298,17 +298,21 @@ class StreamReader implements XmlStreamParser {
       this.nextStanzaSeen = false
     }
     const attributes: Record<string, string> = {}
-    let count = 0
     let ownDefault = false
     const raw = tag.attributes
-    for (const name in raw) {
-      const attribute = raw[name]
-      if (attribute === undefined) continue
-      if (++count > this.limits.maxAttributes) {
-        return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
-      }
+    // Object.keys beats for-in here: saxes' attribute objects have no
+    // prototype and are in dictionary mode.
+    const names = Object.keys(raw)
+    if (names.length > this.limits.maxAttributes) {
+      return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
+    }
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]
+      const attribute = name === undefined ? undefined : raw[name]
+      if (name === undefined || attribute === undefined) continue
       if (name === "xmlns") ownDefault = true
-      else setAttribute(attributes, name, attribute.value)
+      else if (name === "__proto__") setOwn(attributes, name, attribute.value)
+      else attributes[name] = attribute.value
     }
     let namespace = tag.uri
     const childDefault = this.root.childDefaultNamespace
@@ -452,10 +456,11 @@ const appendText = (children: Array<Node>, text: string): void => {
 }
 
 const setAttribute = (attributes: Record<string, string>, name: string, value: string): void => {
-  // `__proto__` is a valid XML name; plain assignment would not store it.
-  if (name === "__proto__") {
-    Object.defineProperty(attributes, name, { value, enumerable: true, writable: true, configurable: true })
-  } else {
-    attributes[name] = value
-  }
+  if (name === "__proto__") setOwn(attributes, name, value)
+  else attributes[name] = value
+}
+
+/** `__proto__` is a valid XML name, and plain assignment would not store it. */
+const setOwn = (attributes: Record<string, string>, name: string, value: string): void => {
+  Object.defineProperty(attributes, name, { value, enumerable: true, writable: true, configurable: true })
 }
