@@ -22,4 +22,5 @@ export * as Negotiation from "./stream/Negotiation.js"
 export * as XmlLimits from "./xml/XmlLimits.js"
 export * as XmlStreamParser from "./xml/XmlStreamParser.js"
 export * as BodyParser from "./xml/BodyParser.js"
-
+export * as Jid from "./jid/Jid.js"
+export * from "./jid/JidError.js"

@@ -37,6 +37,8 @@ export class ByteOffsets {
   private sliceByteStart = 0
   private sliceText = ""
   private sliceAscii = true
+  /** UTF-8 length of the current slice's text. */
+  private sliceBytes = 0
   private cursorIndex = 0
   private cursorByte = 0
   private charsOut = 0
@@ -70,7 +72,8 @@ export class ByteOffsets {
     this.charsOut += text.length
     this.sliceByteStart = byteStart
     this.sliceText = text
-    this.sliceAscii = text.length === this.bytesIn - this.pending - byteStart
+    this.sliceBytes = this.bytesIn - this.pending - byteStart
+    this.sliceAscii = text.length === this.sliceBytes
     this.cursorIndex = 0
     this.cursorByte = byteStart
     return text
@@ -100,27 +103,11 @@ export class ByteOffsets {
       this.cursorIndex = 0
       this.cursorByte = this.sliceByteStart
     }
-    let i = this.cursorIndex
-    let bytes = this.cursorByte
-    while (i < index) {
-      const code = text.charCodeAt(i)
-      if (code < 0x80) {
-        bytes += 1
-        i += 1
-      } else if (code < 0x800) {
-        bytes += 2
-        i += 1
-      } else if (code >= 0xD800 && code <= 0xDBFF && i + 1 < text.length) {
-        // A pair of surrogates: one four-byte character. The decoder never
-        // yields a lone surrogate (invalid UTF-8 fails first).
-        bytes += 4
-        i += 2
-      } else {
-        bytes += 3
-        i += 1
-      }
-    }
-    this.cursorIndex = i
+    // Count from whichever end is nearer: the cursor, or the slice's end.
+    const bytes = index - this.cursorIndex <= text.length - index
+      ? this.cursorByte + utf8Length(text, this.cursorIndex, index)
+      : this.sliceByteStart + this.sliceBytes - utf8Length(text, index, text.length)
+    this.cursorIndex = index
     this.cursorByte = bytes
     return bytes
   }
@@ -154,4 +141,15 @@ export class ByteOffsets {
     }
     return 0
   }
+}
+
+/** UTF-8 length of `text[from, to)`; the decoder never yields a lone surrogate. */
+const utf8Length = (text: string, from: number, to: number): number => {
+  let bytes = 0
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i)
+    // A surrogate pair is 4 bytes: 2 counted here for each half.
+    bytes += code < 0x80 ? 1 : code < 0x800 || (code >= 0xD800 && code <= 0xDFFF) ? 2 : 3
+  }
+  return bytes
 }

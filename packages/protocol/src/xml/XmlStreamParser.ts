@@ -20,7 +20,7 @@ import { Result } from "effect"
 import { SaxesParser } from "saxes"
 import type { SaxesTagNS } from "saxes"
 import { ByteOffsets } from "./ByteOffsets.js"
-import type { Element, Node } from "./Element.js"
+import type { Node } from "./Element.js"
 import { XmlError } from "./XmlError.js"
 import type { XmlErrorReason } from "./XmlError.js"
 import * as XmlLimits from "./XmlLimits.js"
@@ -92,25 +92,22 @@ const SLICE_BYTES = 64 * 1024
 const ABORT: unique symbol = Symbol("XmlStreamParser/abort")
 
 /** The only entities RFC 6120 §11.1 allows, in an object with no prototype (saxes' own inherits `constructor` & co.). */
-const PREDEFINED_ENTITIES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: "\"",
-  apos: "'"
-})
+const PREDEFINED_ENTITIES: Record<string, string> = Object.create(null)
+Object.assign(PREDEFINED_ENTITIES, { amp: "&", lt: "<", gt: ">", quot: "\"", apos: "'" })
 
-interface Frame {
+/** An element under construction; it becomes the stanza's `Element` as is, without a copy. */
+interface OpenElement {
   readonly name: string
   readonly namespace: string
   readonly prefix: string | undefined
   readonly attributes: Record<string, string>
   readonly children: Array<Node>
-  /** Whether the default namespace in force here is the one inherited from the root (see `childDefaultNamespace`). */
-  readonly inheritsRootDefault: boolean
 }
 
 type Phase = "AwaitingRoot" | "InRoot" | "RootClosed"
+
+/** A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4). */
+const MAX_BYTES_PER_UNIT = 3
 
 const isXmlWhitespace = (text: string): boolean => {
   for (let i = 0; i < text.length; i++) {
@@ -130,36 +127,41 @@ const reasonOfSaxesMessage = (message: string): XmlErrorReason => {
   return "Malformed"
 }
 
+/**
+ * Where something began, as a position in the decoded text and, once known,
+ * as a byte offset. Converting positions to bytes costs a pass over the text,
+ * so it is done only when a limit might be near (a code unit is at most 3
+ * bytes, so a short span needs no exact count) and, for a unit still open,
+ * once at the end of the slice it began in.
+ */
+interface Mark {
+  position: number
+  /** -1 while not computed; then the position lies in the current slice. */
+  byte: number
+}
+
 class StreamReader implements XmlStreamParser {
-  private readonly saxes: SaxesParser<{ xmlns: true }>
+  private readonly saxes: RestrictedSaxes
   private readonly bytes = new ByteOffsets()
   private readonly events: Array<XmlStreamEvent.XmlStreamEvent> = []
-  private readonly frames: Array<Frame> = []
+  /** The elements of the stanza being received, outermost first. */
+  private readonly open: Array<OpenElement> = []
+  /** Per open element: whether its default namespace is the one inherited from the root (see `childDefaultNamespace`). */
+  private readonly inheritsRootDefault: Array<boolean> = []
   private phase: Phase = "AwaitingRoot"
   private error: XmlError | undefined = undefined
-  /** Byte offset where the unit being received began (end of the previous stanza or header). */
-  private unitStart = 0
-  /** Code-unit position of the `<` of the next stanza, once whitespace before it was seen. */
-  private stanzaLessThan = -1
-  private stanzaStart = 0
+  /** Where the unit being received began: the end of the previous stanza or of the header. */
+  private readonly unitStart: Mark = { position: 0, byte: 0 }
+  /** Where the stanza being received began (its `<`). */
+  private readonly stanzaStart: Mark = { position: 0, byte: 0 }
+  /** The `<` of the next stanza, once whitespace before it was seen (`nextStanzaSeen`). */
+  private readonly nextStanza: Mark = { position: 0, byte: 0 }
+  private nextStanzaSeen = false
+  /** The text read before the root element opened, to find a DOCTYPE in it. */
+  private prolog = ""
 
   constructor(private readonly root: RootOptions, private readonly limits: XmlLimits.XmlLimits) {
-    const saxes = new SaxesParser({ xmlns: true })
-    saxes.ENTITIES = PREDEFINED_ENTITIES
-    saxes.on("opentag", (tag) => this.onOpenTag(tag))
-    saxes.on("closetag", () => this.onCloseTag())
-    saxes.on("text", (text) => this.onText(text))
-    saxes.on("cdata", (text) => this.onCdata(text))
-    saxes.on("xmldecl", (decl) => {
-      if (decl.encoding !== undefined && decl.encoding.toLowerCase() !== "utf-8") {
-        this.fail("UnsupportedEncoding", `the XML declaration names encoding ${decl.encoding}; XMPP is UTF-8 only`)
-      }
-    })
-    saxes.on("doctype", () => this.fail("RestrictedXml", "a document type declaration is not allowed"))
-    saxes.on("comment", () => this.fail("RestrictedXml", "a comment is not allowed"))
-    saxes.on("processinginstruction", () => this.fail("RestrictedXml", "a processing instruction is not allowed"))
-    saxes.on("error", (error) => this.fail(reasonOfSaxesMessage(error.message), error.message))
-    this.saxes = saxes
+    this.saxes = new RestrictedSaxes(this)
   }
 
   get offset(): number {
@@ -197,7 +199,8 @@ class StreamReader implements XmlStreamParser {
   private drain(): Result.Result<ReadonlyArray<XmlStreamEvent.XmlStreamEvent>, XmlError> {
     if (this.error !== undefined) {
       this.events.length = 0
-      this.frames.length = 0
+      this.open.length = 0
+      this.prolog = ""
       return Result.fail(this.error)
     }
     if (this.events.length === 0) return Result.succeed([])
@@ -216,8 +219,13 @@ class StreamReader implements XmlStreamParser {
       })
       return
     }
+    if (this.phase === "AwaitingRoot") this.prolog += text
     try {
       this.saxes.write(text)
+      // Marks still open must be pinned to bytes before the slice goes away.
+      this.byteOf(this.unitStart)
+      if (this.open.length > 0) this.byteOf(this.stanzaStart)
+      if (this.nextStanzaSeen) this.byteOf(this.nextStanza)
       this.checkBuffered(this.bytes.decodedEnd)
     } catch (thrown) {
       if (thrown !== ABORT && this.error === undefined) {
@@ -231,19 +239,39 @@ class StreamReader implements XmlStreamParser {
     }
   }
 
+  private byteOf(mark: Mark): number {
+    if (mark.byte < 0) mark.byte = this.bytes.byteAt(mark.position)
+    return mark.byte
+  }
+
+  private setMark(mark: Mark, position: number): void {
+    mark.position = position
+    mark.byte = -1
+  }
+
   /**
-   * Fails with `TooLarge` when more than the limit is held at byte `at`. The
-   * offset reported is where the limit was crossed, which does not depend on
-   * how the input was chunked.
+   * Fails with `TooLarge` when more than `maxBufferedBytes` is held at byte
+   * `at`. The offset reported is where the limit was crossed, which does not
+   * depend on how the input was chunked.
    */
   private checkBuffered(at: number): void {
     const limit = this.limits.maxBufferedBytes
-    if (at - this.unitStart > limit) {
-      this.stop("TooLarge", `more than ${limit} bytes held for an unfinished stanza or header`, this.unitStart + limit)
+    const start = this.byteOf(this.unitStart)
+    if (at - start > limit) {
+      this.stop("TooLarge", `more than ${limit} bytes held for an unfinished stanza or header`, start + limit)
     }
   }
 
-  private fail(reason: XmlErrorReason, message: string): never {
+  /** `checkBuffered` at the current position, skipped when the span is too short to matter. */
+  private checkBufferedHere(): void {
+    const position = this.saxes.position
+    if ((position - this.unitStart.position) * MAX_BYTES_PER_UNIT > this.limits.maxBufferedBytes) {
+      this.checkBuffered(this.bytes.byteAt(position))
+    }
+  }
+
+  /** Reports an error at the current position (called from saxes handlers). */
+  fail(reason: XmlErrorReason, message: string): never {
     const at = this.bytes.byteAt(this.saxes.position)
     // If the buffer limit was crossed before this point, that is what a
     // parser fed smaller chunks would have reported first.
@@ -256,50 +284,51 @@ class StreamReader implements XmlStreamParser {
     throw ABORT
   }
 
-  private onOpenTag(tag: SaxesTagNS): void {
-    const frames = this.frames
-    const depth = frames.length
+  onOpenTag(tag: SaxesTagNS): void {
+    const open = this.open
+    const depth = open.length
     if (this.phase !== "InRoot") return this.openRoot(tag)
     if (depth >= this.limits.maxDepth) {
       return this.fail("TooDeep", `elements nested deeper than ${this.limits.maxDepth}`)
     }
     if (depth === 0) {
-      this.stanzaStart = this.stanzaLessThan >= 0 ? this.bytes.byteAt(this.stanzaLessThan) : this.unitStart
-      this.stanzaLessThan = -1
+      const from = this.nextStanzaSeen ? this.nextStanza : this.unitStart
+      this.stanzaStart.position = from.position
+      this.stanzaStart.byte = from.byte
+      this.nextStanzaSeen = false
     }
     const attributes: Record<string, string> = {}
-    let count = 0
     let ownDefault = false
     const raw = tag.attributes
-    for (const name in raw) {
-      const attribute = raw[name]
-      if (attribute === undefined) continue
-      if (++count > this.limits.maxAttributes) {
-        return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
-      }
-      if (name === "xmlns") {
-        ownDefault = true
-      } else {
-        setAttribute(attributes, name, attribute.value)
-      }
+    // Object.keys beats for-in here: saxes' attribute objects have no
+    // prototype and are in dictionary mode.
+    const names = Object.keys(raw)
+    if (names.length > this.limits.maxAttributes) {
+      return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
+    }
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]
+      const attribute = name === undefined ? undefined : raw[name]
+      if (name === undefined || attribute === undefined) continue
+      if (name === "xmlns") ownDefault = true
+      else if (name === "__proto__") setOwn(attributes, name, attribute.value)
+      else attributes[name] = attribute.value
     }
     let namespace = tag.uri
-    let inheritsRootDefault = false
     const childDefault = this.root.childDefaultNamespace
-    if (childDefault !== undefined && !ownDefault) {
-      // A child of the root always inherits the root's default; deeper ones
-      // inherit it unless an ancestor below the root declared its own.
-      const parentInherits = depth === 0 || frames[depth - 1]?.inheritsRootDefault === true
-      inheritsRootDefault = parentInherits
-      if (parentInherits && tag.prefix === "") namespace = childDefault
+    if (childDefault !== undefined) {
+      // A child of the root inherits the root's default namespace; deeper
+      // ones do unless an ancestor below the root declared its own.
+      const inherits = !ownDefault && (depth === 0 || this.inheritsRootDefault[depth - 1] === true)
+      this.inheritsRootDefault[depth] = inherits
+      if (inherits && tag.prefix === "") namespace = childDefault
     }
-    frames.push({
+    open.push({
       name: tag.local,
       namespace,
       prefix: tag.prefix === "" ? undefined : tag.prefix,
       attributes,
-      children: [],
-      inheritsRootDefault
+      children: []
     })
   }
 
@@ -310,6 +339,16 @@ class StreamReader implements XmlStreamParser {
         "UnexpectedElement",
         `expected <${this.root.name} xmlns='${this.root.namespace}'>, got <${tag.name}> in ${JSON.stringify(tag.uri)}`
       )
+    }
+    // A DOCTYPE may only come before the root (saxes rejects it anywhere
+    // else), so the prolog up to the end of the root's start tag tells.
+    if (this.prolog.slice(0, this.saxes.position).includes("<!DOCTYPE")) {
+      return this.fail("RestrictedXml", "a document type declaration is not allowed")
+    }
+    this.prolog = ""
+    const encoding = this.saxes.xmlDecl.encoding
+    if (encoding !== undefined && encoding.toLowerCase() !== "utf-8") {
+      return this.fail("UnsupportedEncoding", `the XML declaration names encoding ${encoding}; XMPP is UTF-8 only`)
     }
     const attributes: Record<string, string> = {}
     let count = 0
@@ -323,9 +362,8 @@ class StreamReader implements XmlStreamParser {
       // children's own `namespace`; the element type keeps no `xmlns` key.
       if (name !== "xmlns") setAttribute(attributes, name, attribute.value)
     }
-    const at = this.bytes.byteAt(this.saxes.position)
-    this.checkBuffered(at)
-    this.unitStart = at
+    this.checkBufferedHere()
+    this.setMark(this.unitStart, this.saxes.position)
     this.phase = "InRoot"
     this.events.push(XmlStreamEvent.streamOpen({
       name: tag.local,
@@ -336,59 +374,76 @@ class StreamReader implements XmlStreamParser {
     }))
   }
 
-  private onCloseTag(): void {
-    const frames = this.frames
-    const frame = frames.pop()
-    if (frame === undefined) {
+  onCloseTag(): void {
+    const open = this.open
+    const element = open.pop()
+    if (element === undefined) {
       if (this.phase !== "InRoot") return
-      const at = this.bytes.byteAt(this.saxes.position)
-      this.checkBuffered(at)
-      this.unitStart = at
+      this.checkBufferedHere()
+      this.setMark(this.unitStart, this.saxes.position)
       this.phase = "RootClosed"
       this.events.push(XmlStreamEvent.streamClose)
       return
     }
-    const element: Element = {
-      name: frame.name,
-      namespace: frame.namespace,
-      prefix: frame.prefix,
-      attributes: frame.attributes,
-      children: frame.children
-    }
-    const parent = frames[frames.length - 1]
+    const parent = open[open.length - 1]
     if (parent !== undefined) {
       parent.children.push(element)
       return
     }
-    const at = this.bytes.byteAt(this.saxes.position)
-    this.checkBuffered(at)
-    if (at - this.stanzaStart > this.limits.maxStanzaBytes) {
-      this.stop(
-        "TooLarge",
-        `a stanza of ${at - this.stanzaStart} bytes exceeds the limit of ${this.limits.maxStanzaBytes}`,
-        this.stanzaStart + this.limits.maxStanzaBytes
-      )
+    this.checkBufferedHere()
+    const position = this.saxes.position
+    const limit = this.limits.maxStanzaBytes
+    if ((position - this.stanzaStart.position) * MAX_BYTES_PER_UNIT > limit) {
+      const start = this.byteOf(this.stanzaStart)
+      const size = this.bytes.byteAt(position) - start
+      if (size > limit) {
+        this.stop("TooLarge", `a stanza of ${size} bytes exceeds the limit of ${limit}`, start + limit)
+      }
     }
-    this.unitStart = at
+    this.setMark(this.unitStart, position)
     this.events.push(XmlStreamEvent.streamElement(element))
   }
 
-  private onText(text: string): void {
-    const frame = this.frames[this.frames.length - 1]
-    if (frame !== undefined) return appendText(frame.children, text)
+  onText(text: string): void {
+    const element = this.open[this.open.length - 1]
+    if (element !== undefined) return appendText(element.children, text)
     if (!isXmlWhitespace(text)) {
       // Outside the root saxes already fails; between stanzas only whitespace
       // (keepalives) is allowed.
       return this.fail("Malformed", "text between stanzas")
     }
     // saxes reports text when it reads the `<` after it: that `<` starts the next stanza.
-    if (this.phase === "InRoot") this.stanzaLessThan = this.saxes.position - 1
+    if (this.phase === "InRoot") {
+      this.setMark(this.nextStanza, this.saxes.position - 1)
+      this.nextStanzaSeen = true
+    }
   }
 
-  private onCdata(text: string): void {
-    const frame = this.frames[this.frames.length - 1]
-    if (frame === undefined) return this.fail("Malformed", "a CDATA section between stanzas")
-    appendText(frame.children, text)
+  onCdata(text: string): void {
+    const element = this.open[this.open.length - 1]
+    if (element === undefined) return this.fail("Malformed", "a CDATA section between stanzas")
+    appendText(element.children, text)
+  }
+}
+
+/**
+ * saxes with our handlers installed, as few as possible: saxes stores each
+ * handler as a new property, and V8 turns a parser with more than about seven
+ * of them into a slow dictionary object (measured: all of saxes 4x slower).
+ * So the XML declaration is read from `xmlDecl` and a DOCTYPE is found in the
+ * prolog text instead of through handlers.
+ */
+class RestrictedSaxes extends SaxesParser<{ xmlns: true }> {
+  constructor(reader: StreamReader) {
+    super({ xmlns: true })
+    this.ENTITIES = PREDEFINED_ENTITIES
+    this.on("opentag", (tag) => reader.onOpenTag(tag))
+    this.on("closetag", () => reader.onCloseTag())
+    this.on("text", (text) => reader.onText(text))
+    this.on("cdata", (text) => reader.onCdata(text))
+    this.on("comment", () => reader.fail("RestrictedXml", "a comment is not allowed"))
+    this.on("processinginstruction", () => reader.fail("RestrictedXml", "a processing instruction is not allowed"))
+    this.on("error", (error) => reader.fail(reasonOfSaxesMessage(error.message), error.message))
   }
 }
 
@@ -401,10 +456,11 @@ const appendText = (children: Array<Node>, text: string): void => {
 }
 
 const setAttribute = (attributes: Record<string, string>, name: string, value: string): void => {
-  // `__proto__` is a valid XML name; plain assignment would not store it.
-  if (name === "__proto__") {
-    Object.defineProperty(attributes, name, { value, enumerable: true, writable: true, configurable: true })
-  } else {
-    attributes[name] = value
-  }
+  if (name === "__proto__") setOwn(attributes, name, value)
+  else attributes[name] = value
+}
+
+/** `__proto__` is a valid XML name, and plain assignment would not store it. */
+const setOwn = (attributes: Record<string, string>, name: string, value: string): void => {
+  Object.defineProperty(attributes, name, { value, enumerable: true, writable: true, configurable: true })
 }
