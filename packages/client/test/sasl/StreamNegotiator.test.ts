@@ -73,7 +73,7 @@ describe("StreamNegotiator", () => {
         credentials: { _tag: "Password", username: "user", password: "pencil" },
         clientNonce: "rOprNGfwEbeRWgbNEkqO"
       })
-      assert.strictEqual(bound.jid, "user@localhost/r")
+      assert.deepStrictEqual(bound.jid, { local: "user", domain: "localhost", resource: "r" })
       assert.strictEqual(bound.mechanism, "SCRAM-SHA-256")
       assert.deepStrictEqual(log, [
         "header",

@@ -17,6 +17,7 @@ import * as SaslFailure from "../sasl/SaslFailure.js"
 import * as SaslMechanism from "../sasl/SaslMechanism.js"
 import { SaslMechanismError } from "../sasl/SaslMechanismError.js"
 import type * as Scram from "../sasl/Scram.js"
+import * as Jid from "../jid/Jid.js"
 import * as Element from "../xml/Element.js"
 import * as Namespaces from "../xml/Namespaces.js"
 import type { XmlStreamEvent } from "../xml/XmlStreamEvent.js"
@@ -192,8 +193,8 @@ export interface ComputeScram {
  */
 export interface Bound {
   readonly _tag: "Bound"
-  /** The full JID the server bound (a string until the JID module lands). */
-  readonly jid: string
+  /** The full JID the server bound. */
+  readonly jid: Jid.Jid
   /** The features of the last restart, for what comes next (stream management…). */
   readonly features: Element.Element
   readonly mechanism: SaslMechanism.Name
@@ -280,9 +281,9 @@ export type State =
     readonly deadline: number
     readonly authenticated: Authenticated
     readonly features: Element.Element
-    readonly jid: string
+    readonly jid: Jid.Jid
   }
-  | { readonly _tag: "Bound"; readonly jid: string }
+  | { readonly _tag: "Bound"; readonly jid: Jid.Jid }
   | { readonly _tag: "Failed"; readonly error: Error }
 
 /**
@@ -672,10 +673,19 @@ const onBindResult = (
   }
   const bindResult = Element.child(element, "bind", Namespaces.BIND)
   const jidElement = bindResult === undefined ? undefined : Element.child(bindResult, "jid", Namespaces.BIND)
-  const jid = jidElement === undefined ? "" : Element.text(jidElement).trim()
-  if (type !== "result" || jid === "") {
+  const jidText = jidElement === undefined ? "" : Element.text(jidElement).trim()
+  if (type !== "result" || jidText === "") {
     return fail(negotiationError("bind-failed", "the bind result carries no JID", "undefined-condition"))
   }
+  const parsed = Jid.parse(jidText)
+  if (Result.isFailure(parsed) || parsed.success.resource === undefined) {
+    return fail(negotiationError(
+      "bind-failed",
+      `the server bound ${JSON.stringify(jidText)}, which is not a full JID`,
+      "undefined-condition"
+    ))
+  }
+  const jid = parsed.success
   const session = Element.child(state.features, "session", Namespaces.SESSION)
   if (session !== undefined && Element.child(session, "optional", Namespaces.SESSION) === undefined) {
     const request = Element.make("iq", {
@@ -698,7 +708,7 @@ const onBindResult = (
   return bound(state.authenticated, state.features, jid)
 }
 
-const bound = (authenticated: Authenticated, features: Element.Element, jid: string): Transition => ({
+const bound = (authenticated: Authenticated, features: Element.Element, jid: Jid.Jid): Transition => ({
   state: { _tag: "Bound", jid },
   actions: [{ _tag: "Bound", jid, features, mechanism: authenticated.mechanism, scramKeys: authenticated.keys }]
 })

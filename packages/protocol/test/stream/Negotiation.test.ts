@@ -225,6 +225,20 @@ describe("Negotiation over TCP", () => {
     } else assert.fail("expected a NegotiationError")
   })
 
+  it("a bound address that is not a full JID is a typed error", () => {
+    for (const jid of ["user@localhost", "user@@localhost/r", "user@/r"]) {
+      const { actions } = drive({ ...tcp, tls: { tlsVersion: "TLSv1.3", bindings: [] } }, [
+        serverHeader(),
+        el(features(mechanisms("PLAIN"))),
+        el(sasl("success")),
+        serverHeader(),
+        el(features(bindFeature())),
+        el(bindResult(jid))
+      ])
+      assert.strictEqual(summarize(actions).at(-1), "Failed NegotiationError bind-failed", jid)
+    }
+  })
+
   it("no bind feature after authentication is a typed error", () => {
     const { actions } = drive({ ...tcp, tls: { tlsVersion: "TLSv1.3", bindings: [] } }, [
       serverHeader(),

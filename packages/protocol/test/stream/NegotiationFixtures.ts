@@ -2,7 +2,7 @@
  * Test-only builders for server elements and a small driver for the
  * negotiation machine.
  */
-import { Element, Namespaces, Negotiation, XmlStreamEvent } from "@xmpp-core/protocol"
+import { Element, Jid, Namespaces, Negotiation, XmlStreamEvent } from "@xmpp-core/protocol"
 import { computeWithNode } from "../sasl/NodeScramCompute.js"
 
 export const serverHeader = (attributes: Record<string, string | undefined> = {}) =>
@@ -141,7 +141,7 @@ export const summarize = (actions: ReadonlyArray<Negotiation.Action>): Array<str
       case "Failed":
         return `Failed ${action.error._tag} ${action.error.reason}`
       case "Bound":
-        return `Bound ${action.jid}`
+        return `Bound ${Jid.format(action.jid)}`
       default:
         return action._tag
     }
