@@ -315,11 +315,24 @@ const negotiationError = (reason: NegotiationError["reason"], message: string, c
 // A new stream: on TCP the client writes a header; on BOSH the transport
 // sends the restart body (or, at the start, the session request) and the
 // machine only waits.
+// RFC 6120 §4.7.1: once the stream is encrypted, the client names its
+// account in the header's `from` (never before: that would leak it).
+const accountAddress = (context: Context): string | undefined => {
+  const credentials = context.config.credentials
+  if (!context.secure || credentials._tag !== "Password") return undefined
+  const account = Jid.make({ local: credentials.username, domain: context.config.domain })
+  return Result.isSuccess(account) ? Jid.format(account.success) : undefined
+}
+
 const openStream = (context: Context, now: number, restart: boolean): Transition => {
   const actions: Array<Action> = []
   if (restart) actions.push({ _tag: "RestartStream" })
   if (context.config.transport === "tcp") {
-    const header = StreamHeader.make({ domain: context.config.domain, lang: context.config.lang })
+    const header = StreamHeader.make({
+      domain: context.config.domain,
+      lang: context.config.lang,
+      from: accountAddress(context)
+    })
     actions.push({ _tag: "SendStreamHeader", header, xml: StreamHeader.toXml(header) })
   }
   return { state: { _tag: "AwaitingStreamHeader", context, deadline: now + featuresTimeout(context) }, actions }

@@ -9,15 +9,20 @@ import * as XmlSerializer from "../xml/XmlSerializer.js"
 import { NegotiationError } from "./NegotiationError.js"
 
 /**
- * The client's `<stream:stream to=… version='1.0' xml:lang=…>` header.
+ * The client's `<stream:stream to=… version='1.0' xml:lang=…>` header, with
+ * `from` (the account's bare JID) when given.
  *
  * @since 0.1.0
  */
-export const make = (options: { readonly domain: string; readonly lang?: string | undefined }): Element.Element =>
+export const make = (options: {
+  readonly domain: string
+  readonly lang?: string | undefined
+  readonly from?: string | undefined
+}): Element.Element =>
   Element.make("stream", {
     namespace: Namespaces.STREAMS,
     prefix: "stream",
-    attributes: { to: options.domain, version: "1.0", "xml:lang": options.lang }
+    attributes: { from: options.from, to: options.domain, version: "1.0", "xml:lang": options.lang }
   })
 
 /**

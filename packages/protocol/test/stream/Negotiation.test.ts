@@ -93,6 +93,19 @@ describe("Negotiation over TCP", () => {
     }
   })
 
+  it("names the account in the header's from only once the stream is encrypted", () => {
+    const { actions } = drive(tcp, [
+      serverHeader(),
+      el(features(starttls())),
+      el(Element.make("proceed", { namespace: Namespaces.TLS })),
+      noBindingTls
+    ])
+    const headers = actions.flatMap((a) => a._tag === "SendStreamHeader" ? [a.header] : [])
+    assert.strictEqual(headers.length, 2)
+    assert.isUndefined(headers[0] && Element.attribute(headers[0], "from"))
+    assert.strictEqual(headers[1] && Element.attribute(headers[1], "from"), "user@localhost")
+  })
+
   it("checks the server header: version, id, from", () => {
     const failWith = (attributes: Record<string, string | undefined>) =>
       summarize(drive(tcp, [serverHeader(attributes)]).actions).at(-1)
