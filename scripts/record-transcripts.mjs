@@ -54,6 +54,8 @@ const NS = {
 }
 const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' ` +
   `xmlns:stream='http://etherx.jabber.org/streams' to='${ACCOUNT.domain}' version='1.0'>`
+// Once encrypted, the client names its account (RFC 6120 §4.7.1).
+const SECURE_HEADER = HEADER.replace(" to=", ` from='${ACCOUNT.username}@${ACCOUNT.domain}' to=`)
 
 const b64 = (s) => Buffer.from(s, "utf8").toString("base64")
 
@@ -241,7 +243,7 @@ const record = async (server, mechanism) => {
   conn.newSegment()
   conn.attach(secure)
 
-  conn.write(HEADER)
+  conn.write(SECURE_HEADER)
   const offered = (await conn.read(features, "features after TLS"))[0]
   if (!offered.includes(`>${mechanism}<`)) throw new Error(`${server} does not offer ${mechanism}: ${offered}`)
   if (plus) console.log(`${server} features over ${tlsVersion}: ${offered}`)
@@ -249,7 +251,7 @@ const record = async (server, mechanism) => {
   conn.segment.then = "restart"
   conn.newSegment()
 
-  conn.write(HEADER)
+  conn.write(SECURE_HEADER)
   await conn.read(features, "features after SASL")
   conn.write(
     `<iq type='set' id='bind_1'><bind xmlns='${NS.bind}'><resource>${ACCOUNT.resource}</resource></bind></iq>`

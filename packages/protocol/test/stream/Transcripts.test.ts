@@ -57,6 +57,7 @@ const headerOf = (header: Element.Element) => ({
   name: header.name,
   namespace: header.namespace,
   to: Element.attribute(header, "to"),
+  account: Element.attribute(header, `from`),
   version: Element.attribute(header, "version")
 })
 
