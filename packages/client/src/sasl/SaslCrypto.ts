@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import type { Scram } from "@xmpp-core/protocol"
+import { Scram } from "@xmpp-core/protocol"
 import { Context, Effect, Layer } from "effect"
 import * as Base64 from "effect/encoding/Base64"
 import type * as CryptoError from "effect/crypto/CryptoError"
@@ -31,8 +31,6 @@ const digestAlgorithm = (hash: Scram.Hash): Digest.Algorithm =>
 
 const macAlgorithm = (hash: Scram.Hash): Mac.Algorithm =>
   hash === "SHA-1" ? Mac.hmacSha1 : hash === "SHA-256" ? Mac.hmacSha256 : Mac.hmacSha512
-
-const outputLength = (hash: Scram.Hash): number => hash === "SHA-1" ? 20 : hash === "SHA-256" ? 32 : 64
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0))
 const CLIENT_KEY = ascii("Client Key")
@@ -64,7 +62,7 @@ export const make: Effect.Effect<
     const salted = yield* kdf.derive(
       Kdf.pbkdf2({ hash: digestAlgorithm(request.hash), iterations: request.iterations }),
       request.password,
-      { salt: request.salt, length: outputLength(request.hash) }
+      { salt: request.salt, length: Scram.hashLength(request.hash) }
     )
     const clientKey = yield* hmac(request.hash, salted, CLIENT_KEY)
     const serverKey = yield* hmac(request.hash, salted, SERVER_KEY)

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { SaslSettings } from "@xmpp-core/client"
+import { SaslSettings, type StreamNegotiator } from "@xmpp-core/client"
 import { Result } from "effect"
 
 describe("SaslSettings", () => {
@@ -9,6 +9,14 @@ describe("SaslSettings", () => {
     if (Result.isSuccess(decoded)) {
       assert.deepStrictEqual(decoded.success.mechanisms, ["SCRAM-SHA-256", "PLAIN"])
       assert.isUndefined(decoded.success.allowPlaintext)
+      // The decoded settings are the negotiator's options, field for field.
+      const options: StreamNegotiator.Options = {
+        ...decoded.success,
+        transport: "tcp",
+        domain: "localhost",
+        credentials: { _tag: "Password", username: "alice", password: "alicepass" }
+      }
+      assert.strictEqual(options.minIterations, 10000)
     }
   })
 
