@@ -47,7 +47,7 @@ export const preference: ReadonlyArray<Name> = [
 ]
 
 /** @since 0.1.0 */
-export const isName = (value: string): value is Name => (preference as ReadonlyArray<string>).includes(value)
+export const isName = (value: string): value is Name => preference.some((name) => name === value)
 
 /**
  * Who the client is: a password account, nobody (ANONYMOUS), or whoever the
