@@ -23,7 +23,10 @@ const stripComments = (code: string): string =>
 
 const importedSpecifiers = (code: string): Array<string> => {
   const specifiers: Array<string> = []
-  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)["']([^"']+)["']/g
+  // Static imports and re-exports start a statement; dynamic imports and
+  // require() may stand anywhere. A string like "invalid-from" is not an import.
+  const pattern =
+    /(?:^\s*(?:import|export)\b[^;]*?\bfrom\s*|^\s*import\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/gm
   for (const match of code.matchAll(pattern)) {
     if (match[1] !== undefined) specifiers.push(match[1])
   }
@@ -80,6 +83,9 @@ describe("protocol purity guard", () => {
       "imports Node built-in node:crypto"
     ])
     assert.deepStrictEqual(purityViolations(`// Date.now() is never called here\nconst x = 1`), [])
+    assert.deepStrictEqual(purityViolations(`const reason = "invalid-from"\nconst a = attribute(x, "from")`), [])
+    assert.deepStrictEqual(purityViolations(`export { a } from "node:fs"`), ["imports Node built-in node:fs"])
+    assert.deepStrictEqual(purityViolations(`import {\n  a,\n  b\n} from "node:os"`), ["imports Node built-in node:os"])
     assert.deepStrictEqual(purityViolations(`import { Data } from "effect"\nimport { SaxesParser } from "saxes"`), [])
   })
 

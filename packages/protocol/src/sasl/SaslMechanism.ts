@@ -1,0 +1,294 @@
+/**
+ * The SASL mechanisms as one pure machine: choose a mechanism from what the
+ * server offers, start it, then feed it each server message (challenge in,
+ * response out).
+ *
+ * @since 0.1.0
+ */
+import { Result } from "effect"
+import * as ChannelBinding from "./ChannelBinding.js"
+import * as SaslPrep from "./SaslPrep.js"
+import { SaslMechanismError } from "./SaslMechanismError.js"
+import * as Scram from "./Scram.js"
+import * as Utf8 from "./Utf8.js"
+
+/**
+ * Every mechanism this client speaks.
+ *
+ * @since 0.1.0
+ */
+export type Name =
+  | "SCRAM-SHA-512-PLUS"
+  | "SCRAM-SHA-256-PLUS"
+  | "SCRAM-SHA-1-PLUS"
+  | "SCRAM-SHA-512"
+  | "SCRAM-SHA-256"
+  | "SCRAM-SHA-1"
+  | "PLAIN"
+  | "EXTERNAL"
+  | "ANONYMOUS"
+
+/**
+ * Strongest first. EXTERNAL leads because it is only considered when the
+ * client presents a certificate; ANONYMOUS only when there are no credentials.
+ *
+ * @since 0.1.0
+ */
+export const preference: ReadonlyArray<Name> = [
+  "EXTERNAL",
+  "SCRAM-SHA-512-PLUS",
+  "SCRAM-SHA-256-PLUS",
+  "SCRAM-SHA-1-PLUS",
+  "SCRAM-SHA-512",
+  "SCRAM-SHA-256",
+  "SCRAM-SHA-1",
+  "PLAIN",
+  "ANONYMOUS"
+]
+
+/** @since 0.1.0 */
+export const isName = (value: string): value is Name => preference.some((name) => name === value)
+
+/**
+ * Who the client is: a password account, nobody (ANONYMOUS), or whoever the
+ * TLS client certificate says (EXTERNAL).
+ *
+ * @since 0.1.0
+ */
+export type Credentials =
+  | {
+    readonly _tag: "Password"
+    readonly username: string
+    readonly password: string
+    readonly authzid?: string | undefined
+  }
+  | { readonly _tag: "Anonymous" }
+  | { readonly _tag: "Certificate"; readonly authzid?: string | undefined }
+
+/**
+ * Everything mechanism choice depends on.
+ *
+ * @since 0.1.0
+ */
+export interface SelectInput {
+  /** The mechanisms the server offers, as written in `<mechanism/>`. */
+  readonly offered: ReadonlyArray<string>
+  /** The user's restriction; `undefined` allows every mechanism. */
+  readonly allowed: ReadonlyArray<Name> | undefined
+  readonly credentials: Credentials
+  /** The TLS channel when the stream is encrypted with channel binding available to it. */
+  readonly tls: ChannelBinding.TlsChannel | undefined
+  /** Whether the transport is encrypted (TLS or HTTPS). */
+  readonly secure: boolean
+  /** Allow PLAIN on an unencrypted transport (off by default). */
+  readonly allowPlainWithoutTls: boolean
+  /** XEP-0440 channel binding types the server lists, if it lists any. */
+  readonly serverBindingTypes: ReadonlyArray<ChannelBinding.ChannelBindingType> | undefined
+}
+
+/**
+ * The chosen mechanism and, for SCRAM, the binding decision.
+ *
+ * @since 0.1.0
+ */
+export interface Selection {
+  readonly name: Name
+  readonly scramBinding: Scram.Binding
+}
+
+const scramHash = (name: Name): Scram.Hash | undefined =>
+  name.startsWith("SCRAM-SHA-512") ? "SHA-512" : name.startsWith("SCRAM-SHA-256") ? "SHA-256" :
+  name.startsWith("SCRAM-SHA-1") ? "SHA-1" : undefined
+
+/**
+ * Picks the strongest usable mechanism, or `undefined` when none fits.
+ *
+ * @since 0.1.0
+ */
+export const select = (input: SelectInput): Selection | undefined => {
+  const offered = new Set(input.offered)
+  const binding = input.tls === undefined ? undefined : ChannelBinding.select(input.tls, input.serverBindingTypes)
+  const serverOffersPlus = input.offered.some((name) => name.endsWith("-PLUS"))
+  for (const name of preference) {
+    if (!offered.has(name)) continue
+    if (input.allowed !== undefined && !input.allowed.includes(name)) continue
+    const credentials = input.credentials
+    if (name === "EXTERNAL") {
+      if (credentials._tag !== "Certificate") continue
+      return { name, scramBinding: { _tag: "Unsupported" } }
+    }
+    if (name === "ANONYMOUS") {
+      if (credentials._tag !== "Anonymous") continue
+      return { name, scramBinding: { _tag: "Unsupported" } }
+    }
+    if (credentials._tag !== "Password") continue
+    if (name === "PLAIN") {
+      if (!input.secure && !input.allowPlainWithoutTls) continue
+      return { name, scramBinding: { _tag: "Unsupported" } }
+    }
+    if (name.endsWith("-PLUS")) {
+      if (binding === undefined) continue
+      return { name, scramBinding: { _tag: "Bound", binding } }
+    }
+    // A client that could bind but sees no -PLUS says `y`: if an attacker
+    // stripped the -PLUS mechanisms, the server notices.
+    return {
+      name,
+      scramBinding: binding !== undefined && !serverOffersPlus ? { _tag: "ServerDoesNotSupport" } : { _tag: "Unsupported" }
+    }
+  }
+  return undefined
+}
+
+/**
+ * A running mechanism, named for what it waits for.
+ *
+ * @since 0.1.0
+ */
+export type Session =
+  | { readonly _tag: "AwaitingOutcome"; readonly name: Name }
+  | { readonly _tag: "Scram"; readonly name: Name; readonly scram: Scram.State }
+
+/**
+ * What the mechanism wants next.
+ *
+ * @since 0.1.0
+ */
+export type Step =
+  | { readonly _tag: "Respond"; readonly session: Session; readonly response: Uint8Array }
+  | { readonly _tag: "Compute"; readonly session: Session; readonly request: Scram.ComputeRequest }
+  | { readonly _tag: "Authenticated"; readonly keys: Scram.Keys | undefined }
+  | { readonly _tag: "Failed"; readonly error: SaslMechanismError }
+
+/**
+ * What the mechanism is fed: a `<challenge/>`, the `<success/>` (with its
+ * additional data, if any), or the result of a requested computation.
+ *
+ * @since 0.1.0
+ */
+export type Input =
+  | { readonly _tag: "Challenge"; readonly data: Uint8Array }
+  | { readonly _tag: "Success"; readonly data: Uint8Array | undefined }
+  | { readonly _tag: "Computed"; readonly computed: Scram.Computed }
+
+/**
+ * Options that only some mechanisms use.
+ *
+ * @since 0.1.0
+ */
+export interface StartOptions {
+  /** Client nonce for SCRAM, from a secure random source. */
+  readonly clientNonce: string
+  readonly minIterations?: number | undefined
+  readonly maxIterations?: number | undefined
+  readonly cachedKeys?: Scram.Keys | undefined
+}
+
+const invalid = (name: Name, message: string) =>
+  Result.fail(new SaslMechanismError({ reason: "invalid-credentials", message, mechanism: name }))
+
+/**
+ * Starts the selected mechanism; returns its session and initial response.
+ *
+ * @since 0.1.0
+ */
+export const start = (
+  selection: Selection,
+  credentials: Credentials,
+  options: StartOptions
+): Result.Result<{ readonly session: Session; readonly initialResponse: Uint8Array }, SaslMechanismError> => {
+  const name = selection.name
+  const hash = scramHash(name)
+  if (hash !== undefined) {
+    if (credentials._tag !== "Password") return invalid(name, "SCRAM needs a user name and password")
+    return Result.map(
+      Scram.start({
+        hash,
+        username: credentials.username,
+        password: credentials.password,
+        authzid: credentials.authzid,
+        clientNonce: options.clientNonce,
+        binding: selection.scramBinding,
+        minIterations: options.minIterations,
+        maxIterations: options.maxIterations,
+        cachedKeys: options.cachedKeys
+      }),
+      ({ initialResponse, state }) => ({ session: { _tag: "Scram", name, scram: state }, initialResponse })
+    )
+  }
+  const session: Session = { _tag: "AwaitingOutcome", name }
+  switch (name) {
+    case "PLAIN": {
+      if (credentials._tag !== "Password") return invalid(name, "PLAIN needs a user name and password")
+      // RFC 4616: [authzid] NUL authcid NUL passwd, the last two prepared.
+      const username = SaslPrep.prepare(credentials.username)
+      const password = SaslPrep.prepare(credentials.password)
+      if (Result.isFailure(username)) return invalid(name, `user name: ${username.failure.message}`)
+      if (Result.isFailure(password)) return invalid(name, `password: ${password.failure.message}`)
+      const message = `${credentials.authzid ?? ""}\u0000${username.success}\u0000${password.success}`
+      return Result.succeed({ session, initialResponse: Utf8.encode(message) })
+    }
+    case "EXTERNAL": {
+      // RFC 4422 Appendix A: the initial response is the authzid, or empty.
+      const authzid = credentials._tag === "Certificate" ? credentials.authzid ?? "" : ""
+      return Result.succeed({ session, initialResponse: Utf8.encode(authzid) })
+    }
+    default:
+      // ANONYMOUS (RFC 4505): an empty trace token.
+      return Result.succeed({ session, initialResponse: new Uint8Array(0) })
+  }
+}
+
+/**
+ * Feeds one server message (or a computed result) to the mechanism.
+ *
+ * @since 0.1.0
+ */
+export const step = (session: Session, input: Input): Step => {
+  const failed = (reason: SaslMechanismError["reason"], message: string): Step => ({
+    _tag: "Failed",
+    error: new SaslMechanismError({ reason, message, mechanism: session.name })
+  })
+  if (session._tag === "AwaitingOutcome") {
+    if (input._tag === "Success") return { _tag: "Authenticated", keys: undefined }
+    return failed("unexpected-challenge", `${session.name} expects no challenge`)
+  }
+  const scram = session.scram
+  switch (scram._tag) {
+    case "AwaitingServerFirst": {
+      if (input._tag !== "Challenge") {
+        return failed("malformed-challenge", "the server ended SCRAM before sending its first message")
+      }
+      const next = Scram.receiveServerFirst(scram, input.data)
+      if (Result.isFailure(next)) return { _tag: "Failed", error: next.failure }
+      return { _tag: "Compute", session: { ...session, scram: next.success.state }, request: next.success.request }
+    }
+    case "AwaitingProof": {
+      if (input._tag !== "Computed") return failed("unexpected-challenge", "a server message came before the proof")
+      const next = Scram.receiveComputed(scram, input.computed)
+      return { _tag: "Respond", session: { ...session, scram: next.state }, response: next.response }
+    }
+    case "AwaitingServerFinal": {
+      if (input._tag === "Computed") return failed("unexpected-challenge", "nothing to compute")
+      // RFC 6120 §6.3.10: the server-final usually rides in <success/>, but a
+      // server may send it as a last challenge and then an empty success.
+      if (input.data === undefined || input.data.length === 0) {
+        return failed("invalid-server-signature", "the server did not send its signature")
+      }
+      const keys = Scram.receiveServerFinal(scram, input.data)
+      if (Result.isFailure(keys)) return { _tag: "Failed", error: keys.failure }
+      if (input._tag === "Success") return { _tag: "Authenticated", keys: keys.success }
+      return {
+        _tag: "Respond",
+        session: { ...session, scram: { _tag: "AwaitingSuccess", mechanism: scram.mechanism, keys: keys.success } },
+        response: new Uint8Array(0)
+      }
+    }
+    case "AwaitingSuccess": {
+      if (input._tag === "Success" && (input.data === undefined || input.data.length === 0)) {
+        return { _tag: "Authenticated", keys: scram.keys }
+      }
+      return failed("unexpected-challenge", "SCRAM is complete; only an empty success may follow")
+    }
+  }
+}

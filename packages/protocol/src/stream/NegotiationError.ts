@@ -1,0 +1,43 @@
+/**
+ * Failures of stream negotiation that the client detects itself.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/**
+ * - `starttls-not-offered`: TLS is required and the server offers no STARTTLS.
+ * - `tls-failed`: the server answered `<starttls/>` with `<failure/>`.
+ * - `plaintext-not-allowed`: the transport is unencrypted (BOSH over HTTP),
+ *   there is no way to upgrade it, and the user did not allow plaintext.
+ * - `sasl-not-offered` / `no-acceptable-mechanism`: nothing to authenticate
+ *   with, or nothing the user allows and the client can use safely.
+ * - `bind-not-offered` / `bind-failed` / `session-failed`: resource binding
+ *   or the RFC 3921 session was refused (`condition` holds the stanza error).
+ * - `invalid-stream-header` / `unsupported-version`: the server's header.
+ * - `unexpected-element`: an element that has no place at this step.
+ * - `features-timeout` / `response-timeout`: the server went quiet.
+ * - `stream-closed`: the server closed its stream during negotiation.
+ *
+ * @since 0.1.0
+ */
+export class NegotiationError extends Data.TaggedError("NegotiationError")<{
+  readonly reason:
+    | "starttls-not-offered"
+    | "tls-failed"
+    | "plaintext-not-allowed"
+    | "sasl-not-offered"
+    | "no-acceptable-mechanism"
+    | "bind-not-offered"
+    | "bind-failed"
+    | "session-failed"
+    | "invalid-stream-header"
+    | "unsupported-version"
+    | "unexpected-element"
+    | "features-timeout"
+    | "response-timeout"
+    | "stream-closed"
+  readonly message: string
+  /** The stanza error condition for `bind-failed` / `session-failed`. */
+  readonly condition?: string | undefined
+}> {}
