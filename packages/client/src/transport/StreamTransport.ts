@@ -14,7 +14,7 @@ import {
   type Element,
   Namespaces,
   XmlSerializer,
-  type XmlLimits,
+  XmlLimits,
   type XmlStreamEvent,
   XmlStreamParser
 } from "@xmpp-core/protocol"
@@ -64,7 +64,7 @@ export interface Options {
   readonly proxies?: ReadonlyArray<Route.Proxy> | undefined
   /** PEM trust anchors replacing the system's (verification stays on). */
   readonly ca?: Route.TlsOptions["ca"]
-  readonly limits?: Partial<XmlLimits.XmlLimits> | undefined
+  readonly limits?: { readonly [K in keyof XmlLimits.XmlLimits]?: number | undefined } | undefined
   /** How long `close` waits for the server's `</stream:stream>`. Default 2 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
   /** Events parsed but not yet received; reading from the socket pauses when full. Default 512. */
@@ -160,7 +160,8 @@ export const connect = (
     const peerClosed = yield* Deferred.make<void>()
     /** Completed when the connection is gone (read error, EOF, bad XML): pending writes fail with it. */
     const lost = yield* Deferred.make<TransportError>()
-    let parser = XmlStreamParser.make(options.limits)
+    const limits = XmlLimits.resolve(options.limits)
+    let parser = XmlStreamParser.make(limits)
     let writer = yield* connection.socket.writer
     /** Our `</stream:stream>` went out: nothing may follow it. */
     let footerSent = false
@@ -326,7 +327,7 @@ export const connect = (
         }),
       startTls,
       restart: Effect.sync(() => {
-        parser = XmlStreamParser.make(options.limits)
+        parser = XmlStreamParser.make(limits)
       }),
       close
     }

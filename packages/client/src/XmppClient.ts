@@ -1,0 +1,301 @@
+/**
+ * The one client API over every transport: connect, negotiate (TLS, SASL,
+ * bind), then send and receive stanzas of a bound `jabber:client` stream,
+ * and close cleanly. It never interprets stanzas beyond recognizing them.
+ *
+ * @since 0.1.0
+ */
+import {
+  Element,
+  type Jid,
+  Namespaces,
+  type Negotiation,
+  type SaslMechanism,
+  StreamError,
+  XmlSerializer,
+  type XmlStreamEvent
+} from "@xmpp-core/protocol"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import type * as CryptoError from "effect/crypto/CryptoError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Connector } from "./net/Connector.js"
+import type * as ServerLookup from "./net/ServerLookup.js"
+import type { TlsUpgrade } from "./net/TlsUpgrade.js"
+import type { SaslCrypto } from "./sasl/SaslCrypto.js"
+import * as StreamNegotiator from "./sasl/StreamNegotiator.js"
+import * as StreamTransport from "./transport/StreamTransport.js"
+import type * as Traffic from "./transport/Traffic.js"
+import type * as Transport from "./transport/Transport.js"
+import type { TransportError } from "./transport/TransportError.js"
+import type { XmppClientConfig } from "./XmppClientConfig.js"
+import { XmppClientError } from "./XmppClientError.js"
+import { Jid as JidModule } from "@xmpp-core/protocol"
+
+/**
+ * @since 0.1.0
+ */
+export class XmppClient extends Context.Service<XmppClient, {
+  /** The full JID the server bound. */
+  readonly jid: Jid.Jid
+  readonly transport: Transport.Kind
+  /** The SASL mechanism that authenticated. */
+  readonly mechanism: SaslMechanism.Name
+  /**
+   * Sends a stanza (`message`, `presence` or `iq` in `jabber:client`). Its
+   * names and characters are checked first: invalid XML is an
+   * `InvalidStanza` error and nothing is sent. Stanzas go out in call order.
+   */
+  readonly send: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
+  /**
+   * The incoming stanzas, in order. Ends when the server closes the stream;
+   * fails on a stream error, a non-stanza element or a lost connection.
+   * Meant for one consumer: two concurrent consumers would split the stanzas.
+   */
+  readonly stanzas: Stream.Stream<Element.Element, XmppClientError>
+  /**
+   * Closes the stream after everything sent so far (no unavailable
+   * presence: the server sends that for us). Closing twice is a no-op.
+   */
+  readonly close: Effect.Effect<void, XmppClientError>
+}>()("@xmpp-core/client/XmppClient") {}
+
+/**
+ * What `connect` takes besides the decoded configuration.
+ *
+ * @since 0.1.0
+ */
+export interface ConnectOptions {
+  /** XML console: sees the raw traffic, SASL secrets redacted. */
+  readonly onTraffic?: Traffic.OnTraffic | undefined
+}
+
+/**
+ * Negotiation settings of `fromTransport`: the account and the SASL choices.
+ *
+ * @since 0.1.0
+ */
+export type Settings = Omit<XmppClientConfig, "transport" | "ca" | "limits">
+
+const STANZA_NAMES: ReadonlySet<string> = new Set(["message", "presence", "iq"])
+
+/**
+ * Whether an element is a stanza of a client stream.
+ *
+ * @since 0.1.0
+ */
+export const isStanza = (element: Element.Element): boolean =>
+  element.namespace === Namespaces.JABBER_CLIENT && STANZA_NAMES.has(element.name)
+
+const fromTransportError = (reason: "ConnectFailed" | "ConnectionLost") => (error: TransportError) =>
+  new XmppClientError({
+    reason: error.reason === "Closed" ? "Closed" : reason,
+    message: error.message,
+    condition: error.reason,
+    cause: error
+  })
+
+const fromNegotiationError = (
+  error: Negotiation.Error | TransportError | CryptoError.CryptoError
+): XmppClientError => {
+  switch (error._tag) {
+    case "TransportError":
+      return fromTransportError("ConnectFailed")(error)
+    case "SaslFailure":
+    case "SaslMechanismError":
+      return new XmppClientError({ reason: "AuthenticationFailed", message: error.message, condition: error.reason, cause: error })
+    case "StreamError":
+      return new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error })
+    case "NegotiationError":
+      return new XmppClientError({ reason: "NegotiationFailed", message: error.message, condition: error.reason, cause: error })
+    default:
+      return new XmppClientError({ reason: "AuthenticationFailed", message: `SASL crypto failed: ${error.message}`, cause: error })
+  }
+}
+
+// Maps one transport event of a bound stream to a stanza, the end, or an error.
+const toStanza = (
+  event: XmlStreamEvent.XmlStreamEvent
+): Effect.Effect<Element.Element, XmppClientError | Cause.Done> => {
+  if (event._tag === "StreamClose") return Cause.done()
+  if (event._tag === "StreamOpen") {
+    return Effect.fail(new XmppClientError({ reason: "UnexpectedElement", message: "a second stream header on a bound stream" }))
+  }
+  const element = event.element
+  if (isStanza(element)) return Effect.succeed(element)
+  if (StreamError.isStreamError(element)) {
+    const error = StreamError.fromElement(element)
+    return Effect.fail(new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error }))
+  }
+  return Effect.fail(
+    new XmppClientError({
+      reason: "UnexpectedElement",
+      message: `the server sent <${element.name} xmlns='${element.namespace}'/>, which is not a stanza`
+    })
+  )
+}
+
+const checkStanza = (stanza: Element.Element): Effect.Effect<Element.Element, XmppClientError> => {
+  if (!isStanza(stanza)) {
+    return Effect.fail(
+      new XmppClientError({
+        reason: "InvalidStanza",
+        message: `<${stanza.name} xmlns='${stanza.namespace}'/> is not a stanza: expected message, presence or iq in ${Namespaces.JABBER_CLIENT}`
+      })
+    )
+  }
+  const valid = XmlSerializer.validate(stanza)
+  return Result.isSuccess(valid)
+    ? Effect.succeed(valid.success)
+    : Effect.fail(new XmppClientError({ reason: "InvalidStanza", message: valid.failure.message, cause: valid.failure }))
+}
+
+/**
+ * Negotiates over an open transport (any kind) and returns the client. The
+ * BOSH transport plugs in here. Closing the scope closes the stream cleanly
+ * if `close` was not called.
+ *
+ * @since 0.1.0
+ */
+export const fromTransport = (
+  transport: Transport.Transport,
+  settings: Settings
+): Effect.Effect<XmppClient["Service"], XmppClientError, Scope.Scope | SaslCrypto> =>
+  Effect.gen(function*() {
+    const account = JidModule.parse(settings.jid)
+    if (Result.isFailure(account) || account.success.local === undefined) {
+      return yield* new XmppClientError({
+        reason: "InvalidConfig",
+        message: Result.isFailure(account) ? `invalid JID: ${account.failure.message}` : "the JID has no localpart"
+      })
+    }
+    const jid = account.success
+    const resource = settings.resource ?? jid.resource
+    const bound = yield* StreamNegotiator.negotiate(transport, {
+      transport: transport.kind,
+      domain: jid.domain,
+      credentials: { _tag: "Password", username: jid.local ?? "", password: Redacted.value(settings.password) },
+      resource,
+      mechanisms: settings.mechanisms,
+      allowPlaintext: settings.allowPlaintext,
+      allowPlainWithoutTls: settings.allowPlainWithoutTls,
+      channelBinding: settings.channelBinding,
+      minIterations: settings.minIterations,
+      maxIterations: settings.maxIterations,
+      featuresTimeout: settings.featuresTimeout,
+      responseTimeout: settings.responseTimeout,
+      tls: Option.getOrUndefined(transport.channel),
+      secure: transport.secure
+    }).pipe(
+      Effect.tapError((error) =>
+        // A refused login still ends the stream politely; a broken transport cannot.
+        error._tag === "TransportError" ? Effect.void : Effect.ignore(transport.close())
+      ),
+      Effect.mapError(fromNegotiationError)
+    )
+
+    let closed = false
+    const close = Effect.suspend(() => {
+      if (closed) return Effect.void
+      closed = true
+      return transport.close().pipe(
+        Effect.mapError((error) =>
+          error.reason === "CloseUnconfirmed"
+            ? new XmppClientError({ reason: "CloseUnconfirmed", message: error.message, cause: error })
+            : fromTransportError("ConnectionLost")(error)
+        )
+      )
+    })
+    yield* Effect.addFinalizer(() => Effect.ignore(close))
+
+    const send = (stanza: Element.Element) =>
+      Effect.suspend(() =>
+        closed
+          ? Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
+          : checkStanza(stanza).pipe(
+            Effect.flatMap((valid) => Effect.mapError(transport.send(valid), fromTransportError("ConnectionLost")))
+          )
+      )
+
+    const stanzas = Stream.fromEffectRepeat(
+      transport.receive.pipe(
+        Effect.mapError((error) => (error.reason === "Closed" ? Cause.Done() : fromTransportError("ConnectionLost")(error))),
+        Effect.flatMap(toStanza)
+      )
+    )
+
+    return XmppClient.of({ jid: bound.jid, transport: transport.kind, mechanism: bound.mechanism, send, stanzas, close })
+  })
+
+/**
+ * The StreamTransport options for a TCP configuration.
+ *
+ * @since 0.1.0
+ */
+export const tcpOptions = (
+  config: XmppClientConfig,
+  domain: string,
+  options: ConnectOptions = {}
+): StreamTransport.Options => {
+  const tcp = config.transport?._tag === "tcp" ? config.transport : undefined
+  return {
+    domain,
+    host: tcp?.host,
+    port: tcp?.port,
+    directTls: tcp?.directTls,
+    proxies: tcp?.proxies,
+    ca: config.ca,
+    limits: config.limits,
+    closeTimeout: tcp?.closeTimeout === undefined ? undefined : Duration.millis(tcp.closeTimeout),
+    onTraffic: options.onTraffic
+  }
+}
+
+/**
+ * Connects with a decoded configuration and returns a bound client that
+ * lives as long as the scope.
+ *
+ * @since 0.1.0
+ */
+export const connect = (
+  config: XmppClientConfig,
+  options: ConnectOptions = {}
+): Effect.Effect<
+  XmppClient["Service"],
+  XmppClientError,
+  Scope.Scope | Connector | TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto
+> =>
+  Effect.gen(function*() {
+    const account = JidModule.parse(config.jid)
+    if (Result.isFailure(account)) {
+      return yield* new XmppClientError({ reason: "InvalidConfig", message: `invalid JID: ${account.failure.message}` })
+    }
+    if (config.transport?._tag === "bosh") {
+      return yield* new XmppClientError({
+        reason: "TransportUnavailable",
+        message: "BOSH is not available in this build; use the tcp transport"
+      })
+    }
+    const transport = yield* StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
+      Effect.mapError(fromTransportError("ConnectFailed"))
+    )
+    return yield* fromTransport(transport, config)
+  })
+
+/**
+ * The client as a Layer: connected when built, closed when released.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  config: XmppClientConfig,
+  options: ConnectOptions = {}
+): Layer.Layer<XmppClient, XmppClientError, Connector | TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto> =>
+  Layer.effect(XmppClient, connect(config, options))

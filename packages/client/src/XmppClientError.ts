@@ -1,0 +1,52 @@
+/**
+ * The one error of `XmppClient`.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/**
+ * - `InvalidConfig`: the configuration cannot be used (e.g. the JID).
+ * - `TransportUnavailable`: the configured transport is not in this build (BOSH, for now).
+ * - `ConnectFailed`: the transport failed before the stream was bound
+ *   (connect, proxy, TLS, the connection lost); `cause` is the `TransportError`.
+ * - `AuthenticationFailed`: SASL failed; `condition` is the RFC 6120 §6.5
+ *   condition (`not-authorized`…) or the client's SCRAM check
+ *   (`invalid-server-signature`…); `cause` is the `SaslFailure`/`SaslMechanismError`.
+ * - `NegotiationFailed`: stream negotiation failed otherwise; `condition` is
+ *   the `NegotiationError` reason (`starttls-not-offered`, `bind-failed`…).
+ * - `StreamError`: the server ended the stream with `<stream:error/>`;
+ *   `condition` is its RFC 6120 §4.9.3 condition.
+ * - `ConnectionLost`: the transport failed after the stream was bound.
+ * - `UnexpectedElement`: the server sent a top-level element that is not a stanza.
+ * - `InvalidStanza`: `send` was given something that is not a valid stanza
+ *   (`cause` is the `XmlError` for invalid XML).
+ * - `Closed`: the client was closed (or the server closed the stream) before the call.
+ * - `CloseUnconfirmed`: `close` did not see the server close its stream, so
+ *   the delivery of what was sent last is not confirmed.
+ *
+ * @since 0.1.0
+ */
+export type XmppClientErrorReason =
+  | "InvalidConfig"
+  | "TransportUnavailable"
+  | "ConnectFailed"
+  | "AuthenticationFailed"
+  | "NegotiationFailed"
+  | "StreamError"
+  | "ConnectionLost"
+  | "UnexpectedElement"
+  | "InvalidStanza"
+  | "Closed"
+  | "CloseUnconfirmed"
+
+/**
+ * @since 0.1.0
+ */
+export class XmppClientError extends Data.TaggedError("XmppClientError")<{
+  readonly reason: XmppClientErrorReason
+  readonly message: string
+  /** The protocol condition, when the failure has one (SASL, stream error, negotiation reason). */
+  readonly condition?: string | undefined
+  readonly cause?: unknown
+}> {}

@@ -1,0 +1,59 @@
+/**
+ * `XmppClient` on Node in one line: the Node connector (TCP, proxies, TLS),
+ * DNS SRV lookup on Node's resolver, and SASL crypto on `node:crypto`.
+ *
+ * @since 0.1.0
+ */
+import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
+import { type Connector, SaslCrypto, type ServerLookup, type TlsUpgrade, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import * as Layer from "effect/Layer"
+import type { NetAddress } from "effect/net"
+import * as NodeConnector from "../net/NodeConnector.js"
+import * as NodeServerLookup from "../net/NodeServerLookup.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options extends XmppClient.ConnectOptions {
+  readonly connector?: NodeConnector.Options | undefined
+  readonly serverLookup?: NodeServerLookup.Options | undefined
+}
+
+/**
+ * SCRAM's PBKDF2/HMAC/digest and the nonce source on `node:crypto`.
+ *
+ * @since 0.1.0
+ */
+export const layerSaslCrypto: Layer.Layer<SaslCrypto.SaslCrypto> = SaslCrypto.layer.pipe(
+  Layer.provide([NodeCrypto.layerDigest, NodeCrypto.layerMac, NodeCrypto.layerKdf, NodeCrypto.layerSecureRandom])
+)
+
+/**
+ * Everything `XmppClient.connect` needs on Node, for apps that connect
+ * several clients themselves.
+ *
+ * @since 0.1.0
+ */
+export const layerPorts = (
+  options: Options = {}
+): Layer.Layer<
+  Connector.Connector | TlsUpgrade.TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto.SaslCrypto,
+  NetAddress.NetAddressError
+> =>
+  Layer.mergeAll(
+    NodeConnector.layer(options.connector),
+    NodeServerLookup.layer(options.serverLookup),
+    layerSaslCrypto
+  )
+
+/**
+ * A connected `XmppClient` over TCP: connects when the layer is built,
+ * closes the stream when it is released.
+ *
+ * @since 0.1.0
+ */
+export const layerTcp = (
+  config: XmppClientConfig.XmppClientConfig,
+  options: Options = {}
+): Layer.Layer<XmppClient.XmppClient, XmppClientError | NetAddress.NetAddressError> =>
+  XmppClient.layer(config, options).pipe(Layer.provide(layerPorts(options)))
