@@ -1,0 +1,70 @@
+/**
+ * The local test servers as `.state/servers.json` describes them (see
+ * SERVERS.md), with what the client tests need. Missing file: a clear
+ * failure, never a skip, because `./run test` starts the servers first.
+ */
+import { XmppClientConfig } from "@xmpp-core/client"
+import { Schema } from "effect"
+import { readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const Port = Schema.Int
+const Proxy = Schema.Struct({ open: Port, auth: Port, user: Schema.String, password: Schema.String })
+const Xmpp = Schema.Struct({ c2s: Port, c2sDirectTls: Port })
+
+const ServersSchema = Schema.Struct({
+  ca: Schema.String,
+  domain: Schema.String,
+  accounts: Schema.Struct({ alice: Schema.String, bob: Schema.String }),
+  prosody: Xmpp,
+  ejabberd: Xmpp,
+  tinyproxy: Proxy,
+  microsocks: Proxy,
+  dnsmasq: Schema.Struct({ port: Port, srvDomain: Schema.String })
+})
+
+export type Servers = typeof ServersSchema.Type
+export type ServerName = "prosody" | "ejabberd"
+
+const file = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", ".state", "servers.json")
+
+export const servers = (): Servers => {
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch (cause) {
+    throw new Error(`${file} is missing: start the test servers with \`./run servers up\` (./run test does it)`, { cause })
+  }
+  return Schema.decodeUnknownSync(ServersSchema)(JSON.parse(text))
+}
+
+/** A client configuration for an account on a server, decoded like an app would. */
+export const config = (
+  s: Servers,
+  server: ServerName,
+  account: "alice" | "bob",
+  overrides: {
+    readonly directTls?: boolean
+    readonly password?: string
+    readonly resource?: string
+    readonly mechanisms?: ReadonlyArray<string>
+    readonly channelBinding?: boolean
+    readonly proxies?: ReadonlyArray<unknown>
+  } = {}
+): XmppClientConfig.XmppClientConfig =>
+  Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
+    jid: `${account}@${s.domain}`,
+    password: overrides.password ?? s.accounts[account],
+    ca: readFileSync(s.ca, "utf8"),
+    ...(overrides.resource === undefined ? {} : { resource: overrides.resource }),
+    ...(overrides.mechanisms === undefined ? {} : { mechanisms: overrides.mechanisms }),
+    ...(overrides.channelBinding === undefined ? {} : { channelBinding: overrides.channelBinding }),
+    transport: {
+      _tag: "tcp",
+      host: "127.0.0.1",
+      port: overrides.directTls === true ? s[server].c2sDirectTls : s[server].c2s,
+      directTls: overrides.directTls === true,
+      ...(overrides.proxies === undefined ? {} : { proxies: overrides.proxies })
+    }
+  })

@@ -1,0 +1,190 @@
+/**
+ * XmppClient against the real servers of `./run servers up` (Prosody 0.12,
+ * ejabberd 23.01, tinyproxy, microsocks), trusting the test CA explicitly.
+ *
+ * What is asserted per server about SCRAM and channel binding (measured, see
+ * packages/protocol/src/sasl/README.md): both negotiate TLS 1.3 with Node.
+ * Prosody offers no -PLUS there, so the strongest login is SCRAM-SHA-256
+ * (it has no SHA-512). ejabberd offers -PLUS on TLS 1.3 but refuses
+ * `tls-exporter`: the default settings fail with `not-authorized` ("Invalid
+ * channel binding") and `channelBinding: false` logs in with SCRAM-SHA-512.
+ * The client never falls back to an unbound login by itself: that would
+ * let an attacker strip channel binding.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { XmppClient, type XmppClientError } from "@xmpp-core/client"
+import { NodeXmppClient } from "@xmpp-core/platform-node"
+import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
+import { Effect, Fiber, Stream } from "effect"
+import { config, type ServerName, servers } from "./Servers.js"
+
+const s = servers()
+const ports = NodeXmppClient.layerPorts()
+
+// ejabberd 23.01 on TLS 1.3 needs channel binding off (see above).
+const unbound = (server: ServerName) => (server === "ejabberd" ? { channelBinding: false } : {})
+
+const message = (to: Jid.Jid, id: string, body: string) =>
+  Element.make("message", {
+    namespace: Namespaces.JABBER_CLIENT,
+    attributes: { to: Jid.format(to), id, type: "chat" },
+    children: [Element.make("body", { namespace: Namespaces.JABBER_CLIENT, children: [body] })]
+  })
+
+const isMessage = (stanza: Element.Element) => stanza.name === "message"
+const bodyOf = (stanza: Element.Element) => {
+  const body = Element.child(stanza, "body", Namespaces.JABBER_CLIENT)
+  return body === undefined ? undefined : Element.text(body)
+}
+
+/** The next `count` message stanzas bob receives. */
+const receiveMessages = (client: XmppClient.XmppClient["Service"], count: number) =>
+  client.stanzas.pipe(Stream.filter(isMessage), Stream.take(count), Stream.runCollect)
+
+const loginFails = (server: ServerName, overrides: Parameters<typeof config>[3]) =>
+  XmppClient.connect(config(s, server, "alice", overrides)).pipe(Effect.flip, Effect.scoped)
+
+describe.each(["prosody", "ejabberd"] as const)("XmppClient against %s", (server) => {
+  it.live("STARTTLS + SCRAM-SHA-256 binds the requested resource", () =>
+    Effect.gen(function*() {
+      const client = yield* XmppClient.connect(
+        config(s, server, "alice", { resource: "starttls-scram", mechanisms: ["SCRAM-SHA-256"] })
+      )
+      assert.strictEqual(Jid.format(client.jid), `alice@${s.domain}/starttls-scram`)
+      assert.strictEqual(client.mechanism, "SCRAM-SHA-256")
+      assert.strictEqual(client.transport, "tcp")
+      yield* client.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("direct TLS (XEP-0368) + SCRAM-SHA-256", () =>
+    Effect.gen(function*() {
+      const client = yield* XmppClient.connect(
+        config(s, server, "alice", { directTls: true, resource: "direct-tls", mechanisms: ["SCRAM-SHA-256"] })
+      )
+      assert.strictEqual(Jid.format(client.jid), `alice@${s.domain}/direct-tls`)
+      assert.strictEqual(client.mechanism, "SCRAM-SHA-256")
+      yield* client.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("default mechanisms pick the strongest the server accepts", () =>
+    Effect.gen(function*() {
+      if (server === "ejabberd") {
+        const refused = yield* loginFails(server, {})
+        assert.strictEqual(refused.reason, "AuthenticationFailed")
+        assert.strictEqual(refused.condition, "not-authorized")
+        assert.include(refused.message, "SCRAM-SHA-512-PLUS")
+      }
+      const client = yield* XmppClient.connect(config(s, server, "alice", unbound(server)))
+      assert.strictEqual(client.mechanism, server === "prosody" ? "SCRAM-SHA-256" : "SCRAM-SHA-512")
+      // Without a requested resource the server picks one.
+      assert.isString(client.jid.resource)
+      yield* client.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("PLAIN over TLS", () =>
+    Effect.gen(function*() {
+      const client = yield* XmppClient.connect(config(s, server, "alice", { mechanisms: ["PLAIN"], resource: "plain" }))
+      assert.strictEqual(client.mechanism, "PLAIN")
+      assert.strictEqual(client.jid.resource, "plain")
+      yield* client.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("a wrong password is AuthenticationFailed with SASL not-authorized, password not in the error", () =>
+    Effect.gen(function*() {
+      const secret = "wrong-password-9f3b1c"
+      for (const mechanisms of [["SCRAM-SHA-256"], ["PLAIN"]]) {
+        const error: XmppClientError = yield* loginFails(server, { password: secret, mechanisms })
+        assert.strictEqual(error.reason, "AuthenticationFailed")
+        assert.strictEqual(error.condition, "not-authorized")
+        assert.notInclude(JSON.stringify(error), secret)
+        assert.notInclude(String(error), secret)
+      }
+    }).pipe(Effect.provide(ports)))
+
+  it.live("alice's message reaches bob exactly once with its id", () =>
+    Effect.gen(function*() {
+      const alice = yield* XmppClient.connect(config(s, server, "alice", { resource: "sender", ...unbound(server) }))
+      const bob = yield* XmppClient.connect(config(s, server, "bob", { resource: "receiver", ...unbound(server) }))
+      const id = `m-${server}-${Date.now()}`
+      yield* alice.send(message(bob.jid, id, "hello bob"))
+      // A marker after it: the next message after the first must be the marker, not a copy.
+      yield* alice.send(message(bob.jid, `${id}-marker`, "marker"))
+      const received = yield* receiveMessages(bob, 2)
+      assert.deepStrictEqual(received.map((m) => Element.attribute(m, "id")), [id, `${id}-marker`])
+      const [first] = received
+      assert.strictEqual(first === undefined ? undefined : bodyOf(first), "hello bob")
+      const from = first === undefined ? undefined : Element.attribute(first, "from")
+      assert.strictEqual(from, Jid.format(alice.jid))
+      yield* alice.close
+      yield* bob.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("a burst of 500 messages arrives complete and in order", () =>
+    Effect.gen(function*() {
+      const alice = yield* XmppClient.connect(config(s, server, "alice", { resource: "burst-a", ...unbound(server) }))
+      const bob = yield* XmppClient.connect(config(s, server, "bob", { resource: "burst-b", ...unbound(server) }))
+      const receiving = yield* Effect.forkChild(receiveMessages(bob, 500))
+      for (let i = 0; i < 500; i++) yield* alice.send(message(bob.jid, `burst-${i}`, String(i)))
+      const received = yield* Fiber.join(receiving)
+      assert.strictEqual(received.length, 500)
+      assert.deepStrictEqual(received.map(bodyOf), Array.from({ length: 500 }, (_, i) => String(i)))
+      yield* alice.close
+      yield* bob.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("through tinyproxy (HTTP CONNECT with Basic auth) and microsocks (SOCKS5 with auth)", () =>
+    Effect.gen(function*() {
+      const viaHttp = {
+        _tag: "HttpConnect",
+        host: "127.0.0.1",
+        port: s.tinyproxy.auth,
+        credentials: { username: s.tinyproxy.user, password: s.tinyproxy.password }
+      }
+      const viaSocks = {
+        _tag: "Socks5",
+        host: "127.0.0.1",
+        port: s.microsocks.auth,
+        credentials: { username: s.microsocks.user, password: s.microsocks.password }
+      }
+      const alice = yield* XmppClient.connect(
+        config(s, server, "alice", { proxies: [viaHttp], resource: "via-http", ...unbound(server) })
+      )
+      const bob = yield* XmppClient.connect(
+        config(s, server, "bob", { proxies: [viaSocks], directTls: true, resource: "via-socks", ...unbound(server) })
+      )
+      yield* alice.send(message(bob.jid, "proxied-1", "through two proxies"))
+      const [received] = yield* receiveMessages(bob, 1)
+      assert.strictEqual(received === undefined ? undefined : bodyOf(received), "through two proxies")
+      yield* alice.close
+      yield* bob.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("a second login with the same resource ends the first stream with a typed stream error", () =>
+    Effect.gen(function*() {
+      const first = yield* XmppClient.connect(config(s, server, "alice", { resource: "twice", ...unbound(server) }))
+      const ended = yield* Effect.forkChild(Stream.runDrain(first.stanzas).pipe(Effect.flip))
+      const second = yield* XmppClient.connect(config(s, server, "alice", { resource: "twice", ...unbound(server) }))
+      const error = yield* Fiber.join(ended)
+      assert.strictEqual(error.reason, "StreamError")
+      assert.strictEqual(error.condition, "conflict")
+      yield* second.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("invalid XML is refused before sending, the stream stays usable, and close is clean", () =>
+    Effect.gen(function*() {
+      const alice = yield* XmppClient.connect(config(s, server, "alice", { resource: "invalid", ...unbound(server) }))
+      const invalid = yield* alice.send(message(alice.jid, "bad", "bell \u0007")).pipe(Effect.flip)
+      assert.strictEqual(invalid.reason, "InvalidStanza")
+      const notStanza = yield* alice.send(Element.make("message", { children: ["no namespace"] })).pipe(Effect.flip)
+      assert.strictEqual(notStanza.reason, "InvalidStanza")
+      // To itself: proves the stream still works after the refusals.
+      yield* alice.send(message(alice.jid, "self-1", "to myself"))
+      const [echo] = yield* receiveMessages(alice, 1)
+      assert.strictEqual(echo === undefined ? undefined : Element.attribute(echo, "id"), "self-1")
+      yield* alice.close
+      // The server answered our close: the stanza stream ends cleanly, sending is refused.
+      assert.deepStrictEqual(yield* Stream.runCollect(alice.stanzas), [])
+      const afterClose = yield* alice.send(message(alice.jid, "late", "late")).pipe(Effect.flip)
+      assert.strictEqual(afterClose.reason, "Closed")
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+})
