@@ -1,0 +1,161 @@
+import { assert, describe, it } from "@effect/vitest"
+import { SaslCrypto, XmppClient, XmppClientConfig } from "@xmpp-core/client"
+import { Element, Jid, Namespaces, XmlError } from "@xmpp-core/protocol"
+import { Effect, Layer, Result, Schema, Stream } from "effect"
+import * as ScriptedServer from "./transport/ScriptedServer.js"
+
+const SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+const BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+
+/** A server that accepts a PLAIN login over direct TLS (or refuses it), binds, and echoes our close. */
+const loginScript = (options: { readonly refuse?: boolean } = {}) => {
+  let authenticated = false
+  return (written: string): string | undefined => {
+    if (written.startsWith("<?xml")) {
+      return authenticated
+        ? `${ScriptedServer.serverHeader("2")}<stream:features><bind xmlns='${BIND}'/></stream:features>`
+        : `${ScriptedServer.serverHeader("1")}<stream:features><mechanisms xmlns='${SASL}'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
+    }
+    if (written.startsWith("<auth")) {
+      if (options.refuse === true) return `<failure xmlns='${SASL}'><not-authorized/></failure>`
+      authenticated = true
+      return `<success xmlns='${SASL}'/>`
+    }
+    if (written.startsWith("<iq") && written.includes(BIND)) {
+      return `<iq type='result' id='bind_1'><bind xmlns='${BIND}'><jid>alice@localhost/desk</jid></bind></iq>`
+    }
+    if (written === "</stream:stream>") return "</stream:stream>"
+    return undefined
+  }
+}
+
+const config = (overrides: Record<string, unknown> = {}) =>
+  Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
+    jid: "alice@localhost",
+    password: "alicepass",
+    resource: "desk",
+    mechanisms: ["PLAIN"],
+    transport: { _tag: "tcp", host: "127.0.0.1", directTls: true },
+    ...overrides
+  })
+
+const connected = (options: { readonly refuse?: boolean } = {}) =>
+  Effect.gen(function*() {
+    const scripted = yield* ScriptedServer.make({ respond: loginScript(options) })
+    const client = yield* XmppClient.connect(config()).pipe(
+      Effect.provide(Layer.merge(scripted.layer, SaslCrypto.layerWebCrypto))
+    )
+    return { client, server: scripted.server }
+  })
+
+const chat = (id: string, body: string) =>
+  Element.make("message", {
+    namespace: Namespaces.JABBER_CLIENT,
+    attributes: { to: "bob@localhost", id },
+    children: [Element.make("body", { namespace: Namespaces.JABBER_CLIENT, children: [body] })]
+  })
+
+describe("XmppClient (scripted server)", () => {
+  it.effect("logs in, binds, and hands out stanzas until a stream error, which is typed", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* connected()
+      assert.deepStrictEqual(client.jid, { local: "alice", domain: "localhost", resource: "desk" })
+      assert.strictEqual(client.mechanism, "PLAIN")
+      yield* server.push("<message from='bob@localhost/x' id='m1'><body>hi</body></message><presence from='bob@localhost/x'/>")
+      yield* server.push(
+        "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"
+      )
+      const received: Array<string> = []
+      const error = yield* client.stanzas.pipe(
+        Stream.runForEach((stanza) => Effect.sync(() => received.push(stanza.name))),
+        Effect.flip
+      )
+      assert.deepStrictEqual(received, ["message", "presence"])
+      assert.strictEqual(error.reason, "StreamError")
+      assert.strictEqual(error.condition, "conflict")
+    }).pipe(Effect.scoped))
+
+  it.effect("a top-level element that is not a stanza ends the stream with UnexpectedElement", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* connected()
+      yield* server.push("<r xmlns='urn:xmpp:sm:3'/>")
+      const error = yield* Effect.flip(Stream.runDrain(client.stanzas))
+      assert.strictEqual(error.reason, "UnexpectedElement")
+    }).pipe(Effect.scoped))
+
+  it.effect("the server closing the stream ends the stanza stream cleanly", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* connected()
+      yield* server.push("<message id='last'/></stream:stream>")
+      const stanzas = yield* Stream.runCollect(client.stanzas)
+      assert.deepStrictEqual(stanzas.map((s) => Element.attribute(s, "id")), ["last"])
+    }).pipe(Effect.scoped))
+
+  it.effect("send refuses invalid XML and non-stanzas with InvalidStanza and writes nothing", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* connected()
+      const before = server.written.length
+      const invalid = yield* Effect.flip(client.send(chat("1", "nul \u0000")))
+      assert.strictEqual(invalid.reason, "InvalidStanza")
+      assert.instanceOf(invalid.cause, XmlError)
+      const noNamespace = yield* Effect.flip(client.send(Element.make("message")))
+      assert.strictEqual(noNamespace.reason, "InvalidStanza")
+      const notAStanza = yield* Effect.flip(client.send(Element.make("auth", { namespace: Namespaces.SASL })))
+      assert.strictEqual(notAStanza.reason, "InvalidStanza")
+      assert.strictEqual(server.written.length, before)
+      yield* client.send(chat("2", "fine"))
+      assert.strictEqual(server.written.at(-1), "<message to='bob@localhost' id='2'><body>fine</body></message>")
+    }).pipe(Effect.scoped))
+
+  it.effect("close delivers what was sent before the footer; sending afterwards is Closed", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* connected()
+      yield* client.send(chat("a", "1"))
+      yield* client.close
+      assert.deepStrictEqual(server.written.slice(-2), [
+        "<message to='bob@localhost' id='a'><body>1</body></message>",
+        "</stream:stream>"
+      ])
+      assert.strictEqual((yield* Effect.flip(client.send(chat("b", "2")))).reason, "Closed")
+    }).pipe(Effect.scoped))
+
+  it.effect("releasing the scope closes the stream cleanly", () =>
+    Effect.gen(function*() {
+      const { server } = yield* Effect.scoped(connected())
+      assert.strictEqual(server.written.at(-1), "</stream:stream>")
+    }))
+
+  it.effect("a refused login is AuthenticationFailed with the SASL condition, and the stream is closed", () =>
+    Effect.gen(function*() {
+      const scripted = yield* ScriptedServer.make({ respond: loginScript({ refuse: true }) })
+      const error = yield* XmppClient.connect(config()).pipe(
+        Effect.provide(Layer.merge(scripted.layer, SaslCrypto.layerWebCrypto)),
+        Effect.flip
+      )
+      assert.strictEqual(error.reason, "AuthenticationFailed")
+      assert.strictEqual(error.condition, "not-authorized")
+      assert.strictEqual(scripted.server.written.at(-1), "</stream:stream>")
+    }).pipe(Effect.scoped))
+
+  it.effect("a BOSH configuration decodes but fails with TransportUnavailable in this build", () =>
+    Effect.gen(function*() {
+      const scripted = yield* ScriptedServer.make()
+      const error = yield* XmppClient.connect(config({ transport: { _tag: "bosh", url: "https://localhost/http-bind" } })).pipe(
+        Effect.provide(Layer.merge(scripted.layer, SaslCrypto.layerWebCrypto)),
+        Effect.flip
+      )
+      assert.strictEqual(error.reason, "TransportUnavailable")
+      assert.deepStrictEqual(scripted.server.dialed, [])
+    }).pipe(Effect.scoped))
+
+  it("the configuration keeps the password redacted and rejects a JID without an account", () => {
+    const decoded = config({ password: "s3cret-pass" })
+    assert.notInclude(String(decoded.password), "s3cret-pass")
+    assert.notInclude(JSON.stringify(decoded), "s3cret-pass")
+    assert.isTrue(Result.isFailure(XmppClientConfig.decode({ jid: "localhost", password: "x" })))
+    assert.isTrue(Result.isFailure(XmppClientConfig.decode({ jid: "a@b@c", password: "x" })))
+    assert.isTrue(Result.isFailure(XmppClientConfig.decode({ jid: "a@localhost", password: "x", transport: { _tag: "tcp", port: 70000 } })))
+    assert.isTrue(Result.isSuccess(XmppClientConfig.decode({ jid: "a@localhost", password: "x" })))
+    assert.strictEqual(Jid.format(Result.getOrThrow(Jid.parse(decoded.jid))), "alice@localhost")
+  })
+})
