@@ -252,6 +252,7 @@ export const tcpOptions = (
     directTls: tcp?.directTls,
     proxies: tcp?.proxies,
     ca: config.ca,
+    maxTlsVersion: tcp?.maxTlsVersion,
     limits: config.limits,
     closeTimeout: tcp?.closeTimeout === undefined ? undefined : Duration.millis(tcp.closeTimeout),
     onTraffic: options.onTraffic

@@ -48,6 +48,8 @@ export const TcpTransport = Schema.TaggedStruct("tcp", {
   port: Schema.optionalKey(PortNumber),
   directTls: Schema.optionalKey(Schema.Boolean),
   proxies: Schema.optionalKey(Schema.Array(Proxy)),
+  /** The highest TLS version to offer; `TLSv1.2` where -PLUS needs `tls-unique`. */
+  maxTlsVersion: Schema.optionalKey(Schema.Literals(["TLSv1.2", "TLSv1.3"])),
   /** Milliseconds `close` waits for the server's `</stream:stream>`. Default 2000. */
   closeTimeout: Schema.optionalKey(PositiveInt)
 })

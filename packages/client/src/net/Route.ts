@@ -63,6 +63,12 @@ export interface TlsOptions {
   readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
   /** ALPN protocols; direct TLS to an XMPP server offers `xmpp-client` (XEP-0368), the default. */
   readonly alpnProtocols?: ReadonlyArray<string> | undefined
+  /**
+   * The highest TLS version to offer (default: the platform's highest).
+   * `TLSv1.2` is for servers whose channel binding works only there
+   * (`tls-unique`: Prosody 0.12 and ejabberd 23.01 take nothing else).
+   */
+  readonly maxVersion?: "TLSv1.2" | "TLSv1.3" | undefined
 }
 
 /**

@@ -64,6 +64,8 @@ export interface Options {
   readonly proxies?: ReadonlyArray<Route.Proxy> | undefined
   /** PEM trust anchors replacing the system's (verification stays on). */
   readonly ca?: Route.TlsOptions["ca"]
+  /** The highest TLS version to offer (see `Route.TlsOptions.maxVersion`). */
+  readonly maxTlsVersion?: Route.TlsOptions["maxVersion"]
   readonly limits?: { readonly [K in keyof XmlLimits.XmlLimits]?: number | undefined } | undefined
   /** How long `close` waits for the server's `</stream:stream>`. Default 2 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
@@ -71,6 +73,9 @@ export interface Options {
   readonly eventBuffer?: number | undefined
   readonly onTraffic?: Traffic.OnTraffic | undefined
 }
+
+const withMaxVersion = (route: Route.Route, maxVersion: Route.TlsOptions["maxVersion"]): Route.Route =>
+  route.tls === undefined || maxVersion === undefined ? route : { ...route, tls: { ...route.tls, maxVersion } }
 
 /**
  * The routes to try, in order: the explicit host, or the domain's SRV
@@ -87,13 +92,13 @@ export const routes = (options: Options): Effect.Effect<ReadonlyArray<Route.Rout
         port: options.port ?? (directTls === true ? 5223 : ServerLookup.defaultPort),
         directTls: directTls === true
       }
-      return [ServerLookup.toRoute(domain, endpoint, { proxies, ca })]
+      return [withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options.maxTlsVersion)]
     }
     const lookup = yield* ServerLookup.ServerLookup
     const endpoints = yield* lookup.lookup(domain)
     return endpoints
       .filter((endpoint) => directTls === undefined || endpoint.directTls === directTls)
-      .map((endpoint) => ServerLookup.toRoute(domain, endpoint, { proxies, ca }))
+      .map((endpoint) => withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options.maxTlsVersion))
   })
 
 const describeRoute = (route: Route.Route) =>
@@ -271,7 +276,11 @@ export const connect = (
       // The TLS handshake takes over the socket's bytes: stop reading first.
       yield* Fiber.interrupt(reading)
       if (Deferred.isDoneUnsafe(lost)) return yield* Effect.flatMap(Deferred.await(lost), Effect.fail)
-      const upgraded = yield* tlsUpgrade.upgrade(connection, { servername: options.domain, ca: options.ca }).pipe(
+      const upgraded = yield* tlsUpgrade.upgrade(connection, {
+        servername: options.domain,
+        ca: options.ca,
+        maxVersion: options.maxTlsVersion
+      }).pipe(
         Scope.provide(scope),
         Effect.mapError((cause) =>
           new TransportError({ reason: "TlsFailed", message: `STARTTLS with ${options.domain}: ${cause.message}`, cause })

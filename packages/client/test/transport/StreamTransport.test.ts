@@ -180,7 +180,7 @@ describe("StreamTransport (scripted server)", () => {
       yield* receiveN(transport, 2)
       const channel = yield* transport.startTls
       assert.strictEqual(channel.tlsVersion, "TLSv1.3")
-      assert.deepStrictEqual(server.upgrades, [{ servername: "localhost", ca: "PEM" }])
+      assert.deepStrictEqual(server.upgrades, [{ servername: "localhost", ca: "PEM", maxVersion: undefined }])
       yield* transport.restart
       // A second document on the same connection: only a new parser accepts a second header.
       yield* server.push(`${ScriptedServer.serverHeader("2")}<stream:features/>`)

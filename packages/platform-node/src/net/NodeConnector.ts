@@ -105,7 +105,8 @@ export const openNodeSocket = (
     const tlsSocket = yield* NodeTls.handshake(socket, {
       name: route.tls.servername ?? route.host,
       ca: route.tls.ca,
-      alpnProtocols: route.tls.alpnProtocols ?? [Route.xmppClientAlpn]
+      alpnProtocols: route.tls.alpnProtocols ?? [Route.xmppClientAlpn],
+      maxVersion: route.tls.maxVersion
     }, tlsHop, timeout)
     return { socket: tlsSocket, tls: Option.some(NodeTls.info(tlsSocket)) }
   })
@@ -182,7 +183,8 @@ export const make = (options: Options = {}) => {
         const tlsSocket = yield* NodeTls.handshake(socket, {
           name: tlsOptions.servername ?? route.host,
           ca: tlsOptions.ca ?? route.tls?.ca,
-          alpnProtocols: tlsOptions.alpnProtocols
+          alpnProtocols: tlsOptions.alpnProtocols,
+          maxVersion: tlsOptions.maxVersion ?? route.tls?.maxVersion
         }, hop, timeout)
         return yield* toConnection(tlsSocket, Option.some(NodeTls.info(tlsSocket)), route)
       })

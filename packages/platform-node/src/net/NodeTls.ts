@@ -24,6 +24,7 @@ export interface HandshakeOptions {
   readonly name: string
   readonly ca?: Route.TlsOptions["ca"]
   readonly alpnProtocols?: ReadonlyArray<string> | undefined
+  readonly maxVersion?: "TLSv1.2" | "TLSv1.3" | undefined
 }
 
 const codeOf = (cause: unknown): string | undefined =>
@@ -150,6 +151,7 @@ export const handshake = (
     host: options.name,
     rejectUnauthorized: true,
     minVersion: "TLSv1.2",
+    ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
     ...(ca === undefined ? {} : { ca }),
     ...(options.alpnProtocols === undefined || options.alpnProtocols.length === 0
       ? {}

@@ -51,6 +51,7 @@ export const config = (
     readonly mechanisms?: ReadonlyArray<string>
     readonly channelBinding?: boolean
     readonly proxies?: ReadonlyArray<unknown>
+    readonly maxTlsVersion?: "TLSv1.2" | "TLSv1.3"
   } = {}
 ): XmppClientConfig.XmppClientConfig =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
@@ -65,6 +66,7 @@ export const config = (
       host: "127.0.0.1",
       port: overrides.directTls === true ? s[server].c2sDirectTls : s[server].c2s,
       directTls: overrides.directTls === true,
+      ...(overrides.maxTlsVersion === undefined ? {} : { maxTlsVersion: overrides.maxTlsVersion }),
       ...(overrides.proxies === undefined ? {} : { proxies: overrides.proxies })
     }
   })

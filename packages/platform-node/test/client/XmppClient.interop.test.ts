@@ -8,6 +8,7 @@
  * (it has no SHA-512). ejabberd offers -PLUS on TLS 1.3 but refuses
  * `tls-exporter`: the default settings fail with `not-authorized` ("Invalid
  * channel binding") and `channelBinding: false` logs in with SCRAM-SHA-512.
+ * Capped at TLS 1.2, both accept SCRAM-SHA-256-PLUS with `tls-unique`.
  * The client never falls back to an unbound login by itself: that would
  * let an attacker strip channel binding.
  */
@@ -64,6 +65,27 @@ describe.each(["prosody", "ejabberd"] as const)("XmppClient against %s", (server
       assert.strictEqual(Jid.format(client.jid), `alice@${s.domain}/direct-tls`)
       assert.strictEqual(client.mechanism, "SCRAM-SHA-256")
       yield* client.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("SCRAM-SHA-256-PLUS over TLS 1.2 (tls-unique), STARTTLS and direct TLS", () =>
+    Effect.gen(function*() {
+      for (const directTls of [false, true]) {
+        const client = yield* XmppClient.connect(
+          config(s, server, "alice", { directTls, maxTlsVersion: "TLSv1.2", mechanisms: ["SCRAM-SHA-256-PLUS"] })
+        )
+        assert.strictEqual(client.mechanism, "SCRAM-SHA-256-PLUS")
+        yield* client.close
+      }
+      // On TLS 1.3 the same restriction finds no usable mechanism on Prosody
+      // (no -PLUS offered) and a refused binding on ejabberd (no tls-exporter).
+      const onTls13 = yield* loginFails(server, { mechanisms: ["SCRAM-SHA-256-PLUS"] })
+      if (server === "prosody") {
+        assert.strictEqual(onTls13.reason, "NegotiationFailed")
+        assert.strictEqual(onTls13.condition, "no-acceptable-mechanism")
+      } else {
+        assert.strictEqual(onTls13.reason, "AuthenticationFailed")
+        assert.strictEqual(onTls13.condition, "not-authorized")
+      }
     }).pipe(Effect.scoped, Effect.provide(ports)))
 
   it.live("default mechanisms pick the strongest the server accepts", () =>
