@@ -7,7 +7,7 @@
  */
 import {
   Element,
-  type Jid,
+  Jid,
   Namespaces,
   type Negotiation,
   type SaslMechanism,
@@ -37,7 +37,6 @@ import type * as Transport from "./transport/Transport.js"
 import type { TransportError } from "./transport/TransportError.js"
 import type { XmppClientConfig } from "./XmppClientConfig.js"
 import { XmppClientError } from "./XmppClientError.js"
-import { Jid as JidModule } from "@xmpp-core/protocol"
 
 /**
  * @since 0.1.0
@@ -169,7 +168,7 @@ export const fromTransport = (
   settings: Settings
 ): Effect.Effect<XmppClient["Service"], XmppClientError, Scope.Scope | SaslCrypto> =>
   Effect.gen(function*() {
-    const account = JidModule.parse(settings.jid)
+    const account = Jid.parse(settings.jid)
     if (Result.isFailure(account) || account.success.local === undefined) {
       return yield* new XmppClientError({
         reason: "InvalidConfig",
@@ -274,7 +273,7 @@ export const connect = (
   Scope.Scope | Connector | TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto
 > =>
   Effect.gen(function*() {
-    const account = JidModule.parse(config.jid)
+    const account = Jid.parse(config.jid)
     if (Result.isFailure(account)) {
       return yield* new XmppClientError({ reason: "InvalidConfig", message: `invalid JID: ${account.failure.message}` })
     }
