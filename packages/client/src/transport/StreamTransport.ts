@@ -176,11 +176,8 @@ export const connect = (
 
     // A write on a connection that is gone may never complete (the socket
     // waits for a drain that never comes), so every write races the loss.
-    const write = (chunks: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
+    const writeRaw = (chunks: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
       Effect.suspend(() => {
-        if (footerSent) {
-          return Effect.fail(new TransportError({ reason: "Closed", message: "the stream is closed; nothing more can be sent" }))
-        }
         if (Deferred.isDoneUnsafe(lost)) {
           return Effect.flatMap(Deferred.await(lost), (cause) => Effect.fail(writeFailed(cause)))
         }
@@ -191,6 +188,22 @@ export const connect = (
           written,
           Effect.flatMap(Deferred.await(lost), (cause) => Effect.fail(writeFailed(cause)))
         )
+      })
+
+    const write = (chunks: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
+      Effect.suspend(() =>
+        footerSent
+          ? Effect.fail(new TransportError({ reason: "Closed", message: "the stream is closed; nothing more can be sent" }))
+          : writeRaw(chunks)
+      )
+
+    // Marks the stream closed before the footer is written, so nothing can
+    // slip in after it while the write is pending.
+    const writeFooter = (lastChunks: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
+      Effect.suspend(() => {
+        footerSent = true
+        if (onTraffic !== undefined) onTraffic("out", FOOTER)
+        return writeRaw([...lastChunks, FOOTER])
       })
 
     const serialize = (element: Element.Element): string => {
@@ -229,10 +242,7 @@ export const connect = (
               if (event._tag === "StreamClose") {
                 yield* Deferred.succeed(peerClosed, undefined)
                 // RFC 6120 §4.4: answer the server's close with ours.
-                if (!footerSent) {
-                  yield* write([FOOTER]).pipe(Effect.ignore)
-                  footerSent = true
-                }
+                if (!footerSent) yield* Effect.ignore(writeFooter([]))
               }
               yield* Queue.offer(events, event)
             }
@@ -304,10 +314,7 @@ export const connect = (
           if (lastElements.length === 0) return
           return yield* new TransportError({ reason: "Closed", message: "the stream is already closed" })
         }
-        const chunks = [...lastElements.map(serialize), FOOTER]
-        if (onTraffic !== undefined) onTraffic("out", FOOTER)
-        yield* write(chunks)
-        footerSent = true
+        yield* writeFooter(lastElements.map(serialize))
         // The server's close comes after everything we sent was read; a
         // connection that ends without it confirms nothing.
         const confirmed = Deferred.isDoneUnsafe(peerClosed) || (yield* Effect.raceFirst(

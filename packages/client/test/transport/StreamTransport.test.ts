@@ -151,6 +151,21 @@ describe("StreamTransport (scripted server)", () => {
       assert.strictEqual((yield* transport.receive)._tag, "StreamClose")
     }).pipe(Effect.scoped))
 
+  it.effect("nothing can slip in after the footer while its write is pending", () =>
+    Effect.gen(function*() {
+      const { server, transport } = yield* setup()
+      server.hangWrites = true
+      const closing = yield* Effect.forkChild(Effect.flip(transport.close()))
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* Effect.flip(transport.send(message("1", "late")))).reason, "Closed")
+      // A second close does not write a second footer.
+      server.hangWrites = false
+      yield* transport.close()
+      assert.deepStrictEqual(server.written, [])
+      yield* server.reset
+      assert.strictEqual((yield* Fiber.join(closing)).reason, "WriteFailed")
+    }).pipe(Effect.scoped))
+
   it.effect("close without the server's answer fails with CloseUnconfirmed after the close timeout", () =>
     Effect.gen(function*() {
       const { transport } = yield* setup({ closeTimeout: "3 seconds" })
