@@ -210,3 +210,27 @@ describe.each(["prosody", "ejabberd"] as const)("XmppClient against %s", (server
       assert.strictEqual(afterClose.reason, "Closed")
     }).pipe(Effect.scoped, Effect.provide(ports)))
 })
+
+describe("NodeXmppClient", () => {
+  it.live("layerTcp gives a connected client in one line and closes it with the layer", () =>
+    Effect.gen(function*() {
+      const client = yield* XmppClient.XmppClient
+      assert.strictEqual(Jid.format(client.jid), `alice@${s.domain}/layer`)
+    }).pipe(Effect.provide(NodeXmppClient.layerTcp(config(s, "prosody", "alice", { resource: "layer" })))))
+
+  it.live("the XML console shows the whole PLAIN login without the password", () =>
+    Effect.gen(function*() {
+      const traffic: Array<string> = []
+      const client = yield* XmppClient.connect(config(s, "prosody", "alice", { mechanisms: ["PLAIN"] }), {
+        onTraffic: (direction, xml) => traffic.push(`${direction} ${xml}`)
+      })
+      yield* client.close
+      const all = traffic.join("\n")
+      const plainPayload = Buffer.from(`\u0000alice\u0000${s.accounts.alice}`).toString("base64")
+      assert.notInclude(all, plainPayload)
+      assert.notInclude(all, s.accounts.alice)
+      assert.include(all, "out <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>…redacted…</auth>")
+      assert.include(all, "<success")
+      assert.include(all, "out </stream:stream>")
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+})
