@@ -270,6 +270,11 @@ export const connect = (
       )
 
     let reading = yield* Effect.forkIn(pump(connection.socket), scope)
+    // Whoever still waits on `receive` when the transport's scope ends learns it is closed.
+    yield* Scope.addFinalizer(
+      scope,
+      Queue.fail(events, new TransportError({ reason: "Closed", message: "the transport was shut down" }))
+    )
 
     const receive = Queue.take(events).pipe(
       Effect.mapError((error) =>
@@ -322,6 +327,8 @@ export const connect = (
           Effect.as(Deferred.await(lost), false)
         ).pipe(Effect.timeoutOption(closeTimeout), Effect.map(Option.getOrElse(() => false))))
         if (!confirmed) {
+          // Nothing more will come that we could trust to be complete: end the events too.
+          yield* Queue.fail(events, new TransportError({ reason: "Closed", message: "the stream was closed by us" }))
           return yield* new TransportError({
             reason: "CloseUnconfirmed",
             message: `the server did not close its stream (waited up to ${Duration.format(closeTimeout)})`

@@ -174,6 +174,8 @@ describe("StreamTransport (scripted server)", () => {
       assert.isUndefined(closing.pollUnsafe())
       yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* Fiber.join(closing)).reason, "CloseUnconfirmed")
+      // A reader does not wait forever for a server that never closed.
+      assert.strictEqual((yield* Effect.flip(transport.receive)).reason, "Closed")
     }).pipe(Effect.scoped))
 
   it.effect("close when the server drops the connection instead of closing the stream is CloseUnconfirmed at once", () =>
@@ -186,6 +188,12 @@ describe("StreamTransport (scripted server)", () => {
       yield* server.end
       assert.strictEqual((yield* Fiber.join(closing)).reason, "CloseUnconfirmed")
     }).pipe(Effect.scoped))
+
+  it.effect("a receive still waiting when the transport's scope ends fails with Closed", () =>
+    Effect.gen(function*() {
+      const { transport } = yield* Effect.scoped(setup())
+      assert.strictEqual((yield* Effect.flip(transport.receive)).reason, "Closed")
+    }))
 
   it.effect("STARTTLS upgrades with the XMPP domain as the TLS name; restart takes a new parser", () =>
     Effect.gen(function*() {
