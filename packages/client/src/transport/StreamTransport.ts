@@ -24,6 +24,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Latch from "effect/Latch"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
@@ -69,7 +70,12 @@ export interface Options {
   readonly limits?: { readonly [K in keyof XmlLimits.XmlLimits]?: number | undefined } | undefined
   /** How long `close` waits for the server's `</stream:stream>`. Default 2 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
-  /** Events parsed but not yet received; reading from the socket pauses when full. Default 512. */
+  /**
+   * Events parsed but not yet received; reading from the socket pauses when
+   * this many wait. Default 512. Once our `</stream:stream>` is out, up to 8×
+   * as many are read, so the server's close is seen even when nobody drains
+   * the stanzas.
+   */
   readonly eventBuffer?: number | undefined
   readonly onTraffic?: Traffic.OnTraffic | undefined
 }
@@ -158,9 +164,10 @@ export const connect = (
     const onTraffic = options.onTraffic
     const stanzaScope = XmlSerializer.scopeWithDefault(Namespaces.JABBER_CLIENT, { stream: Namespaces.STREAMS })
 
-    const events = yield* Queue.bounded<XmlStreamEvent.XmlStreamEvent, TransportError | Cause.Done>(
-      options.eventBuffer ?? 512
-    )
+    const events = yield* Queue.unbounded<XmlStreamEvent.XmlStreamEvent, TransportError | Cause.Done>()
+    const capacity = Math.max(1, options.eventBuffer ?? 512)
+    /** Open while the reader may read on: closed when `events` holds its limit. */
+    const room = yield* Latch.make(true)
     /** Completed when the server's `</stream:stream>` arrives. */
     const peerClosed = yield* Deferred.make<void>()
     /** Completed when the connection is gone (read error, EOF, bad XML): pending writes fail with it. */
@@ -202,9 +209,13 @@ export const connect = (
     const writeFooter = (lastChunks: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
       Effect.suspend(() => {
         footerSent = true
+        // The limit just grew: let the reader go on to the server's close.
+        room.openUnsafe()
         if (onTraffic !== undefined) onTraffic("out", FOOTER)
         return writeRaw([...lastChunks, FOOTER])
       })
+
+    const eventLimit = () => (footerSent ? capacity * 8 : capacity)
 
     const serialize = (element: Element.Element): string => {
       const xml = XmlSerializer.toXml(element, stanzaScope)
@@ -244,8 +255,13 @@ export const connect = (
                 // RFC 6120 §4.4: answer the server's close with ours.
                 if (!footerSent) yield* Effect.ignore(writeFooter([]))
               }
-              yield* Queue.offer(events, event)
+              Queue.offerUnsafe(events, event)
             }
+          }
+          // Backpressure: stop pulling (so TCP pushes back) until the receiver catches up.
+          while (Queue.sizeUnsafe(events) >= eventLimit()) {
+            room.closeUnsafe()
+            yield* room.await
           }
         }
       }).pipe(
@@ -277,6 +293,11 @@ export const connect = (
     )
 
     const receive = Queue.take(events).pipe(
+      Effect.tap(() =>
+        Effect.sync(() => {
+          if (Queue.sizeUnsafe(events) <= eventLimit() / 2) room.openUnsafe()
+        })
+      ),
       Effect.mapError((error) =>
         Cause.isDone(error)
           ? new TransportError({ reason: "Closed", message: "the server closed the stream" })

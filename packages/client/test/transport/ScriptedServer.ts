@@ -26,6 +26,8 @@ export interface ScriptedServer {
   readonly upgrades: Array<Route.TlsOptions | undefined>
   /** Server → client bytes. */
   readonly push: (data: string | Uint8Array) => Effect.Effect<void>
+  /** Chunks pushed that the client has not read yet. */
+  readonly unread: Effect.Effect<number>
   /** The server closes the TCP connection (EOF). */
   readonly end: Effect.Effect<void>
   /** The connection is reset (a read error). */
@@ -65,6 +67,7 @@ export const make = (options: Options = {}) =>
       dialed: [],
       upgrades: [],
       push: (data) => Effect.asVoid(Queue.offer(incoming, typeof data === "string" ? encoder.encode(data) : data)),
+      unread: Queue.size(incoming),
       end: Effect.asVoid(Queue.fail(incoming, closed(1000))),
       reset: Effect.asVoid(Queue.fail(incoming, closed(1006))),
       failWrites: false,

@@ -166,6 +166,45 @@ describe("StreamTransport (scripted server)", () => {
       assert.strictEqual((yield* Fiber.join(closing)).reason, "WriteFailed")
     }).pipe(Effect.scoped))
 
+  it.effect("reading pauses while the receiver lags (backpressure) and resumes as it catches up", () =>
+    Effect.gen(function*() {
+      const { server, transport } = yield* setup({ eventBuffer: 4 })
+      yield* server.push(ScriptedServer.serverHeader())
+      for (let i = 0; i < 20; i++) yield* server.push(`<message id='${i}'/>`)
+      yield* Effect.yieldNow
+      // Four events wait; the rest stays unread in the socket.
+      assert.isAtLeast(yield* server.unread, 14)
+      const ids: Array<string | undefined> = []
+      for (let i = 0; i < 21; i++) {
+        const event = yield* transport.receive
+        if (event._tag === "StreamElement") ids.push(Element.attribute(event.element, "id"))
+      }
+      assert.deepStrictEqual(ids, Array.from({ length: 20 }, (_, i) => String(i)))
+      assert.strictEqual(yield* server.unread, 0)
+    }).pipe(Effect.scoped))
+
+  it.effect("close is confirmed even when nobody drained the stanzas in front of the server's close", () =>
+    Effect.gen(function*() {
+      const { server, transport } = yield* setup({ eventBuffer: 4 }, {
+        respond: (written) =>
+          written.endsWith("</stream:stream>")
+            ? Array.from({ length: 10 }, (_, i) => `<message id='late-${i}'/>`).join("") + "</stream:stream>"
+            : undefined
+      })
+      yield* server.push(ScriptedServer.serverHeader())
+      for (let i = 0; i < 10; i++) yield* server.push(`<message id='${i}'/>`)
+      yield* transport.close()
+      // Still there for a reader, in order, ending with the close.
+      const tags: Array<string> = []
+      while (true) {
+        const event = yield* transport.receive
+        tags.push(event._tag === "StreamElement" ? Element.attribute(event.element, "id") ?? "" : event._tag)
+        if (event._tag === "StreamClose") break
+      }
+      assert.strictEqual(tags.length, 22)
+      assert.deepStrictEqual(tags.slice(-2), ["late-9", "StreamClose"])
+    }).pipe(Effect.scoped))
+
   it.effect("close without the server's answer fails with CloseUnconfirmed after the close timeout", () =>
     Effect.gen(function*() {
       const { transport } = yield* setup({ closeTimeout: "3 seconds" })
