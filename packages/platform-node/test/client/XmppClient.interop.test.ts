@@ -13,7 +13,7 @@
  * let an attacker strip channel binding.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { XmppClient, type XmppClientError } from "@xmpp-core/client"
+import { ProxyError, TransportError, XmppClient, type XmppClientError } from "@xmpp-core/client"
 import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
 import { Effect, Fiber, Stream } from "effect"
@@ -180,6 +180,39 @@ describe.each(["prosody", "ejabberd"] as const)("XmppClient against %s", (server
       yield* alice.close
       yield* bob.close
     }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("through a chain: microsocks (open) then tinyproxy (open) to the server", () =>
+    Effect.gen(function*() {
+      const chain = [
+        { _tag: "Socks5", host: "127.0.0.1", port: s.microsocks.open },
+        { _tag: "HttpConnect", host: "127.0.0.1", port: s.tinyproxy.open }
+      ]
+      const client = yield* XmppClient.connect(
+        config(s, server, "alice", { proxies: chain, resource: "chained", ...unbound(server) })
+      )
+      assert.strictEqual(client.jid.resource, "chained")
+      yield* client.send(message(client.jid, "chain-1", "around the chain"))
+      const [echo] = yield* receiveMessages(client, 1)
+      assert.strictEqual(echo === undefined ? undefined : bodyOf(echo), "around the chain")
+      yield* client.close
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("a proxy refusing our credentials is ConnectFailed with the typed ProxyError inside", () =>
+    Effect.gen(function*() {
+      const error = yield* loginFails(server, {
+        proxies: [{
+          _tag: "HttpConnect",
+          host: "127.0.0.1",
+          port: s.tinyproxy.auth,
+          credentials: { username: s.tinyproxy.user, password: "not-the-proxy-password" }
+        }]
+      })
+      assert.strictEqual(error.reason, "ConnectFailed")
+      assert.isTrue(error.cause instanceof TransportError && error.cause.reason === "ConnectFailed")
+      const proxyError = error.cause instanceof TransportError ? error.cause.cause : undefined
+      assert.isTrue(proxyError instanceof ProxyError && proxyError.reason === "AuthRequired")
+      assert.notInclude(JSON.stringify(error), "not-the-proxy-password")
+    }).pipe(Effect.provide(ports)))
 
   it.live("a second login with the same resource ends the first stream with a typed stream error", () =>
     Effect.gen(function*() {
