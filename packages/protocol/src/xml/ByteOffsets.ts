@@ -112,6 +112,21 @@ export class ByteOffsets {
     return bytes
   }
 
+  /**
+   * The position of the first character at or after `position` in the
+   * current slice that is not XML whitespace (the slice's end if none).
+   */
+  firstNonWhitespace(position: number): number {
+    const text = this.sliceText
+    let index = Math.max(position - this.sliceCharStart, 0)
+    while (index < text.length) {
+      const c = text.charCodeAt(index)
+      if (c !== 0x20 && c !== 0x0A && c !== 0x09 && c !== 0x0D) break
+      index++
+    }
+    return this.sliceCharStart + index
+  }
+
   private rememberTail(bytes: Uint8Array): void {
     const n = bytes.length
     if (n >= 3) {

@@ -91,6 +91,9 @@ const SLICE_BYTES = 64 * 1024
 /** Thrown inside saxes handlers to stop it at the first error; never escapes. */
 const ABORT: unique symbol = Symbol("XmlStreamParser/abort")
 
+/** saxes' message for text before or after the root element. */
+const TEXT_OUTSIDE_ROOT = "text data outside of root node"
+
 /** The only entities RFC 6120 §11.1 allows, in an object with no prototype (saxes' own inherits `constructor` & co.). */
 const PREDEFINED_ENTITIES: Record<string, string> = Object.create(null)
 Object.assign(PREDEFINED_ENTITIES, { amp: "&", lt: "<", gt: ">", quot: "\"", apos: "'" })
@@ -272,7 +275,12 @@ class StreamReader implements XmlStreamParser {
 
   /** Reports an error at the current position (called from saxes handlers). */
   fail(reason: XmlErrorReason, message: string): never {
-    const at = this.bytes.byteAt(this.saxes.position)
+    // saxes reports text outside the root only where the text run ends, which
+    // depends on chunking; the first character that is not whitespace does not.
+    const position = message.includes(TEXT_OUTSIDE_ROOT)
+      ? this.bytes.firstNonWhitespace(this.unitStart.position) + 1
+      : this.saxes.position
+    const at = this.bytes.byteAt(position)
     // If the buffer limit was crossed before this point, that is what a
     // parser fed smaller chunks would have reported first.
     this.checkBuffered(at)
