@@ -18,8 +18,9 @@
  */
 import { Result } from "effect"
 import { SaxesParser } from "saxes"
-import type { SaxesTagNS } from "saxes"
+import type { SaxesTagPlain } from "saxes"
 import { ByteOffsets } from "./ByteOffsets.js"
+import * as NamespaceScope from "./NamespaceScope.js"
 import type { Node } from "./Element.js"
 import { XmlError } from "./XmlError.js"
 import type { XmlErrorReason } from "./XmlError.js"
@@ -149,6 +150,10 @@ class StreamReader implements XmlStreamParser {
   private readonly events: Array<XmlStreamEvent.XmlStreamEvent> = []
   /** The elements of the stanza being received, outermost first. */
   private readonly open: Array<OpenElement> = []
+  /** Per open element: the namespaces in force there. */
+  private readonly scopes: Array<NamespaceScope.Scope> = []
+  /** The namespaces in force inside the root element. */
+  private rootScope: NamespaceScope.Scope = NamespaceScope.documentScope
   /** Per open element: whether its default namespace is the one inherited from the root (see `childDefaultNamespace`). */
   private readonly inheritsRootDefault: Array<boolean> = []
   private phase: Phase = "AwaitingRoot"
@@ -203,6 +208,7 @@ class StreamReader implements XmlStreamParser {
     if (this.error !== undefined) {
       this.events.length = 0
       this.open.length = 0
+      this.scopes.length = 0
       this.prolog = ""
       return Result.fail(this.error)
     }
@@ -292,7 +298,7 @@ class StreamReader implements XmlStreamParser {
     throw ABORT
   }
 
-  onOpenTag(tag: SaxesTagNS): void {
+  onOpenTag(tag: SaxesTagPlain): void {
     const open = this.open
     const depth = open.length
     if (this.phase !== "InRoot") return this.openRoot(tag)
@@ -305,47 +311,87 @@ class StreamReader implements XmlStreamParser {
       this.stanzaStart.byte = from.byte
       this.nextStanzaSeen = false
     }
-    const attributes: Record<string, string> = {}
-    let ownDefault = false
     const raw = tag.attributes
-    // Object.keys beats for-in here: saxes' attribute objects have no
-    // prototype and are in dictionary mode.
     const names = Object.keys(raw)
     if (names.length > this.limits.maxAttributes) {
       return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
     }
+    const attributes: Record<string, string> = {}
+    let ownDefault = false
+    let prefixed = false
     for (let i = 0; i < names.length; i++) {
       const name = names[i]
-      const attribute = name === undefined ? undefined : raw[name]
-      if (name === undefined || attribute === undefined) continue
-      if (name === "xmlns") ownDefault = true
-      else if (name === "__proto__") setOwn(attributes, name, attribute.value)
-      else attributes[name] = attribute.value
+      const value = name === undefined ? undefined : raw[name]
+      if (name === undefined || value === undefined) continue
+      if (name === "xmlns") {
+        ownDefault = true
+        continue
+      }
+      if (name.indexOf(":") !== -1) prefixed = true
+      if (name === "__proto__") setOwn(attributes, name, value)
+      else attributes[name] = value
     }
-    let namespace = tag.uri
+    const parentScope = depth === 0 ? this.rootScope : this.scopes[depth - 1] ?? this.rootScope
+    const scope = ownDefault || prefixed ? this.scopeOf(parentScope, raw, names, prefixed) : parentScope
+    const [prefix, local, tagNamespace] = this.resolveName(tag.name, scope)
+    let namespace = tagNamespace
     const childDefault = this.root.childDefaultNamespace
     if (childDefault !== undefined) {
       // A child of the root inherits the root's default namespace; deeper
       // ones do unless an ancestor below the root declared its own.
       const inherits = !ownDefault && (depth === 0 || this.inheritsRootDefault[depth - 1] === true)
       this.inheritsRootDefault[depth] = inherits
-      if (inherits && tag.prefix === "") namespace = childDefault
+      if (inherits && prefix === undefined) namespace = childDefault
     }
-    open.push({
-      name: tag.local,
-      namespace,
-      prefix: tag.prefix === "" ? undefined : tag.prefix,
-      attributes,
-      children: []
-    })
+    this.scopes.push(scope)
+    open.push({ name: local, namespace, prefix, attributes, children: [] })
   }
 
-  private openRoot(tag: SaxesTagNS): void {
+  /** The scope of an element that declares namespaces or has prefixed attributes; fails on a violation. */
+  private scopeOf(
+    parent: NamespaceScope.Scope,
+    raw: Readonly<Record<string, string>>,
+    names: ReadonlyArray<string>,
+    prefixed: boolean
+  ): NamespaceScope.Scope {
+    const declared = NamespaceScope.declare(parent, raw, names)
+    if (typeof declared === "string") return this.fail("Malformed", declared)
+    const scope = declared.prefixes === undefined && declared.defaultNamespace === parent.defaultNamespace
+      ? parent
+      : declared
+    const problem = prefixed ? NamespaceScope.checkAttributes(scope, names) : undefined
+    if (problem !== undefined) return this.fail("Malformed", problem)
+    return scope
+  }
+
+  /** An element's prefix, local name and namespace; fails on an unbound prefix. */
+  private resolveName(
+    name: string,
+    scope: NamespaceScope.Scope
+  ): readonly [prefix: string | undefined, local: string, namespace: string] {
+    if (name.indexOf(":") === -1) return [undefined, name, scope.defaultNamespace]
+    const split = NamespaceScope.splitQName(name)
+    if (split === undefined) return this.fail("Malformed", `malformed element name ${name}`)
+    const [prefix, local] = split
+    if (prefix === "xmlns") return this.fail("Malformed", "an element may not have the prefix xmlns")
+    const namespace = NamespaceScope.resolve(scope, prefix)
+    if (namespace === undefined) return this.fail("Malformed", `unbound namespace prefix ${JSON.stringify(prefix)}`)
+    return [prefix, local, namespace]
+  }
+
+  private openRoot(tag: SaxesTagPlain): void {
     if (this.phase === "RootClosed") return this.fail("Malformed", "content after the root element closed")
-    if (tag.local !== this.root.name || tag.uri !== this.root.namespace) {
+    const raw = tag.attributes
+    const names = Object.keys(raw)
+    if (names.length > this.limits.maxAttributes) {
+      return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
+    }
+    const scope = this.scopeOf(NamespaceScope.documentScope, raw, names, true)
+    const [prefix, local, namespace] = this.resolveName(tag.name, scope)
+    if (local !== this.root.name || namespace !== this.root.namespace) {
       return this.fail(
         "UnexpectedElement",
-        `expected <${this.root.name} xmlns='${this.root.namespace}'>, got <${tag.name}> in ${JSON.stringify(tag.uri)}`
+        `expected <${this.root.name} xmlns='${this.root.namespace}'>, got <${tag.name}> in ${JSON.stringify(namespace)}`
       )
     }
     // A DOCTYPE may only come before the root (saxes rejects it anywhere
@@ -359,32 +405,23 @@ class StreamReader implements XmlStreamParser {
       return this.fail("UnsupportedEncoding", `the XML declaration names encoding ${encoding}; XMPP is UTF-8 only`)
     }
     const attributes: Record<string, string> = {}
-    let count = 0
-    for (const name in tag.attributes) {
-      const attribute = tag.attributes[name]
-      if (attribute === undefined) continue
-      if (++count > this.limits.maxAttributes) {
-        return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
-      }
+    for (const name of names) {
       // The default namespace declared on the root is carried by its
       // children's own `namespace`; the element type keeps no `xmlns` key.
-      if (name !== "xmlns") setAttribute(attributes, name, attribute.value)
+      const value = raw[name]
+      if (name !== "xmlns" && value !== undefined) setAttribute(attributes, name, value)
     }
     this.checkBufferedHere()
     this.setMark(this.unitStart, this.saxes.position)
     this.phase = "InRoot"
-    this.events.push(XmlStreamEvent.streamOpen({
-      name: tag.local,
-      namespace: tag.uri,
-      prefix: tag.prefix === "" ? undefined : tag.prefix,
-      attributes,
-      children: []
-    }))
+    this.rootScope = scope
+    this.events.push(XmlStreamEvent.streamOpen({ name: local, namespace, prefix, attributes, children: [] }))
   }
 
   onCloseTag(): void {
     const open = this.open
     const element = open.pop()
+    this.scopes.pop()
     if (element === undefined) {
       if (this.phase !== "InRoot") return
       this.checkBufferedHere()
@@ -441,9 +478,10 @@ class StreamReader implements XmlStreamParser {
  * So the XML declaration is read from `xmlDecl` and a DOCTYPE is found in the
  * prolog text instead of through handlers.
  */
-class RestrictedSaxes extends SaxesParser<{ xmlns: true }> {
+class RestrictedSaxes extends SaxesParser<{ xmlns: false }> {
   constructor(reader: StreamReader) {
-    super({ xmlns: true })
+    // Namespaces are resolved by `NamespaceScope`, faster than saxes does.
+    super({ xmlns: false })
     this.ENTITIES = PREDEFINED_ENTITIES
     this.on("opentag", (tag) => reader.onOpenTag(tag))
     this.on("closetag", () => reader.onCloseTag())

@@ -44,10 +44,19 @@ const { element: elementArb } = fc.letrec<{ element: Element.Element; node: Elem
   element: fc.record({
     name: names,
     namespace: namespaces,
+    // A prefixed element carries its own declaration, as the parser reports it.
+    prefix: fc.option(fc.constantFrom("p", "q", "stream"), { nil: undefined }),
     attributes,
     children: fc.array(tie("node"), { maxLength: 4 })
-  }).map(({ attributes, children, name, namespace }) =>
-    Element.make(name, { namespace, attributes, children: canonicalChildren(children) })
+  }).map(({ attributes, children, name, namespace, prefix }) =>
+    prefix !== undefined && namespace !== ""
+      ? Element.make(name, {
+        namespace,
+        prefix,
+        attributes: { [`xmlns:${prefix}`]: namespace, ...attributes },
+        children: canonicalChildren(children)
+      })
+      : Element.make(name, { namespace, attributes, children: canonicalChildren(children) })
   ),
   node: fc.oneof({ depthSize: "small", withCrossShrink: true }, awkwardText, tie("element"))
 }))
