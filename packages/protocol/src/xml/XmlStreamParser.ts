@@ -220,17 +220,22 @@ class StreamReader implements XmlStreamParser {
 
   private writeSlice(slice: Uint8Array): void {
     const text = this.bytes.decode(slice)
-    if (text === undefined) {
-      this.error = new XmlError({
-        reason: "InvalidUtf8",
-        message: "the input is not valid UTF-8",
-        offset: this.bytes.decodedEnd
-      })
-      return
-    }
+    if (text !== undefined) return this.feed(text, undefined)
+    // What precedes the bad bytes is parsed first, so the error reported does
+    // not depend on where the chunks were cut.
+    const valid = this.bytes.decodeValidPrefix(slice)
+    this.feed(valid.text, valid.invalidAt)
+  }
+
+  /** Hands decoded text to saxes; `invalidAt` is set when invalid UTF-8 follows it. */
+  private feed(text: string, invalidAt: number | undefined): void {
     if (this.phase === "AwaitingRoot") this.prolog += text
     try {
       this.saxes.write(text)
+      if (invalidAt !== undefined) {
+        this.checkBuffered(invalidAt)
+        this.stop("InvalidUtf8", "the input is not valid UTF-8", invalidAt)
+      }
       // Marks still open must be pinned to bytes before the slice goes away.
       this.byteOf(this.unitStart)
       if (this.open.length > 0) this.byteOf(this.stanzaStart)

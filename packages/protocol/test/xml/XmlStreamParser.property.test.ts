@@ -177,6 +177,43 @@ describe("XML properties", () => {
     )
   })
 
+  it("invalid UTF-8 anywhere ends in the same error for any chunking", () => {
+    const badBytes = fc.constantFrom(
+      [0xC3, 0x28], // a lead byte without its continuation
+      [0xFF], // never valid
+      [0xC0, 0xAF], // overlong "/"
+      [0xED, 0xA0, 0x80], // a surrogate
+      [0xF4, 0x90, 0x80, 0x80], // past U+10FFFF
+      [0xE2, 0x82, 0x41], // cut short, then ASCII
+      [0x80] // a lone continuation byte
+    )
+    fc.assert(
+      fc.property(
+        streamArb.chain((bytes) => fc.tuple(fc.constant(bytes), fc.integer({ min: 0, max: bytes.length }), badBytes))
+          .map(([bytes, at, bad]) => {
+            // Cut at a character boundary: back up over continuation bytes.
+            let cut = at
+            while (cut > 0 && cut < bytes.length && ((bytes[cut] ?? 0) & 0xC0) === 0x80) cut--
+            return new Uint8Array([...bytes.subarray(0, cut), ...bad, ...bytes.subarray(cut)])
+          })
+          .chain((bytes) => fc.tuple(fc.constant(bytes), cutsFor(bytes))),
+        ([bytes, cuts]) => {
+          const whole = run([bytes], { end: true, limits: smallLimits })
+          if (whole.error === undefined) assert.fail("invalid UTF-8 was accepted")
+          const chunked = run(splitAt(bytes, cuts), { end: true, limits: smallLimits })
+          assert.deepStrictEqual(
+            { reason: chunked.error?.reason, offset: chunked.error?.offset },
+            { reason: whole.error.reason, offset: whole.error.offset }
+          )
+          // Events completed in the pushes before the failing one were delivered; the
+          // failing push drops its own, so a finer chunking delivers at least as many.
+          assert.deepStrictEqual(chunked.events.slice(0, whole.events.length), whole.events)
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+
   it("arbitrary bytes never throw and never pass: they end in an XmlError", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 8 }), fc.boolean(), (chunks, withHeader) => {

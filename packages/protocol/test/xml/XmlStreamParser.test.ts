@@ -284,6 +284,15 @@ describe("XmlStreamParser", () => {
       assert.isAtMost(error.offset, header.length)
     })
 
+    it("parses what comes before invalid UTF-8 in the same chunk, so an earlier error wins", () => {
+      const bytes = new Uint8Array([...utf8(STREAM_HEADER + "<a><!--x--></a>"), 0xFF])
+      assert.strictEqual(errorOf(bytes).reason, "RestrictedXml")
+      const good = new Uint8Array([...utf8(STREAM_HEADER + "<presence/>"), 0xFF])
+      const outcome = run([good])
+      assert.strictEqual(outcome.error?.reason, "InvalidUtf8")
+      assert.strictEqual(outcome.error?.offset, good.length - 1)
+    })
+
     it("rejects input that ends inside a UTF-8 character", () => {
       const outcome = run([new Uint8Array([...utf8(STREAM_HEADER + "</stream:stream>"), 0xF0, 0x9F])], { end: true })
       assert.strictEqual(outcome.error?.reason, "InvalidUtf8")
