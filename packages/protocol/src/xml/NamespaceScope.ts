@@ -92,7 +92,10 @@ export const declare = (
     if (prefixes === undefined) prefixes = new Map()
     prefixes.set(prefix, value)
   }
-  return { defaultNamespace, prefixes, parent }
+  // Nothing new in force: share the parent's scope.
+  return prefixes === undefined && defaultNamespace === parent.defaultNamespace
+    ? parent
+    : { defaultNamespace, prefixes, parent }
 }
 
 /**
@@ -117,6 +120,8 @@ export const splitQName = (name: string): readonly [prefix: string, local: strin
  * @internal
  */
 export const checkAttributes = (scope: Scope, names: ReadonlyArray<string>): string | undefined => {
+  // Most elements have at most one prefixed attribute (xml:lang): no set for them.
+  let first: string | undefined
   let seen: Set<string> | undefined
   for (const name of names) {
     const colon = name.indexOf(":")
@@ -126,8 +131,12 @@ export const checkAttributes = (scope: Scope, names: ReadonlyArray<string>): str
     const namespace = resolve(scope, split[0])
     if (namespace === undefined) return `unbound namespace prefix ${JSON.stringify(split[0])}`
     const expanded = `{${namespace}}${split[1]}`
-    if (seen === undefined) seen = new Set()
-    else if (seen.has(expanded)) return `duplicate attribute ${expanded}`
+    if (first === undefined) {
+      first = expanded
+      continue
+    }
+    if (seen === undefined) seen = new Set([first])
+    if (seen.has(expanded)) return `duplicate attribute ${expanded}`
     seen.add(expanded)
   }
   return undefined

@@ -321,20 +321,16 @@ class StreamReader implements XmlStreamParser {
     if (names.length > this.limits.maxAttributes) {
       return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
     }
-    const attributes: Record<string, string> = {}
+    // saxes' own attribute object (no prototype, so `__proto__` is an ordinary
+    // key) becomes the element's: saxes never touches it again.
+    const attributes = raw
     let ownDefault = false
     let prefixed = false
     for (let i = 0; i < names.length; i++) {
       const name = names[i]
-      const value = name === undefined ? undefined : raw[name]
-      if (name === undefined || value === undefined) continue
-      if (name === "xmlns") {
-        ownDefault = true
-        continue
-      }
-      if (name.indexOf(":") !== -1) prefixed = true
-      if (name === "__proto__") setOwn(attributes, name, value)
-      else attributes[name] = value
+      if (name === undefined) continue
+      if (name === "xmlns") ownDefault = true
+      else if (name.indexOf(":") !== -1) prefixed = true
     }
     const parentScope = depth === 0 ? this.rootScope : this.scopes[depth - 1] ?? this.rootScope
     const scope = ownDefault || prefixed ? this.scopeOf(parentScope, raw, names, prefixed) : parentScope
@@ -349,6 +345,8 @@ class StreamReader implements XmlStreamParser {
       if (inherits && prefix === undefined) namespace = childDefault
     }
     this.scopes.push(scope)
+    // The default namespace is the `namespace` field, never an attribute.
+    if (ownDefault) delete attributes.xmlns
     open.push({ name: local, namespace, prefix, attributes, children: [] })
   }
 
@@ -361,9 +359,7 @@ class StreamReader implements XmlStreamParser {
   ): NamespaceScope.Scope {
     const declared = NamespaceScope.declare(parent, raw, names)
     if (typeof declared === "string") return this.fail("Malformed", declared)
-    const scope = declared.prefixes === undefined && declared.defaultNamespace === parent.defaultNamespace
-      ? parent
-      : declared
+    const scope = declared
     const problem = prefixed ? NamespaceScope.checkAttributes(scope, names) : undefined
     if (problem !== undefined) return this.fail("Malformed", problem)
     return scope
@@ -409,13 +405,10 @@ class StreamReader implements XmlStreamParser {
     if (encoding !== undefined && encoding.toLowerCase() !== "utf-8") {
       return this.fail("UnsupportedEncoding", `the XML declaration names encoding ${encoding}; XMPP is UTF-8 only`)
     }
-    const attributes: Record<string, string> = {}
-    for (const name of names) {
-      // The default namespace declared on the root is carried by its
-      // children's own `namespace`; the element type keeps no `xmlns` key.
-      const value = raw[name]
-      if (name !== "xmlns" && value !== undefined) setAttribute(attributes, name, value)
-    }
+    // As for stanzas, saxes' attribute object becomes the header's; the default
+    // namespace declared on the root is carried by its children's `namespace`.
+    const attributes = raw
+    delete attributes.xmlns
     this.checkBufferedHere()
     this.setMark(this.unitStart, this.saxes.position)
     this.phase = "InRoot"
@@ -506,12 +499,3 @@ const appendText = (children: Array<Node>, text: string): void => {
   else children.push(text)
 }
 
-const setAttribute = (attributes: Record<string, string>, name: string, value: string): void => {
-  if (name === "__proto__") setOwn(attributes, name, value)
-  else attributes[name] = value
-}
-
-/** `__proto__` is a valid XML name, and plain assignment would not store it. */
-const setOwn = (attributes: Record<string, string>, name: string, value: string): void => {
-  Object.defineProperty(attributes, name, { value, enumerable: true, writable: true, configurable: true })
-}
