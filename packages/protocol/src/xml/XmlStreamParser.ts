@@ -14,6 +14,11 @@
  * token it is in, the parser holds only the elements of the stanza still
  * open, and both are capped by `maxBufferedBytes`/`maxStanzaBytes`.
  *
+ * The `attributes` objects of the elements it yields have no prototype (they
+ * are saxes' own, handed on without a copy): read them with
+ * `Element.attribute`, `Object.hasOwn` or `Object.entries`, not
+ * `attributes.hasOwnProperty(…)`.
+ *
  * @since 0.1.0
  */
 import { Result } from "effect"
@@ -357,9 +362,8 @@ class StreamReader implements XmlStreamParser {
     names: ReadonlyArray<string>,
     prefixed: boolean
   ): NamespaceScope.Scope {
-    const declared = NamespaceScope.declare(parent, raw, names)
-    if (typeof declared === "string") return this.fail("Malformed", declared)
-    const scope = declared
+    const scope = NamespaceScope.declare(parent, raw, names)
+    if (typeof scope === "string") return this.fail("Malformed", scope)
     const problem = prefixed ? NamespaceScope.checkAttributes(scope, names) : undefined
     if (problem !== undefined) return this.fail("Malformed", problem)
     return scope
