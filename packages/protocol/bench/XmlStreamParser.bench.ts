@@ -116,8 +116,12 @@ const timeInWorker = (variant: Variant): Promise<{ seconds: number; stanzas: num
     worker.once("error", reject)
   })
 
+const isVariant = (value: unknown): value is Variant =>
+  value === "saxes" || value === "ours" || value === "saxesWithoutNamespaces"
+
 if (!isMainThread) {
-  const variant: Variant = workerData
+  const variant: unknown = workerData
+  if (!isVariant(variant)) throw new Error(`unknown variant ${String(variant)}`)
   const timing = measure(variants[variant], { iterations: 1, rounds: 5, warmup: 2 })
   parentPort?.postMessage({ seconds: timing.minNs / 1e9, stanzas })
 } else {
