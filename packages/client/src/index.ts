@@ -5,4 +5,10 @@
  *
  * @since 0.1.0
  */
-export {}
+
+export * as BoshHttpConfig from "./http/BoshHttpConfig.js"
+export * from "./http/BoshHttpConfigError.js"
+export * as BoshHttpExchange from "./http/BoshHttpExchange.js"
+export * as FetchBoshHttpClient from "./http/FetchBoshHttpClient.js"
+export * from "./http/HttpError.js"
+export * as ReasonPhrase from "./http/ReasonPhrase.js"

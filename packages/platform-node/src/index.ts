@@ -4,4 +4,7 @@
  *
  * @since 0.1.0
  */
-export {}
+
+export * as NodeBoshHttpClient from "./http/NodeBoshHttpClient.js"
+export * as BoshHttpRoute from "./http/BoshHttpRoute.js"
+export * as BoshHttpInterceptor from "./http/BoshHttpInterceptor.js"

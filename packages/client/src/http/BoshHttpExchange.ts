@@ -1,0 +1,124 @@
+/**
+ * One BOSH HTTP exchange: POST a `<body/>` to the connection manager, read
+ * the whole answer, and turn every failure into a typed `HttpError`.
+ *
+ * This is what a BOSH driver calls; which `HttpClient` carries it (undici on
+ * Node, fetch elsewhere) is chosen by the Layer provided.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, Option } from "effect"
+import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import type { BoshHttpConfig } from "./BoshHttpConfig.js"
+import { HttpError, type HttpHop, isHttpError } from "./HttpError.js"
+import { reasonPhrase } from "./ReasonPhrase.js"
+
+/**
+ * A whole answer from the connection manager. A 2xx status lands here;
+ * ejabberd's BOSH conditions arrive as status 200 with the condition in
+ * `reasonPhrase` (e.g. `Some("policy-violation")`), so a driver checks it
+ * before trusting `body`.
+ *
+ * @since 0.1.0
+ */
+export interface BoshHttpResponse {
+  readonly status: number
+  readonly reasonPhrase: Option.Option<string>
+  readonly body: string
+}
+
+/**
+ * The content type XEP-0124 uses for request bodies.
+ *
+ * @since 0.1.0
+ */
+export const contentType = "text/xml; charset=utf-8"
+
+/**
+ * Sends `body` (a serialized `<body/>` element) to `config.url` and reads
+ * the answer. Fails with `HttpError` on a non-2xx status, on a transport
+ * failure, or when the answer takes longer than `config.timeout`.
+ *
+ * @since 0.1.0
+ */
+export const post = (
+  config: Pick<BoshHttpConfig, "url" | "timeout" | "proxy">,
+  body: string
+): Effect.Effect<BoshHttpResponse, HttpError, HttpClient.HttpClient> => {
+  const peer: HttpHop = config.proxy === undefined ? "connection-manager" : "proxy"
+  const request = HttpClientRequest.post(config.url).pipe(HttpClientRequest.bodyText(body, contentType))
+  return HttpClient.execute(request).pipe(
+    Effect.flatMap((response) => readAnswer(config, response)),
+    Effect.catchTag("HttpClientError", (error) => Effect.fail(fromClientError(config.url, peer, error))),
+    Effect.timeoutOrElse({
+      duration: config.timeout,
+      orElse: () =>
+        Effect.fail(
+          new HttpError({
+            reason: "Timeout",
+            message: `no answer from ${config.url} within ${Duration.format(config.timeout)}`,
+            hop: peer,
+            url: config.url
+          })
+        )
+    })
+  )
+}
+
+const readAnswer = (
+  config: Pick<BoshHttpConfig, "url" | "proxy">,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<BoshHttpResponse, HttpError | HttpClientError.HttpClientError> => {
+  const phrase = reasonPhrase(response)
+  if (response.status >= 200 && response.status < 300) {
+    return Effect.map(response.text, (text) => ({ status: response.status, reasonPhrase: phrase, body: text }))
+  }
+  return Effect.fail(statusError(config, response.status, phrase))
+}
+
+/**
+ * The hop a status came from. 407 only ever comes from a proxy; 502 and 504
+ * are gateway statuses, which with a proxy configured means the proxy could
+ * not reach (or wait for) the manager. Everything else is the manager's.
+ */
+const statusHop = (hasProxy: boolean, status: number): HttpHop =>
+  status === 407 || (hasProxy && (status === 502 || status === 504)) ? "proxy" : "connection-manager"
+
+const statusError = (
+  config: Pick<BoshHttpConfig, "url" | "proxy">,
+  status: number,
+  phrase: Option.Option<string>
+): HttpError => {
+  const hop = statusHop(config.proxy !== undefined, status)
+  const shown = Option.match(phrase, { onNone: () => `${status}`, onSome: (text) => `${status} ${text}` })
+  return new HttpError({
+    reason: status === 407 ? "ProxyAuthenticationRequired" : "UnexpectedStatus",
+    message: `${hop} answered ${shown} for ${config.url}`,
+    hop,
+    url: config.url,
+    status,
+    ...Option.match(phrase, { onNone: () => ({}), onSome: (reasonPhrase) => ({ reasonPhrase }) })
+  })
+}
+
+const fromClientError = (url: string, peer: HttpHop, error: HttpClientError.HttpClientError): HttpError => {
+  const reason = error.reason
+  // A connect hook (see NodeBoshHttpClient) reports its failures as HttpError
+  // already; undici hands them back as the transport error's cause.
+  if (reason._tag === "TransportError" && isHttpError(reason.cause)) return reason.cause
+  return new HttpError({
+    reason: "ConnectionLost",
+    message: `exchange with ${url} failed: ${describe(reason)}`,
+    hop: peer,
+    url,
+    cause: error
+  })
+}
+
+const describe = (reason: HttpClientError.HttpClientErrorReason): string => {
+  const cause = "cause" in reason ? reason.cause : undefined
+  return cause instanceof Error ? `${reason._tag}: ${cause.message}` : reason._tag
+}
