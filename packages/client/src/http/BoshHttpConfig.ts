@@ -66,6 +66,8 @@ export class BoshHttpProxy extends Schema.Class<BoshHttpProxy>("@xmpp-core/clien
  *   are always verified; there is no switch to turn that off.
  * - `timeout`: the longest one exchange may take, in milliseconds (default
  *   75 s). It must exceed the session's `wait`, or held requests time out.
+ * - `maxResponseBytes`: the largest answer accepted (default 4 MiB), so a
+ *   misbehaving peer cannot make the client buffer without bound.
  *
  * @since 0.1.0
  */
@@ -77,7 +79,10 @@ export class BoshHttpConfig extends Schema.Class<BoshHttpConfig>("@xmpp-core/cli
   ),
   proxy: Schema.optionalKey(BoshHttpProxy),
   ca: Schema.optionalKey(Pem),
-  timeout: Schema.DurationFromMillis.pipe(Schema.withDecodingDefaultKey(Effect.succeed(75_000)))
+  timeout: Schema.DurationFromMillis.pipe(Schema.withDecodingDefaultKey(Effect.succeed(75_000))),
+  maxResponseBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(4 * 1024 * 1024))
+  )
 }) {}
 
 /**

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Option, Stream } from "effect"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
@@ -45,13 +45,13 @@ export const contentType = "text/xml; charset=utf-8"
  * @since 0.1.0
  */
 export const post = (
-  config: Pick<BoshHttpConfig, "url" | "timeout" | "proxy">,
+  config: Pick<BoshHttpConfig, "url" | "timeout" | "proxy" | "maxResponseBytes">,
   body: string
 ): Effect.Effect<BoshHttpResponse, HttpError, HttpClient.HttpClient> => {
   const peer: HttpHop = config.proxy === undefined ? "connection-manager" : "proxy"
   const request = HttpClientRequest.post(config.url).pipe(HttpClientRequest.bodyText(body, contentType))
   return HttpClient.execute(request).pipe(
-    Effect.flatMap((response) => readAnswer(config, response)),
+    Effect.flatMap((response) => readAnswer(config, peer, response)),
     Effect.catchTag("HttpClientError", (error) => Effect.fail(fromClientError(config.url, peer, error))),
     Effect.timeoutOrElse({
       duration: config.timeout,
@@ -69,15 +69,43 @@ export const post = (
 }
 
 const readAnswer = (
-  config: Pick<BoshHttpConfig, "url" | "proxy">,
+  config: Pick<BoshHttpConfig, "url" | "proxy" | "maxResponseBytes">,
+  peer: HttpHop,
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<BoshHttpResponse, HttpError | HttpClientError.HttpClientError> => {
   const phrase = reasonPhrase(response)
+  const text = readText(config, peer, response)
   if (response.status >= 200 && response.status < 300) {
-    return Effect.map(response.text, (text) => ({ status: response.status, reasonPhrase: phrase, body: text }))
+    return Effect.map(text, (body) => ({ status: response.status, reasonPhrase: phrase, body }))
   }
-  return Effect.fail(statusError(config, response.status, phrase))
+  // Read the (small) error body anyway, so a kept-alive connection is free again.
+  return Effect.andThen(Effect.ignore(text), Effect.fail(statusError(config, response.status, phrase)))
 }
+
+/** The body as UTF-8 text, refusing more than `maxResponseBytes`. */
+const readText = (
+  config: Pick<BoshHttpConfig, "url" | "maxResponseBytes">,
+  peer: HttpHop,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<string, HttpError | HttpClientError.HttpClientError> =>
+  Effect.suspend(() => {
+    let received = 0
+    return response.stream.pipe(
+      Stream.mapEffect((chunk) => {
+        received += chunk.length
+        return received <= config.maxResponseBytes ? Effect.succeed(chunk) : Effect.fail(
+          new HttpError({
+            reason: "ResponseTooLarge",
+            message: `the answer from ${config.url} exceeds ${config.maxResponseBytes} bytes`,
+            hop: peer,
+            url: config.url
+          })
+        )
+      }),
+      Stream.decodeText,
+      Stream.mkString
+    )
+  })
 
 /**
  * The hop a status came from. 407 only ever comes from a proxy; 502 and 504
@@ -108,7 +136,7 @@ const fromClientError = (url: string, peer: HttpHop, error: HttpClientError.Http
   const reason = error.reason
   // A connect hook (see NodeBoshHttpClient) reports its failures as HttpError
   // already; undici hands them back as the transport error's cause.
-  if (reason._tag === "TransportError" && isHttpError(reason.cause)) return reason.cause
+  if ("cause" in reason && isHttpError(reason.cause)) return reason.cause
   return new HttpError({
     reason: "ConnectionLost",
     message: `exchange with ${url} failed: ${describe(reason)}`,

@@ -30,6 +30,7 @@ export type HttpHop = "proxy" | "connection-manager"
  * - `TunnelRefused`: the proxy answered a CONNECT with another non-2xx status.
  * - `UnexpectedStatus`: a non-2xx status (see `status` and `reasonPhrase`).
  * - `ConnectionLost`: the connection broke before the whole response arrived.
+ * - `ResponseTooLarge`: the answer exceeded the configured `maxResponseBytes`.
  * - `Timeout`: no whole response within the configured timeout.
  *
  * @since 0.1.0
@@ -41,6 +42,7 @@ export type HttpErrorReason =
   | "TunnelRefused"
   | "UnexpectedStatus"
   | "ConnectionLost"
+  | "ResponseTooLarge"
   | "Timeout"
 
 /**

@@ -9,7 +9,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { BoshHttpConfig, BoshHttpExchange, type HttpError } from "@xmpp-core/client"
-import { Effect, Fiber, Option } from "effect"
+import { Effect, Fiber, Option, Result } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import { NodeBoshHttpClient } from "../../src/index.js"
 import * as TestServers from "./TestServers.js"
@@ -196,4 +196,29 @@ describe("BOSH HTTP connection use, real managers", () => {
         assert.isTrue(Option.isSome(held.answer.reasonPhrase))
       }))
   }
+})
+
+describe("HTTP pipelining, real managers", () => {
+  // Two independent session creations written back to back on one connection:
+  // a manager that supports pipelining answers both, in order.
+  const pipelinedPair = (manager: ManagerName, timeout: number) =>
+    Effect.gen(function*() {
+      const cfg = yield* config({ url: managerUrl(manager, "http"), mode: "pipelining", hold: 1, timeout })
+      return yield* countingConnections(
+        Effect.all(
+          [
+            Effect.result(BoshHttpExchange.post(cfg, sessionRequest(rid()))),
+            Effect.result(BoshHttpExchange.post(cfg, sessionRequest(rid())))
+          ],
+          { concurrency: 2 }
+        ).pipe(Effect.provide(NodeBoshHttpClient.layer(cfg)))
+      )
+    })
+
+  it.live("prosody answers two pipelined requests on one connection", () =>
+    Effect.gen(function*() {
+      const { value: [first, second], connections } = yield* pipelinedPair("prosody", 10_000)
+      assert.strictEqual(connections, 1)
+      assert.isTrue(Result.isSuccess(first) && Result.isSuccess(second), `${String(first)} / ${String(second)}`)
+    }))
 })

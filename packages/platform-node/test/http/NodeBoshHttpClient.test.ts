@@ -183,3 +183,23 @@ describe("NodeBoshHttpClient", () => {
       assert.strictEqual(error.reason, "Timeout")
     }))
 })
+
+describe("NodeBoshHttpClient limits", () => {
+  it.live("an answer larger than maxResponseBytes is ResponseTooLarge, and the next request still works", () =>
+    Effect.gen(function*() {
+      let size = 10_000
+      const server = yield* LocalHttpServer.make((_request, response) => {
+        response.writeHead(200, "OK")
+        response.end("x".repeat(size))
+      })
+      const cfg = yield* config({ url: server.url, maxResponseBytes: 4_096 })
+      const [error, next] = yield* Effect.gen(function*() {
+        const error = yield* Effect.flip(BoshHttpExchange.post(cfg, body))
+        size = 100
+        const next = yield* BoshHttpExchange.post(cfg, body)
+        return [error, next] as const
+      }).pipe(Effect.provide(NodeBoshHttpClient.layer(cfg)))
+      assert.strictEqual(error.reason, "ResponseTooLarge")
+      assert.strictEqual(next.body.length, 100)
+    }))
+})
