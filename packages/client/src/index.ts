@@ -5,7 +5,17 @@
  *
  * @since 0.1.0
  */
-
+export * as Route from "./net/Route.js"
+export * from "./net/ConnectError.js"
+export * from "./net/TlsError.js"
+export * from "./net/ProxyError.js"
+export * as ChannelBinding from "./net/ChannelBinding.js"
+export * as TlsInfo from "./net/TlsInfo.js"
+export * as Connection from "./net/Connection.js"
+export * as Connector from "./net/Connector.js"
+export * as TlsUpgrade from "./net/TlsUpgrade.js"
+export * as SrvOrder from "./net/SrvOrder.js"
+export * as ServerLookup from "./net/ServerLookup.js"
 export * as BoshHttpConfig from "./http/BoshHttpConfig.js"
 export * from "./http/BoshHttpConfigError.js"
 export * as BoshHttpExchange from "./http/BoshHttpExchange.js"

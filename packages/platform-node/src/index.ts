@@ -4,7 +4,11 @@
  *
  * @since 0.1.0
  */
-
+export * as NodeTcp from "./net/NodeTcp.js"
+export * as NodeTls from "./net/NodeTls.js"
+export * as NodeProxyHandshake from "./net/NodeProxyHandshake.js"
+export * as NodeConnector from "./net/NodeConnector.js"
+export * as NodeServerLookup from "./net/NodeServerLookup.js"
 export * as NodeBoshHttpClient from "./http/NodeBoshHttpClient.js"
 export * as BoshHttpRoute from "./http/BoshHttpRoute.js"
 export * as BoshHttpInterceptor from "./http/BoshHttpInterceptor.js"

@@ -1,0 +1,79 @@
+/**
+ * The shape shared by the pure proxy handshakes: a value that is fed the bytes
+ * the proxy sent and answers with the bytes to send, until the tunnel is open
+ * or refused. No sockets; the caller moves the bytes.
+ *
+ * @since 0.1.0
+ */
+import type { ProxyHandshakeError } from "./ProxyHandshakeError.js"
+
+/**
+ * The result of one step.
+ *
+ * - `Continue`: send `output` (possibly nothing) and feed the next bytes from the proxy to `state`.
+ * - `Established`: send `output`; the tunnel is open. `leftover` holds the bytes the proxy sent after
+ *   its reply: they already belong to the tunnel and must be handed to the next layer, not dropped.
+ * - `Failed`: the proxy refused or misbehaved; close the connection.
+ *
+ * @since 0.1.0
+ */
+export type Step<S> =
+  | { readonly _tag: "Continue"; readonly state: S; readonly output: ReadonlyArray<Uint8Array> }
+  | { readonly _tag: "Established"; readonly output: ReadonlyArray<Uint8Array>; readonly leftover: Uint8Array }
+  | { readonly _tag: "Failed"; readonly error: ProxyHandshakeError }
+
+/**
+ * A handshake ready to be driven: the first bytes to send, the initial state,
+ * and the step function. Both HTTP CONNECT and SOCKS5 produce one, so a single
+ * driver runs either.
+ *
+ * @since 0.1.0
+ */
+export interface Handshake<S> {
+  readonly initial: S
+  readonly output: ReadonlyArray<Uint8Array>
+  readonly receive: (state: S, bytes: Uint8Array) => Step<S>
+}
+
+/** @internal */
+export const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  if (a.length === 0) return b
+  if (b.length === 0) return a
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
+}
+
+/**
+ * UTF-8 bytes of a string (lone surrogates become U+FFFD). The protocol package
+ * targets plain ES2023, where `TextEncoder` is not declared.
+ *
+ * @internal
+ */
+export const utf8 = (text: string): Uint8Array => {
+  const out: Array<number> = []
+  for (const char of text) {
+    let cp = char.codePointAt(0) ?? 0xfffd
+    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd
+    if (cp < 0x80) out.push(cp)
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f))
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
+  }
+  return Uint8Array.from(out)
+}
+
+/**
+ * Bytes read as ISO-8859-1, one character per byte: how HTTP header bytes are
+ * interpreted (RFC 9110 §5.5).
+ *
+ * @internal
+ */
+export const latin1 = (bytes: Uint8Array): string => {
+  let text = ""
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192))
+  }
+  return text
+}
