@@ -108,12 +108,23 @@ const readText = (
   })
 
 /**
- * The hop a status came from. 407 only ever comes from a proxy; 502 and 504
- * are gateway statuses, which with a proxy configured means the proxy could
- * not reach (or wait for) the manager. Everything else is the manager's.
+ * Whether a status is a proxy refusing our credentials. 407 always is. A 401
+ * through a proxy is taken as one too: tinyproxy (1.11) answers rejected
+ * proxy credentials with 401 and `WWW-Authenticate`, and BOSH managers
+ * authenticate inside XMPP (SASL), never with HTTP 401.
+ */
+const isProxyAuthentication = (hasProxy: boolean, status: number): boolean =>
+  status === 407 || (hasProxy && status === 401)
+
+/**
+ * The hop a status came from: proxy authentication (above), and 502/504,
+ * which are gateway statuses: with a proxy configured they mean the proxy
+ * could not reach (or wait for) the manager. Everything else is the manager's.
  */
 const statusHop = (hasProxy: boolean, status: number): HttpHop =>
-  status === 407 || (hasProxy && (status === 502 || status === 504)) ? "proxy" : "connection-manager"
+  isProxyAuthentication(hasProxy, status) || (hasProxy && (status === 502 || status === 504))
+    ? "proxy"
+    : "connection-manager"
 
 const statusError = (
   config: Pick<BoshHttpConfig, "url" | "proxy">,
@@ -123,7 +134,7 @@ const statusError = (
   const hop = statusHop(config.proxy !== undefined, status)
   const shown = Option.match(phrase, { onNone: () => `${status}`, onSome: (text) => `${status} ${text}` })
   return new HttpError({
-    reason: status === 407 ? "ProxyAuthenticationRequired" : "UnexpectedStatus",
+    reason: isProxyAuthentication(config.proxy !== undefined, status) ? "ProxyAuthenticationRequired" : "UnexpectedStatus",
     message: `${hop} answered ${shown} for ${config.url}`,
     hop,
     url: config.url,

@@ -25,8 +25,9 @@ export type HttpHop = "proxy" | "connection-manager"
  * - `ConnectFailed`: the TCP connection could not be opened.
  * - `TlsFailed`: the TLS handshake failed, certificate or host name not
  *   verified among others.
- * - `ProxyAuthenticationRequired`: the proxy answered 407 (no or wrong
- *   credentials).
+ * - `ProxyAuthenticationRequired`: the proxy refused the credentials (no or
+ *   wrong ones): 407, or 401 from a proxy (tinyproxy answers 401); `status`
+ *   tells which.
  * - `TunnelRefused`: the proxy answered a CONNECT with another non-2xx status.
  * - `UnexpectedStatus`: a non-2xx status (see `status` and `reasonPhrase`).
  * - `ConnectionLost`: the connection broke before the whole response arrived.

@@ -203,7 +203,9 @@ const tunnel = async (
     if (statusCode < 200 || statusCode >= 300) {
       socket.destroy()
       throw new HttpError({
-        reason: statusCode === 407 ? "ProxyAuthenticationRequired" : "TunnelRefused",
+        // Only the proxy sees a CONNECT, so a 401 (tinyproxy's answer to wrong
+        // credentials) is as much a proxy authentication failure as a 407.
+        reason: statusCode === 407 || statusCode === 401 ? "ProxyAuthenticationRequired" : "TunnelRefused",
         message: `the proxy at ${proxy.host}:${proxy.port} refused CONNECT ${authority} with ${statusCode}`,
         hop: "proxy",
         url,

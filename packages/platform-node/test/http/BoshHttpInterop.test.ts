@@ -108,7 +108,7 @@ describe("BOSH session creation, real managers", () => {
 
 describe("BOSH HTTP failures, real peers", () => {
   for (const scheme of schemes) {
-    it.live(`wrong proxy credentials are a typed 407 on the proxy hop (${scheme} manager)`, () =>
+    it.live(`wrong proxy credentials are a typed ProxyAuthenticationRequired on the proxy hop (${scheme} manager)`, () =>
       Effect.gen(function*() {
         const cfg = yield* config({
           url: managerUrl("prosody", scheme),
@@ -117,7 +117,9 @@ describe("BOSH HTTP failures, real peers", () => {
         const error: HttpError = yield* Effect.flip(postWith(cfg, sessionRequest(rid())))
         assert.strictEqual(error.reason, "ProxyAuthenticationRequired")
         assert.strictEqual(error.hop, "proxy")
-        assert.strictEqual(error.status, 407)
+        // tinyproxy 1.11 answers wrong proxy credentials with 401 and
+        // WWW-Authenticate rather than 407; the error type is the same.
+        assert.strictEqual(error.status, 401)
         assert.notInclude(error.message, "wrong")
       }))
   }
