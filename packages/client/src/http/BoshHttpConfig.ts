@@ -16,9 +16,10 @@ import { Effect, Schema } from "effect"
  *   keeps up to `hold` requests waiting, so `hold + 1` connections let a new
  *   request go out while others are held.
  * - `pipelining`: one connection, up to `hold + 1` requests written on it
- *   before their answers. Opt-in only: ejabberd (23.01) answers a pipelined
- *   request with 400 and never answers the next one; Prosody serves them in
- *   order, but a held request delays every request behind it.
+ *   before their answers. Opt-in only: ejabberd (23.01) breaks with it —
+ *   whenever two pipelined requests reach it in one read it answers the first
+ *   with "400 XML is not well-formed" and never answers the second. Prosody
+ *   serves them in order, but a held request delays every request behind it.
  *
  * @since 0.1.0
  */

@@ -9,8 +9,10 @@
  * | `keep-alive` (default) | `hold + 1`, reused | 1 |
  * | `pipelining` | 1 | `hold + 1`, written back to back |
  *
- * `pipelining` is opt-in: ejabberd (23.01) answers a pipelined request with
- * 400 and never answers the next one, so it only suits Prosody-like managers.
+ * `pipelining` is opt-in: ejabberd (23.01) breaks with it (when two pipelined
+ * requests reach it in one read, the first gets "400 XML is not well-formed"
+ * and the second is never answered, ending in a `Timeout`), so it only suits
+ * Prosody-like managers.
  *
  * Certificates are always verified against Node's roots plus `config.ca`.
  * A proxy that closes the connection after every response (tinyproxy) is
