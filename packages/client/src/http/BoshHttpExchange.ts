@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Option, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
@@ -40,31 +40,24 @@ export const contentType = "text/xml; charset=utf-8"
 /**
  * Sends `body` (a serialized `<body/>` element) to `config.url` and reads
  * the answer. Fails with `HttpError` on a non-2xx status, on a transport
- * failure, or when the answer takes longer than `config.timeout`.
+ * failure, on an answer over `config.maxResponseBytes`, and on a timeout.
+ *
+ * `config.timeout` is enforced by the BOSH HTTP layers themselves
+ * (`NodeBoshHttpClient` with undici's timers, `FetchBoshHttpClient` with an
+ * Effect timer), which report it as `HttpError` `Timeout`; a plain
+ * `HttpClient` without them has no timeout.
  *
  * @since 0.1.0
  */
 export const post = (
-  config: Pick<BoshHttpConfig, "url" | "timeout" | "proxy" | "maxResponseBytes">,
+  config: Pick<BoshHttpConfig, "url" | "proxy" | "maxResponseBytes">,
   body: string
 ): Effect.Effect<BoshHttpResponse, HttpError, HttpClient.HttpClient> => {
   const peer: HttpHop = config.proxy === undefined ? "connection-manager" : "proxy"
   const request = HttpClientRequest.post(config.url).pipe(HttpClientRequest.bodyText(body, contentType))
   return HttpClient.execute(request).pipe(
     Effect.flatMap((response) => readAnswer(config, peer, response)),
-    Effect.catchTag("HttpClientError", (error) => Effect.fail(fromClientError(config.url, peer, error))),
-    Effect.timeoutOrElse({
-      duration: config.timeout,
-      orElse: () =>
-        Effect.fail(
-          new HttpError({
-            reason: "Timeout",
-            message: `no answer from ${config.url} within ${Duration.format(config.timeout)}`,
-            hop: peer,
-            url: config.url
-          })
-        )
-    })
+    Effect.catchTag("HttpClientError", (error) => Effect.fail(fromClientError(config.url, peer, error)))
   )
 }
 
@@ -82,25 +75,33 @@ const readAnswer = (
   return Effect.andThen(Effect.ignore(text), Effect.fail(statusError(config, response.status, phrase)))
 }
 
-/** The body as UTF-8 text, refusing more than `maxResponseBytes`. */
+/**
+ * The body as UTF-8 text, refusing more than `maxResponseBytes`. With a
+ * `Content-Length` the size is known up front (and both transports stop at
+ * it), so the body is read in one go; without one it is counted as it
+ * streams in.
+ */
 const readText = (
   config: Pick<BoshHttpConfig, "url" | "maxResponseBytes">,
   peer: HttpHop,
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<string, HttpError | HttpClientError.HttpClientError> =>
   Effect.suspend(() => {
+    const tooLarge = new HttpError({
+      reason: "ResponseTooLarge",
+      message: `the answer from ${config.url} exceeds ${config.maxResponseBytes} bytes`,
+      hop: peer,
+      url: config.url
+    })
+    const declared = response.headers["content-length"]
+    if (declared !== undefined && /^\d+$/.test(declared)) {
+      return Number(declared) <= config.maxResponseBytes ? response.text : Effect.fail(tooLarge)
+    }
     let received = 0
     return response.stream.pipe(
       Stream.mapEffect((chunk) => {
         received += chunk.length
-        return received <= config.maxResponseBytes ? Effect.succeed(chunk) : Effect.fail(
-          new HttpError({
-            reason: "ResponseTooLarge",
-            message: `the answer from ${config.url} exceeds ${config.maxResponseBytes} bytes`,
-            hop: peer,
-            url: config.url
-          })
-        )
+        return received <= config.maxResponseBytes ? Effect.succeed(chunk) : Effect.fail(tooLarge)
       }),
       Stream.decodeText,
       Stream.mkString

@@ -13,11 +13,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
-import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
 import type { BoshHttpConfig } from "./BoshHttpConfig.js"
 import { BoshHttpConfigError } from "./BoshHttpConfigError.js"
+import { HttpError } from "./HttpError.js"
 
 /**
  * Checks that fetch can carry `config` as asked.
@@ -40,9 +42,35 @@ export const validate = (config: BoshHttpConfig): Effect.Effect<BoshHttpConfig, 
 }
 
 /**
- * The fetch `HttpClient`, after checking that `config` fits it.
+ * The fetch `HttpClient`, after checking that `config` fits it. Each request
+ * must see its response head within `config.timeout`, else it fails with an
+ * `HttpError` `Timeout` (as the transport error's cause, which
+ * `BoshHttpExchange.post` unwraps).
  *
  * @since 0.1.0
  */
 export const layer = (config: BoshHttpConfig): Layer.Layer<HttpClient.HttpClient, BoshHttpConfigError> =>
-  Layer.unwrap(Effect.as(validate(config), FetchHttpClient.layer))
+  Layer.effect(HttpClient.HttpClient)(
+    Effect.gen(function*() {
+      yield* validate(config)
+      const fetchClient = yield* HttpClient.HttpClient
+      return HttpClient.transform(fetchClient, (effect, request) =>
+        Effect.timeoutOrElse(effect, {
+          duration: config.timeout,
+          orElse: () =>
+            Effect.fail(
+              new HttpClientError.HttpClientError({
+                reason: new HttpClientError.TransportError({
+                  request,
+                  cause: new HttpError({
+                    reason: "Timeout",
+                    message: `no answer from ${request.url} within ${Duration.format(config.timeout)}`,
+                    hop: "connection-manager",
+                    url: request.url
+                  })
+                })
+              })
+            )
+        }))
+    })
+  ).pipe(Layer.provide(FetchHttpClient.layer))

@@ -4,17 +4,19 @@
  * what fetch cannot do instead of ignoring it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Fiber, Option } from "effect"
+import { TestClock } from "effect/testing"
 import * as Http from "node:http"
 import { BoshHttpConfig, BoshHttpExchange, FetchBoshHttpClient } from "../../src/index.js"
 
-const serve = (status: number, reasonPhrase: string) =>
+const serve = (status: number, reasonPhrase: string, answer = true) =>
   Effect.acquireRelease(
     Effect.callback<{ server: Http.Server; url: string }>((resume) => {
       const server = Http.createServer((request, response) => {
         const chunks: Array<Buffer> = []
         request.on("data", (chunk: Buffer) => chunks.push(chunk))
         request.on("end", () => {
+          if (!answer) return
           response.writeHead(status, reasonPhrase, { "content-type": "text/xml; charset=utf-8" })
           response.end(`<body xmlns='http://jabber.org/protocol/httpbind'>${Buffer.concat(chunks).length}</body>`)
         })
@@ -25,7 +27,11 @@ const serve = (status: number, reasonPhrase: string) =>
         resume(Effect.succeed({ server, url: `http://127.0.0.1:${address.port}/http-bind` }))
       })
     }),
-    ({ server }) => Effect.sync(() => server.close())
+    ({ server }) =>
+      Effect.sync(() => {
+        server.closeAllConnections()
+        server.close()
+      })
   )
 
 describe("FetchBoshHttpClient", () => {
@@ -53,6 +59,22 @@ describe("FetchBoshHttpClient", () => {
       assert.strictEqual(error.reason, "UnexpectedStatus")
       assert.strictEqual(error.status, 404)
       assert.strictEqual(error.reasonPhrase, "Not Found")
+    }))
+
+  it.effect("an answer slower than the timeout is a typed Timeout (Effect timer, TestClock)", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serve(200, "OK", false)
+      const config = yield* BoshHttpConfig.decode({ url, timeout: 30_000 })
+      const fiber = yield* Effect.forkChild(Effect.flip(
+        BoshHttpExchange.post(config, "<body/>").pipe(Effect.provide(FetchBoshHttpClient.layer(config)))
+      ))
+      yield* TestClock.adjust("29 seconds")
+      assert.isUndefined(fiber.pollUnsafe())
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "HttpError")
+      if (error._tag !== "HttpError") return
+      assert.strictEqual(error.reason, "Timeout")
     }))
 
   const refuses = (name: string, input: Record<string, unknown>, field: string) =>

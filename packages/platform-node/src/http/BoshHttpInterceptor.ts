@@ -8,11 +8,15 @@
  *   and adds `Proxy-Authorization` (RFC 9112 §3.2.2);
  * - in `pipelining` mode, marks the POST as idempotent and non-blocking, or
  *   undici would never pipeline it. BOSH makes that safe: a request resent
- *   with the same `rid` gets the cached answer (XEP-0124 §14.3).
+ *   with the same `rid` gets the cached answer (XEP-0124 §14.3);
+ * - enforces the config's timeout with undici's own timers (no status line
+ *   within it, or a pause that long inside the body) and reports it as an
+ *   `HttpError` `Timeout`. undici's timers cost nothing extra per request,
+ *   unlike a racing Effect timer.
  *
  * @since 0.1.0
  */
-import { ReasonPhrase } from "@xmpp-core/client"
+import { HttpError, type HttpHop, ReasonPhrase } from "@xmpp-core/client"
 import type * as Undici from "@effect/platform-node/Undici"
 import { Redacted } from "effect"
 import type { Duplex } from "node:stream"
@@ -24,6 +28,7 @@ import type { BoshHttpRoute } from "./BoshHttpRoute.js"
 export interface InterceptorOptions {
   readonly route: BoshHttpRoute
   readonly pipelining: boolean
+  readonly timeoutMillis: number
 }
 
 /**
@@ -31,10 +36,15 @@ export interface InterceptorOptions {
  */
 export const make = (options: InterceptorOptions): Undici.Dispatcher.DispatcherComposeInterceptor => (dispatch) => {
   const route = options.route
+  const peer: HttpHop = route._tag === "Direct" ? "connection-manager" : "proxy"
   return (opts, handler) => {
-    let next: Undici.Dispatcher.DispatchOptions = opts
-    if (route._tag === "Forward" && opts.origin !== undefined) {
-      const origin = typeof opts.origin === "string" ? opts.origin : opts.origin.origin
+    const origin = opts.origin === undefined ? "" : typeof opts.origin === "string" ? opts.origin : opts.origin.origin
+    let next: Undici.Dispatcher.DispatchOptions = {
+      ...opts,
+      headersTimeout: options.timeoutMillis,
+      bodyTimeout: options.timeoutMillis
+    }
+    if (route._tag === "Forward" && origin !== "") {
       next = {
         ...next,
         path: origin + opts.path,
@@ -47,7 +57,14 @@ export const make = (options: InterceptorOptions): Undici.Dispatcher.DispatcherC
       }
     }
     if (options.pipelining) next = { ...next, idempotent: true, blocking: false }
-    return dispatch(next, new ReasonPhraseHandler(handler))
+    const timeout = () =>
+      new HttpError({
+        reason: "Timeout",
+        message: `no answer from ${origin}${opts.path} within ${options.timeoutMillis} ms`,
+        hop: peer,
+        url: `${origin}${opts.path}`
+      })
+    return dispatch(next, new BoshHandler(handler, timeout))
   }
 }
 
@@ -73,11 +90,18 @@ const headerRecord = (headers: Undici.Dispatcher.DispatchOptions["headers"]): Re
   return record
 }
 
-/** Passes every callback through; only `onResponseStart` adds the header. */
-class ReasonPhraseHandler implements Undici.Dispatcher.DispatchHandler {
+const timeoutCodes: ReadonlySet<unknown> = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])
+
+/**
+ * Passes every callback through; `onResponseStart` adds the reason phrase
+ * header and `onResponseError` turns undici's timeouts into `HttpError`.
+ */
+class BoshHandler implements Undici.Dispatcher.DispatchHandler {
   readonly inner: Undici.Dispatcher.DispatchHandler
-  constructor(inner: Undici.Dispatcher.DispatchHandler) {
+  readonly timeout: () => HttpError
+  constructor(inner: Undici.Dispatcher.DispatchHandler, timeout: () => HttpError) {
     this.inner = inner
+    this.timeout = timeout
   }
   onRequestStart(controller: Undici.Dispatcher.DispatchController, context: unknown): void {
     this.inner.onRequestStart?.(controller, context)
@@ -108,7 +132,8 @@ class ReasonPhraseHandler implements Undici.Dispatcher.DispatchHandler {
     this.inner.onResponseEnd?.(controller, trailers)
   }
   onResponseError(controller: Undici.Dispatcher.DispatchController, error: Error): void {
-    this.inner.onResponseError?.(controller, error)
+    const code = "code" in error ? error.code : undefined
+    this.inner.onResponseError?.(controller, timeoutCodes.has(code) ? this.timeout() : error)
   }
 }
 

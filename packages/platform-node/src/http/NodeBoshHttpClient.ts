@@ -14,7 +14,8 @@
  * and the second is never answered, ending in a `Timeout`), so it only suits
  * Prosody-like managers.
  *
- * Certificates are always verified against Node's roots plus `config.ca`.
+ * `config.timeout` is enforced here, by undici's own timers (see
+ * `BoshHttpInterceptor`). Certificates are always verified against Node's roots plus `config.ca`.
  * A proxy that closes the connection after every response (tinyproxy) is
  * fine: undici opens a new connection for the next request.
  *
@@ -63,7 +64,11 @@ export const makeDispatcher = (
     ),
     (agent) =>
       agent.compose(
-        BoshHttpInterceptor.make({ route: BoshHttpRoute.fromConfig(config), pipelining: config.mode === "pipelining" })
+        BoshHttpInterceptor.make({
+          route: BoshHttpRoute.fromConfig(config),
+          pipelining: config.mode === "pipelining",
+          timeoutMillis: Duration.toMillis(config.timeout)
+        })
       )
   )
 
