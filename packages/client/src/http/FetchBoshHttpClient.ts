@@ -19,6 +19,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type { BoshHttpConfig } from "./BoshHttpConfig.js"
 import { BoshHttpConfigError } from "./BoshHttpConfigError.js"
+import * as BoshHttpTracing from "./BoshHttpTracing.js"
 import { HttpError } from "./HttpError.js"
 
 /**
@@ -42,7 +43,8 @@ export const validate = (config: BoshHttpConfig): Effect.Effect<BoshHttpConfig, 
 }
 
 /**
- * The fetch `HttpClient`, after checking that `config` fits it. Each request
+ * The fetch `HttpClient`, after checking that `config` fits it, without
+ * tracing (see `BoshHttpTracing`: trace headers would fail CORS). Each request
  * must see its response head within `config.timeout`, else it fails with an
  * `HttpError` `Timeout` (as the transport error's cause, which
  * `BoshHttpExchange.post` unwraps).
@@ -53,7 +55,7 @@ export const layer = (config: BoshHttpConfig): Layer.Layer<HttpClient.HttpClient
   Layer.effect(HttpClient.HttpClient)(
     Effect.gen(function*() {
       yield* validate(config)
-      const fetchClient = yield* HttpClient.HttpClient
+      const fetchClient = BoshHttpTracing.disable(yield* HttpClient.HttpClient)
       return HttpClient.transform(fetchClient, (effect, request) =>
         Effect.timeoutOrElse(effect, {
           duration: config.timeout,

@@ -18,7 +18,10 @@ const serve = (status: number, reasonPhrase: string, answer = true) =>
         request.on("end", () => {
           if (!answer) return
           response.writeHead(status, reasonPhrase, { "content-type": "text/xml; charset=utf-8" })
-          response.end(`<body xmlns='http://jabber.org/protocol/httpbind'>${Buffer.concat(chunks).length}</body>`)
+          const traced = request.headers.traceparent !== undefined || request.headers.b3 !== undefined
+          response.end(
+            `<body xmlns='http://jabber.org/protocol/httpbind'>${Buffer.concat(chunks).length}${traced ? " traced" : ""}</body>`
+          )
         })
       })
       server.listen(0, "127.0.0.1", () => {
@@ -35,7 +38,7 @@ const serve = (status: number, reasonPhrase: string, answer = true) =>
   )
 
 describe("FetchBoshHttpClient", () => {
-  it.live("posts a BOSH body and reads answer and reason phrase", () =>
+  it.live("posts a BOSH body (without trace headers) and reads answer and reason phrase", () =>
     Effect.gen(function*() {
       const { url } = yield* serve(200, "remote-stream-error")
       const config = yield* BoshHttpConfig.decode({ url })

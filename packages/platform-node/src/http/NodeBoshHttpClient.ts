@@ -21,11 +21,11 @@
  *
  * @since 0.1.0
  */
-import { BoshHttpConfig } from "@xmpp-core/client"
+import { BoshHttpConfig, BoshHttpTracing } from "@xmpp-core/client"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Layer } from "effect"
-import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpClient from "effect/http/HttpClient"
 import type * as Scope from "effect/Scope"
 import * as BoshHttpInterceptor from "./BoshHttpInterceptor.js"
 import * as BoshHttpRoute from "./BoshHttpRoute.js"
@@ -73,11 +73,13 @@ export const makeDispatcher = (
   )
 
 /**
- * The BOSH `HttpClient` for `config`, with its own connection pool.
+ * The BOSH `HttpClient` for `config`, with its own connection pool and
+ * without per-request tracing (see `BoshHttpTracing`).
  *
  * @since 0.1.0
  */
 export const layer = (config: BoshHttpConfig.BoshHttpConfig): Layer.Layer<HttpClient.HttpClient> =>
-  NodeHttpClient.layerUndiciNoDispatcher.pipe(
+  Layer.effect(HttpClient.HttpClient)(Effect.map(HttpClient.HttpClient, BoshHttpTracing.disable)).pipe(
+    Layer.provide(NodeHttpClient.layerUndiciNoDispatcher),
     Layer.provide(Layer.effect(NodeHttpClient.Dispatcher)(makeDispatcher(config)))
   )

@@ -59,6 +59,9 @@ describe("NodeBoshHttpClient", () => {
       assert.include(answer.body, "type='terminate'")
       assert.strictEqual(server.requests[0]?.headers["content-type"], "text/xml; charset=utf-8")
       assert.strictEqual(server.requests[0]?.body, body)
+      // no trace context leaks to the manager (see BoshHttpTracing)
+      assert.isUndefined(server.requests[0]?.headers.traceparent)
+      assert.isUndefined(server.requests[0]?.headers.b3)
     }))
 
   it.live("an empty reason phrase is None", () =>
