@@ -13,6 +13,10 @@ import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type { BoshHttpConfig } from "./BoshHttpConfig.js"
+import { ConnectError } from "../net/ConnectError.js"
+import type { ConnectFailure } from "../net/Connector.js"
+import { ProxyError } from "../net/ProxyError.js"
+import { TlsError } from "../net/TlsError.js"
 import { HttpError, type HttpHop, isHttpError } from "./HttpError.js"
 import { reasonPhrase } from "./ReasonPhrase.js"
 
@@ -39,8 +43,10 @@ export const contentType = "text/xml; charset=utf-8"
 
 /**
  * Sends `body` (a serialized `<body/>` element) to `config.url` and reads
- * the answer. Fails with `HttpError` on a non-2xx status, on a transport
- * failure, on an answer over `config.maxResponseBytes`, and on a timeout.
+ * the answer. Fails with `HttpError` on a non-2xx status, on a broken
+ * exchange, on an answer over `config.maxResponseBytes`, and on a timeout;
+ * with the `Connector`'s `ConnectError`, `ProxyError` or `TlsError` when a
+ * connection could not be opened (Node layer; fetch cannot tell).
  *
  * `config.timeout` is enforced by the BOSH HTTP layers themselves
  * (`NodeBoshHttpClient` with undici's timers, `FetchBoshHttpClient` with an
@@ -52,7 +58,7 @@ export const contentType = "text/xml; charset=utf-8"
 export const post = (
   config: Pick<BoshHttpConfig, "url" | "proxy" | "maxResponseBytes">,
   body: string
-): Effect.Effect<BoshHttpResponse, HttpError, HttpClient.HttpClient> => {
+): Effect.Effect<BoshHttpResponse, HttpError | ConnectFailure, HttpClient.HttpClient> => {
   const peer: HttpHop = config.proxy === undefined ? "connection-manager" : "proxy"
   const request = HttpClientRequest.post(config.url).pipe(HttpClientRequest.bodyText(body, contentType))
   return HttpClient.execute(request).pipe(
@@ -144,11 +150,19 @@ const statusError = (
   })
 }
 
-const fromClientError = (url: string, peer: HttpHop, error: HttpClientError.HttpClientError): HttpError => {
+const isConnectFailure = (u: unknown): u is ConnectFailure =>
+  u instanceof ConnectError || u instanceof ProxyError || u instanceof TlsError
+
+const fromClientError = (
+  url: string,
+  peer: HttpHop,
+  error: HttpClientError.HttpClientError
+): HttpError | ConnectFailure => {
   const reason = error.reason
-  // A connect hook (see NodeBoshHttpClient) reports its failures as HttpError
-  // already; undici hands them back as the transport error's cause.
-  if ("cause" in reason && isHttpError(reason.cause)) return reason.cause
+  // The layers report their own failures (a connection that could not be
+  // opened, a timeout, an oversized answer) as typed errors; undici and
+  // effect hand them back as the cause of a transport or decode error.
+  if ("cause" in reason && (isHttpError(reason.cause) || isConnectFailure(reason.cause))) return reason.cause
   return new HttpError({
     reason: "ConnectionLost",
     message: `exchange with ${url} failed: ${describe(reason)}`,

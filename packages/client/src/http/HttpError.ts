@@ -19,28 +19,23 @@ import { Data } from "effect"
 export type HttpHop = "proxy" | "connection-manager"
 
 /**
- * Why the exchange failed. Names follow RFC 9110 where it names the
- * condition (407 Proxy Authentication Required).
+ * Why the exchange failed. Failures to open a connection are not here: they
+ * are the `Connector`'s `ConnectError`, `ProxyError` and `TlsError`.
  *
- * - `ConnectFailed`: the TCP connection could not be opened.
- * - `TlsFailed`: the TLS handshake failed, certificate or host name not
- *   verified among others.
- * - `ProxyAuthenticationRequired`: the proxy refused the credentials (no or
- *   wrong ones): 407, or 401 from a proxy (tinyproxy answers 401); `status`
- *   tells which.
- * - `TunnelRefused`: the proxy answered a CONNECT with another non-2xx status.
+ * - `ProxyAuthenticationRequired`: a forwarding proxy refused the
+ *   credentials (none or wrong ones): 407, or 401 from a proxy (tinyproxy
+ *   answers 401); `status` tells which.
  * - `UnexpectedStatus`: a non-2xx status (see `status` and `reasonPhrase`).
- * - `ConnectionLost`: the connection broke before the whole response arrived.
+ * - `ConnectionLost`: the exchange broke before the whole response arrived
+ *   (with fetch, also a connection that could not be opened: fetch does not
+ *   tell the two apart).
  * - `ResponseTooLarge`: the answer exceeded the configured `maxResponseBytes`.
- * - `Timeout`: no whole response within the configured timeout.
+ * - `Timeout`: no response within the configured timeout.
  *
  * @since 0.1.0
  */
 export type HttpErrorReason =
-  | "ConnectFailed"
-  | "TlsFailed"
   | "ProxyAuthenticationRequired"
-  | "TunnelRefused"
   | "UnexpectedStatus"
   | "ConnectionLost"
   | "ResponseTooLarge"
@@ -64,8 +59,8 @@ export class HttpError extends Data.TaggedError("HttpError")<{
 }> {}
 
 /**
- * Whether a value is an `HttpError` (also when it travelled as the cause of
- * another error, e.g. through undici's connect callback).
+ * Whether a value is an `HttpError` (e.g. one that travelled through undici
+ * as the cause of a transport error).
  *
  * @since 0.1.0
  */

@@ -20,13 +20,13 @@ import { HttpError, type HttpHop, ReasonPhrase } from "@xmpp-core/client"
 import type * as Undici from "@effect/platform-node/Undici"
 import { Redacted } from "effect"
 import type { Duplex } from "node:stream"
-import type { BoshHttpRoute } from "./BoshHttpRoute.js"
+import * as BoshHttpRoute from "./BoshHttpRoute.js"
 
 /**
  * @since 0.1.0
  */
 export interface InterceptorOptions {
-  readonly route: BoshHttpRoute
+  readonly route: BoshHttpRoute.BoshHttpRoute
   readonly pipelining: boolean
   readonly timeoutMillis: number
 }
@@ -50,9 +50,9 @@ export const make = (options: InterceptorOptions): Undici.Dispatcher.DispatcherC
         path: origin + opts.path,
         headers: {
           ...headerRecord(opts.headers),
-          ...(route.proxy.authorization === undefined
+          ...(route.proxy.credentials === undefined
             ? {}
-            : { "proxy-authorization": Redacted.value(route.proxy.authorization) })
+            : { "proxy-authorization": Redacted.value(BoshHttpRoute.basicAuthorization(route.proxy.credentials)) })
         }
       }
     }

@@ -42,10 +42,7 @@ export const agentOptions = (config: BoshHttpConfig.BoshHttpConfig): Undici.Agen
     connections: plan.connections,
     // undici: 0 turns keep-alive off, so each request gets a fresh connection.
     pipelining: plan.reuse ? plan.requestsPerConnection : 0,
-    connect: BoshHttpRoute.makeConnect(BoshHttpRoute.fromConfig(config), {
-      ca: config.ca,
-      timeoutMillis: Duration.toMillis(config.timeout)
-    })
+    connect: BoshHttpRoute.makeConnect(BoshHttpRoute.fromConfig(config), { ca: config.ca, timeout: config.timeout })
   }
 }
 

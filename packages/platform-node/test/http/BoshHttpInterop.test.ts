@@ -8,7 +8,7 @@
  * open and the authenticating proxy.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { BoshHttpConfig, BoshHttpExchange, type HttpError } from "@xmpp-core/client"
+import { BoshHttpConfig, BoshHttpExchange } from "@xmpp-core/client"
 import { Effect, Fiber, Option, Result } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import { NodeBoshHttpClient } from "../../src/index.js"
@@ -107,36 +107,59 @@ describe("BOSH session creation, real managers", () => {
 })
 
 describe("BOSH HTTP failures, real peers", () => {
-  for (const scheme of schemes) {
-    it.live(`wrong proxy credentials are a typed ProxyAuthenticationRequired on the proxy hop (${scheme} manager)`, () =>
-      Effect.gen(function*() {
-        const cfg = yield* config({
-          url: managerUrl("prosody", scheme),
-          proxy: { url: `http://127.0.0.1:${servers.tinyproxy.auth}`, username: servers.tinyproxy.user, password: "wrong" }
-        })
-        const error: HttpError = yield* Effect.flip(postWith(cfg, sessionRequest(rid())))
-        assert.strictEqual(error.reason, "ProxyAuthenticationRequired")
-        assert.strictEqual(error.hop, "proxy")
-        // tinyproxy 1.11 answers wrong proxy credentials with 401 and
-        // WWW-Authenticate rather than 407; the error type is the same.
-        assert.strictEqual(error.status, 401)
-        assert.notInclude(error.message, "wrong")
-      }))
-  }
+  const wrongCredentials = (scheme: Scheme) =>
+    Effect.gen(function*() {
+      const cfg = yield* config({
+        url: managerUrl("prosody", scheme),
+        proxy: { url: `http://127.0.0.1:${servers.tinyproxy.auth}`, username: servers.tinyproxy.user, password: "wrong" }
+      })
+      return yield* Effect.flip(postWith(cfg, sessionRequest(rid())))
+    })
 
-  it.live("without the test CA the managers' certificate is rejected (verification is on)", () =>
+  // tinyproxy 1.11 answers wrong proxy credentials with 401 and
+  // WWW-Authenticate rather than 407.
+  it.live("wrong proxy credentials, http:// manager (forwarded): HttpError ProxyAuthenticationRequired on the proxy", () =>
+    Effect.gen(function*() {
+      const error = yield* wrongCredentials("http")
+      assert.strictEqual(error._tag, "HttpError")
+      if (error._tag !== "HttpError") return
+      assert.strictEqual(error.reason, "ProxyAuthenticationRequired")
+      assert.strictEqual(error.hop, "proxy")
+      assert.strictEqual(error.status, 401)
+      assert.notInclude(error.message, "wrong")
+    }))
+
+  it.live("wrong proxy credentials, https:// manager (CONNECT): the Connector's ProxyError AuthRequired", () =>
+    Effect.gen(function*() {
+      const error = yield* wrongCredentials("https")
+      assert.strictEqual(error._tag, "ProxyError")
+      if (error._tag !== "ProxyError") return
+      assert.strictEqual(error.reason, "AuthRequired")
+      assert.strictEqual(error.status, 401)
+      assert.deepStrictEqual([error.hop.kind, error.hop.port], ["HttpConnect", servers.tinyproxy.auth])
+      assert.notInclude(error.message, "wrong")
+    }))
+
+  it.live("without the test CA the manager's certificate is rejected (verification is on)", () =>
     Effect.gen(function*() {
       const cfg = yield* BoshHttpConfig.decode({ url: managerUrl("prosody", "https"), timeout: 15_000 })
       const error = yield* Effect.flip(postWith(cfg, sessionRequest(rid())))
-      assert.strictEqual(error.reason, "TlsFailed")
-      assert.strictEqual(error.hop, "connection-manager")
+      assert.strictEqual(error._tag, "TlsError")
+      if (error._tag !== "TlsError") return
+      assert.strictEqual(error.reason, "CertificateInvalid")
+      assert.strictEqual(error.hop.kind, "Tls")
     }))
 
-  it.live("a certificate outside the test CA is rejected even with the test CA given", () =>
+  it.live("a certificate outside the test CA is rejected even with the test CA given, also inside a tunnel", () =>
     Effect.gen(function*() {
       const url = `https://localhost:${servers.untrusted.https}/http-bind`
       const direct = yield* Effect.flip(postWith(yield* config({ url }), sessionRequest(rid())))
-      assert.strictEqual(direct.reason, "TlsFailed")
+      assert.strictEqual(direct._tag, "TlsError")
+      const tunnelled = yield* Effect.flip(postWith(
+        yield* config({ url, ...proxyFor("open proxy") }),
+        sessionRequest(rid())
+      ))
+      assert.strictEqual(tunnelled._tag, "TlsError")
     }))
 })
 
@@ -250,6 +273,9 @@ describe("HTTP pipelining on ejabberd (observed breakage)", () => {
         if (Result.isSuccess(first) && Result.isSuccess(second)) continue
         assert.isTrue(Result.isFailure(first) && Result.isFailure(second), "a pair broke only halfway")
         if (Result.isFailure(first) && Result.isFailure(second)) {
+          assert.strictEqual(first.failure._tag, "HttpError")
+          assert.strictEqual(second.failure._tag, "HttpError")
+          if (first.failure._tag !== "HttpError" || second.failure._tag !== "HttpError") return
           assert.strictEqual(first.failure.reason, "UnexpectedStatus")
           assert.strictEqual(first.failure.status, 400)
           assert.strictEqual(first.failure.reasonPhrase, "XML is not well-formed")

@@ -5,7 +5,7 @@
  * BoshHttpInterop.test.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { BoshHttpConfig, BoshHttpExchange, type HttpError } from "@xmpp-core/client"
+import { BoshHttpConfig, BoshHttpExchange, type Connector, type HttpError } from "@xmpp-core/client"
 import { Effect, Option, Redacted } from "effect"
 import type * as Http from "node:http"
 import * as Net from "node:net"
@@ -19,8 +19,12 @@ const config = (input: Record<string, unknown>) => BoshHttpConfig.decode(input)
 const postWith = (cfg: BoshHttpConfig.BoshHttpConfig, payload = body) =>
   BoshHttpExchange.post(cfg, payload).pipe(Effect.provide(NodeBoshHttpClient.layer(cfg)))
 
-const failure = <A>(effect: Effect.Effect<A, HttpError>) =>
-  Effect.flip(effect)
+/** The HttpError an exchange failed with (fails the test on any other error). */
+const failure = <A, R>(effect: Effect.Effect<A, HttpError | Connector.ConnectFailure, R>) =>
+  Effect.map(Effect.flip(effect), (error) => {
+    if (error._tag !== "HttpError") assert.fail(`expected an HttpError, got ${error._tag}: ${error.message}`)
+    return error
+  })
 
 /** Parks the first request until a second one arrives, then answers both. */
 const holdFirstUntilSecond = (): LocalHttpServer.Handler => {
@@ -159,17 +163,22 @@ describe("NodeBoshHttpClient", () => {
       assert.strictEqual(error.status, 407)
     }))
 
-  it.live("a refused connection is ConnectFailed on the hop that refused", () =>
+  it.live("a refused connection is the Connector's ConnectError, naming the hop that refused", () =>
     Effect.gen(function*() {
       const port = yield* closedPort
-      const direct = yield* failure(postWith(yield* config({ url: `http://127.0.0.1:${port}/http-bind` })))
-      assert.strictEqual(direct.reason, "ConnectFailed")
-      assert.strictEqual(direct.hop, "connection-manager")
-      const proxied = yield* failure(postWith(
+      const direct = yield* Effect.flip(postWith(yield* config({ url: `http://127.0.0.1:${port}/http-bind` })))
+      assert.strictEqual(direct._tag, "ConnectError")
+      if (direct._tag !== "ConnectError") return
+      assert.strictEqual(direct.reason, "Refused")
+      assert.deepStrictEqual([direct.hop.kind, direct.hop.port], ["Direct", port])
+      const proxied = yield* Effect.flip(postWith(
         yield* config({ url: "https://manager.test/http-bind", proxy: { url: `http://127.0.0.1:${port}` } })
       ))
-      assert.strictEqual(proxied.reason, "ConnectFailed")
-      assert.strictEqual(proxied.hop, "proxy")
+      assert.strictEqual(proxied._tag, "ConnectError")
+      if (proxied._tag !== "ConnectError") return
+      assert.strictEqual(proxied.reason, "Refused")
+      // the first hop is the TCP connection to the proxy
+      assert.deepStrictEqual([proxied.hop.index, proxied.hop.port], [0, port])
     }))
 
   // undici's own timer enforces the timeout, so this waits 200 ms of real time.
@@ -198,7 +207,7 @@ describe("NodeBoshHttpClient limits", () => {
       })
       const cfg = yield* config({ url: server.url, maxResponseBytes: 4_096 })
       const [error, next] = yield* Effect.gen(function*() {
-        const error = yield* Effect.flip(BoshHttpExchange.post(cfg, body))
+        const error = yield* failure(BoshHttpExchange.post(cfg, body))
         size = 100
         const next = yield* BoshHttpExchange.post(cfg, body)
         return [error, next] as const
@@ -215,7 +224,7 @@ describe("NodeBoshHttpClient limits", () => {
         response.end()
       })
       const small = yield* config({ url: server.url, maxResponseBytes: 4_096 })
-      const error = yield* Effect.flip(postWith(small))
+      const error = yield* failure(postWith(small))
       assert.strictEqual(error.reason, "ResponseTooLarge")
       const large = yield* config({ url: server.url, maxResponseBytes: 10_000 })
       const answer = yield* postWith(large)
