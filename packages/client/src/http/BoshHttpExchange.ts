@@ -1,6 +1,7 @@
 /**
  * One BOSH HTTP exchange: POST a `<body/>` to the connection manager, read
- * the whole answer, and turn every failure into a typed `HttpError`.
+ * the whole answer, and turn every failure into a typed error (`HttpError`,
+ * or the `Connector`'s errors for connections that could not be opened).
  *
  * This is what a BOSH driver calls; which `HttpClient` carries it (undici on
  * Node, fetch elsewhere) is chosen by the Layer provided.

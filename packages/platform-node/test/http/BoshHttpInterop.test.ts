@@ -187,6 +187,21 @@ describe("BOSH HTTP connection use, real managers", () => {
       assert.strictEqual(connections, 5)
     }))
 
+  it.live("tinyproxy closes its connection after every forwarded response: keep-alive still carries 5 requests in a row", () =>
+    Effect.gen(function*() {
+      const cfg = yield* config({ url: managerUrl("prosody", "http"), mode: "keep-alive", ...proxyFor("open proxy") })
+      const { value: answers, connections } = yield* countingConnections(
+        Effect.gen(function*() {
+          const answers = []
+          for (let i = 0; i < 5; i++) answers.push(yield* BoshHttpExchange.post(cfg, sessionRequest(rid())))
+          return answers
+        }).pipe(Effect.provide(NodeBoshHttpClient.layer(cfg)))
+      )
+      assert.strictEqual(answers.filter((answer) => answer.status === 200).length, 5)
+      // one new connection per request: the proxy, not the layer, decides
+      assert.strictEqual(connections, 5)
+    }))
+
   // Real time here is the manager's own hold timer (wait='2').
   for (const manager of managers) {
     it.live(`${manager}: a held request does not block the next one (keep-alive, hold=1, wait=2 s)`, () =>
