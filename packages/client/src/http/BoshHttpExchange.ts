@@ -4,7 +4,16 @@
  * or the `Connector`'s errors for connections that could not be opened).
  *
  * This is what a BOSH driver calls; which `HttpClient` carries it (undici on
- * Node, fetch elsewhere) is chosen by the Layer provided.
+ * Node, fetch elsewhere) is chosen by the Layer provided:
+ *
+ * ```ts
+ * const answer = yield* BoshHttpExchange.post(config, xml).pipe(
+ *   Effect.provide(NodeBoshHttpClient.layer(config)) // or FetchBoshHttpClient.layer(config)
+ * )
+ * // ejabberd: "HTTP/1.1 200 policy-violation" means the session is over,
+ * // whatever the body says. Normal answers say "OK".
+ * const condition = Option.filter(answer.reasonPhrase, (phrase) => phrase !== "OK")
+ * ```
  *
  * @since 0.1.0
  */
