@@ -10,9 +10,10 @@
  * const answer = yield* BoshHttpExchange.post(config, xml).pipe(
  *   Effect.provide(NodeBoshHttpClient.layer(config)) // or FetchBoshHttpClient.layer(config)
  * )
- * // ejabberd: "HTTP/1.1 200 policy-violation" means the session is over,
- * // whatever the body says. Normal answers say "OK".
- * const condition = Option.filter(answer.reasonPhrase, (phrase) => phrase !== "OK")
+ * // ejabberd explains a termination in the reason phrase, with status 200:
+ * // "HTTP/1.1 200 Session ID mismatch" + <body type='terminate'
+ * // condition='item-not-found'/>. Normal answers say "OK".
+ * const explanation = Option.filter(answer.reasonPhrase, (phrase) => phrase !== "OK")
  * ```
  *
  * @since 0.1.0
@@ -32,9 +33,9 @@ import { reasonPhrase } from "./ReasonPhrase.js"
 
 /**
  * A whole answer from the connection manager. A 2xx status lands here;
- * ejabberd's BOSH conditions arrive as status 200 with the condition in
- * `reasonPhrase` (e.g. `Some("policy-violation")`), so a driver checks it
- * before trusting `body`.
+ * ejabberd reports BOSH errors with status 200 and says why in
+ * `reasonPhrase` (e.g. `Some("Session ID mismatch")` beside a terminate
+ * body), so a driver looks at both.
  *
  * @since 0.1.0
  */

@@ -1,8 +1,9 @@
 /**
  * The HTTP reason phrase of a response ("OK" in "HTTP/1.1 200 OK").
  *
- * ejabberd reports BOSH conditions there, with status 200 (e.g.
- * "HTTP/1.1 200 policy-violation"), so a BOSH driver needs it. Effect's
+ * ejabberd (23.01) explains BOSH errors there, with status 200 (e.g.
+ * "HTTP/1.1 200 Session ID mismatch" for an unknown `sid`, "HTTP/1.1 200
+ * Missing 'to' attribute"), so a BOSH driver needs it. Effect's
  * `HttpClientResponse` has no field for it, so each BOSH HTTP layer makes it
  * readable in one of two ways, and {@link reasonPhrase} reads both:
  *

@@ -8,7 +8,7 @@
  * open and the authenticating proxy.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { BoshHttpConfig, BoshHttpExchange } from "@xmpp-core/client"
+import { BoshHttpConfig, BoshHttpExchange, FetchBoshHttpClient } from "@xmpp-core/client"
 import { Effect, Fiber, Option, Result } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import { NodeBoshHttpClient } from "../../src/index.js"
@@ -301,4 +301,34 @@ describe("HTTP pipelining on ejabberd (observed breakage)", () => {
       }
       assert.strictEqual(broken, 1, "ejabberd answered 30 pipelined pairs correctly: the documented breakage is gone")
     }), 60_000)
+})
+
+describe("reason phrases from real managers", () => {
+  const unknownSid = (requestId: number) =>
+    `<body rid='${requestId}' sid='no-such-session' xmlns='http://jabber.org/protocol/httpbind'/>`
+
+  const layers = {
+    undici: (cfg: BoshHttpConfig.BoshHttpConfig) => NodeBoshHttpClient.layer(cfg),
+    fetch: (cfg: BoshHttpConfig.BoshHttpConfig) => FetchBoshHttpClient.layer(cfg)
+  }
+
+  for (const [name, layerFor] of Object.entries(layers)) {
+    it.live(`${name}: ejabberd explains an unknown sid in the reason phrase of a 200; Prosody says OK`, () =>
+      Effect.gen(function*() {
+        const ejabberd = yield* BoshHttpConfig.decode({ url: managerUrl("ejabberd", "http"), timeout: 15_000 })
+        const fromEjabberd = yield* BoshHttpExchange.post(ejabberd, unknownSid(rid())).pipe(
+          Effect.provide(layerFor(ejabberd))
+        )
+        assert.strictEqual(fromEjabberd.status, 200)
+        assert.deepStrictEqual(fromEjabberd.reasonPhrase, Option.some("Session ID mismatch"))
+        assert.include(fromEjabberd.body, "condition='item-not-found'")
+        const prosody = yield* BoshHttpConfig.decode({ url: managerUrl("prosody", "http"), timeout: 15_000 })
+        const fromProsody = yield* BoshHttpExchange.post(prosody, unknownSid(rid())).pipe(
+          Effect.provide(layerFor(prosody))
+        )
+        assert.strictEqual(fromProsody.status, 200)
+        assert.deepStrictEqual(fromProsody.reasonPhrase, Option.some("OK"))
+        assert.include(fromProsody.body, "condition='item-not-found'")
+      }))
+  }
 })
