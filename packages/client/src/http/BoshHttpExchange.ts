@@ -104,21 +104,23 @@ const readText = (
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<string, HttpError | HttpClientError.HttpClientError> =>
   Effect.suspend(() => {
-    const tooLarge = new HttpError({
-      reason: "ResponseTooLarge",
-      message: `the answer from ${config.url} exceeds ${config.maxResponseBytes} bytes`,
-      hop: peer,
-      url: config.url
-    })
+    // Built only when needed: an error captures a stack trace, which is dear.
+    const tooLarge = () =>
+      new HttpError({
+        reason: "ResponseTooLarge",
+        message: `the answer from ${config.url} exceeds ${config.maxResponseBytes} bytes`,
+        hop: peer,
+        url: config.url
+      })
     const declared = response.headers["content-length"]
     if (declared !== undefined && /^\d+$/.test(declared)) {
-      return Number(declared) <= config.maxResponseBytes ? response.text : Effect.fail(tooLarge)
+      return Number(declared) <= config.maxResponseBytes ? response.text : Effect.fail(tooLarge())
     }
     let received = 0
     return response.stream.pipe(
       Stream.mapEffect((chunk) => {
         received += chunk.length
-        return received <= config.maxResponseBytes ? Effect.succeed(chunk) : Effect.fail(tooLarge)
+        return received <= config.maxResponseBytes ? Effect.succeed(chunk) : Effect.fail(tooLarge())
       }),
       Stream.decodeText,
       Stream.mkString
