@@ -8,8 +8,9 @@
  * the Bidi Rule (RFC 5893) of UsernameCaseMapped; the CONTEXTJ rules for
  * ZERO WIDTH (NON-)JOINER (they need Joining_Type and Virama data, so both are
  * always refused); "unassigned" is judged by the Unicode version of the
- * JavaScript engine, not by a fixed one; case mapping is `toLowerCase()`,
- * which for a few characters differs from Unicode Default Case Folding.
+ * JavaScript engine, not by a fixed one. Case mapping is
+ * `String.prototype.toLowerCase()`, Unicode's toLowerCase, the operation
+ * RFC 8264 §5.2.3 names.
  *
  * @since 0.1.0
  * @internal

@@ -22,7 +22,7 @@ declare const TextDecoder: new(label: "utf-8", options: { fatal: boolean; ignore
  * @internal
  */
 export class ByteOffsets {
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+  private decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
   /** Bytes pushed so far. */
   private bytesIn = 0
   /** The last up-to-3 bytes pushed, to know how many the decoder still holds. */
@@ -64,6 +64,39 @@ export class ByteOffsets {
     } catch {
       return undefined
     }
+    this.accept(bytes, text)
+    return text
+  }
+
+  /**
+   * After `decode` refused a slice: decodes the valid bytes before the first
+   * invalid sequence as the current slice, so what precedes the bad bytes is
+   * parsed exactly as with any other chunking, and says where they begin.
+   */
+  decodeValidPrefix(bytes: Uint8Array): { readonly text: string; readonly invalidAt: number } {
+    const held = this.heldBytes()
+    const joined = new Uint8Array(held.length + bytes.length)
+    joined.set(held)
+    joined.set(bytes, held.length)
+    const sequenceStart = firstInvalidSequence(joined)
+    const invalidAt = this.bytesIn - this.pending + Math.max(sequenceStart, 0)
+    // The decoder threw and its state is gone: a new one, given the held bytes again.
+    this.decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+    if (sequenceStart < held.length) return { text: "", invalidAt }
+    const prefix = bytes.subarray(0, sequenceStart - held.length)
+    let text = ""
+    try {
+      this.decoder.decode(held, { stream: true })
+      text = this.decoder.decode(prefix, { stream: true })
+    } catch {
+      return { text: "", invalidAt }
+    }
+    this.accept(prefix, text)
+    return { text, invalidAt }
+  }
+
+  /** Books a decoded slice as the current one. */
+  private accept(bytes: Uint8Array, text: string): void {
     const byteStart = this.bytesIn - this.pending
     this.bytesIn += bytes.length
     this.rememberTail(bytes)
@@ -76,7 +109,12 @@ export class ByteOffsets {
     this.sliceAscii = text.length === this.sliceBytes
     this.cursorIndex = 0
     this.cursorByte = byteStart
-    return text
+  }
+
+  /** The input bytes the decoder holds as the start of an incomplete character. */
+  private heldBytes(): Uint8Array {
+    const last = [this.tail0, this.tail1, this.tail2].filter((byte) => byte >= 0)
+    return Uint8Array.from(last.slice(last.length - this.pending))
   }
 
   /** Flushes the decoder at end of input; `false` when a character was cut off. */
@@ -110,6 +148,21 @@ export class ByteOffsets {
     this.cursorIndex = index
     this.cursorByte = bytes
     return bytes
+  }
+
+  /**
+   * The position of the first character at or after `position` in the
+   * current slice that is not XML whitespace (the slice's end if none).
+   */
+  firstNonWhitespace(position: number): number {
+    const text = this.sliceText
+    let index = Math.max(position - this.sliceCharStart, 0)
+    while (index < text.length) {
+      const c = text.charCodeAt(index)
+      if (c !== 0x20 && c !== 0x0A && c !== 0x09 && c !== 0x0D) break
+      index++
+    }
+    return this.sliceCharStart + index
   }
 
   private rememberTail(bytes: Uint8Array): void {
@@ -152,4 +205,43 @@ const utf8Length = (text: string, from: number, to: number): number => {
     bytes += code < 0x80 ? 1 : code < 0x800 || (code >= 0xD800 && code <= 0xDFFF) ? 2 : 3
   }
   return bytes
+}
+
+/**
+ * Index of the first byte of the first invalid UTF-8 sequence (per the WHATWG
+ * decoder: overlong forms, surrogates and values past U+10FFFF are invalid),
+ * or -1 when there is none (an incomplete sequence at the end is not one).
+ */
+const firstInvalidSequence = (bytes: Uint8Array): number => {
+  let needed = 0
+  let seen = 0
+  let lower = 0x80
+  let upper = 0xBF
+  let start = 0
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] ?? 0
+    if (needed === 0) {
+      if (byte <= 0x7F) continue
+      start = i
+      if (byte >= 0xC2 && byte <= 0xDF) needed = 1
+      else if (byte >= 0xE0 && byte <= 0xEF) {
+        if (byte === 0xE0) lower = 0xA0
+        if (byte === 0xED) upper = 0x9F
+        needed = 2
+      } else if (byte >= 0xF0 && byte <= 0xF4) {
+        if (byte === 0xF0) lower = 0x90
+        if (byte === 0xF4) upper = 0x8F
+        needed = 3
+      } else return i
+      continue
+    }
+    if (byte < lower || byte > upper) return start
+    lower = 0x80
+    upper = 0xBF
+    if (++seen === needed) {
+      needed = 0
+      seen = 0
+    }
+  }
+  return -1
 }

@@ -46,7 +46,8 @@ export interface MakeOptions {
  * @since 0.1.0
  */
 export const make = (name: string, options: MakeOptions = {}): Element => {
-  const attributes: Record<string, string> = {}
+  // No prototype: an attribute named `__proto__` is data, not a prototype switch.
+  const attributes: Record<string, string> = Object.create(null)
   if (options.attributes !== undefined) {
     for (const [key, value] of Object.entries(options.attributes)) {
       if (value !== undefined) attributes[key] = value
@@ -138,7 +139,7 @@ export const withChildren = (element: Element, children: ReadonlyArray<Node>): E
  * @since 0.1.0
  */
 export const withAttribute = (element: Element, name: string, value: string | undefined): Element => {
-  const attributes: Record<string, string> = { ...element.attributes }
+  const attributes: Record<string, string> = Object.assign(Object.create(null), element.attributes)
   if (value === undefined) delete attributes[name]
   else attributes[name] = value
   return { ...element, attributes }

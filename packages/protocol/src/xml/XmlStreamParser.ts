@@ -14,12 +14,18 @@
  * token it is in, the parser holds only the elements of the stanza still
  * open, and both are capped by `maxBufferedBytes`/`maxStanzaBytes`.
  *
+ * The `attributes` objects of the elements it yields have no prototype (they
+ * are saxes' own, handed on without a copy): read them with
+ * `Element.attribute`, `Object.hasOwn` or `Object.entries`, not
+ * `attributes.hasOwnProperty(…)`.
+ *
  * @since 0.1.0
  */
 import { Result } from "effect"
 import { SaxesParser } from "saxes"
-import type { SaxesTagNS } from "saxes"
+import type { SaxesTagPlain } from "saxes"
 import { ByteOffsets } from "./ByteOffsets.js"
+import * as NamespaceScope from "./NamespaceScope.js"
 import type { Node } from "./Element.js"
 import { XmlError } from "./XmlError.js"
 import type { XmlErrorReason } from "./XmlError.js"
@@ -91,6 +97,9 @@ const SLICE_BYTES = 64 * 1024
 /** Thrown inside saxes handlers to stop it at the first error; never escapes. */
 const ABORT: unique symbol = Symbol("XmlStreamParser/abort")
 
+/** saxes' message for text before or after the root element. */
+const TEXT_OUTSIDE_ROOT = "text data outside of root node"
+
 /** The only entities RFC 6120 §11.1 allows, in an object with no prototype (saxes' own inherits `constructor` & co.). */
 const PREDEFINED_ENTITIES: Record<string, string> = Object.create(null)
 Object.assign(PREDEFINED_ENTITIES, { amp: "&", lt: "<", gt: ">", quot: "\"", apos: "'" })
@@ -146,6 +155,10 @@ class StreamReader implements XmlStreamParser {
   private readonly events: Array<XmlStreamEvent.XmlStreamEvent> = []
   /** The elements of the stanza being received, outermost first. */
   private readonly open: Array<OpenElement> = []
+  /** Per open element: the namespaces in force there. */
+  private readonly scopes: Array<NamespaceScope.Scope> = []
+  /** The namespaces in force inside the root element. */
+  private rootScope: NamespaceScope.Scope = NamespaceScope.documentScope
   /** Per open element: whether its default namespace is the one inherited from the root (see `childDefaultNamespace`). */
   private readonly inheritsRootDefault: Array<boolean> = []
   private phase: Phase = "AwaitingRoot"
@@ -200,6 +213,7 @@ class StreamReader implements XmlStreamParser {
     if (this.error !== undefined) {
       this.events.length = 0
       this.open.length = 0
+      this.scopes.length = 0
       this.prolog = ""
       return Result.fail(this.error)
     }
@@ -211,17 +225,22 @@ class StreamReader implements XmlStreamParser {
 
   private writeSlice(slice: Uint8Array): void {
     const text = this.bytes.decode(slice)
-    if (text === undefined) {
-      this.error = new XmlError({
-        reason: "InvalidUtf8",
-        message: "the input is not valid UTF-8",
-        offset: this.bytes.decodedEnd
-      })
-      return
-    }
+    if (text !== undefined) return this.feed(text, undefined)
+    // What precedes the bad bytes is parsed first, so the error reported does
+    // not depend on where the chunks were cut.
+    const valid = this.bytes.decodeValidPrefix(slice)
+    this.feed(valid.text, valid.invalidAt)
+  }
+
+  /** Hands decoded text to saxes; `invalidAt` is set when invalid UTF-8 follows it. */
+  private feed(text: string, invalidAt: number | undefined): void {
     if (this.phase === "AwaitingRoot") this.prolog += text
     try {
       this.saxes.write(text)
+      if (invalidAt !== undefined) {
+        this.checkBuffered(invalidAt)
+        this.stop("InvalidUtf8", "the input is not valid UTF-8", invalidAt)
+      }
       // Marks still open must be pinned to bytes before the slice goes away.
       this.byteOf(this.unitStart)
       if (this.open.length > 0) this.byteOf(this.stanzaStart)
@@ -272,7 +291,12 @@ class StreamReader implements XmlStreamParser {
 
   /** Reports an error at the current position (called from saxes handlers). */
   fail(reason: XmlErrorReason, message: string): never {
-    const at = this.bytes.byteAt(this.saxes.position)
+    // saxes reports text outside the root only where the text run ends, which
+    // depends on chunking; the first character that is not whitespace does not.
+    const position = message.includes(TEXT_OUTSIDE_ROOT)
+      ? this.bytes.firstNonWhitespace(this.unitStart.position) + 1
+      : this.saxes.position
+    const at = this.bytes.byteAt(position)
     // If the buffer limit was crossed before this point, that is what a
     // parser fed smaller chunks would have reported first.
     this.checkBuffered(at)
@@ -284,7 +308,7 @@ class StreamReader implements XmlStreamParser {
     throw ABORT
   }
 
-  onOpenTag(tag: SaxesTagNS): void {
+  onOpenTag(tag: SaxesTagPlain): void {
     const open = this.open
     const depth = open.length
     if (this.phase !== "InRoot") return this.openRoot(tag)
@@ -297,47 +321,82 @@ class StreamReader implements XmlStreamParser {
       this.stanzaStart.byte = from.byte
       this.nextStanzaSeen = false
     }
-    const attributes: Record<string, string> = {}
-    let ownDefault = false
     const raw = tag.attributes
-    // Object.keys beats for-in here: saxes' attribute objects have no
-    // prototype and are in dictionary mode.
     const names = Object.keys(raw)
     if (names.length > this.limits.maxAttributes) {
       return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
     }
+    // saxes' own attribute object (no prototype, so `__proto__` is an ordinary
+    // key) becomes the element's: saxes never touches it again.
+    const attributes = raw
+    let ownDefault = false
+    let prefixed = false
     for (let i = 0; i < names.length; i++) {
       const name = names[i]
-      const attribute = name === undefined ? undefined : raw[name]
-      if (name === undefined || attribute === undefined) continue
+      if (name === undefined) continue
       if (name === "xmlns") ownDefault = true
-      else if (name === "__proto__") setOwn(attributes, name, attribute.value)
-      else attributes[name] = attribute.value
+      else if (name.indexOf(":") !== -1) prefixed = true
     }
-    let namespace = tag.uri
+    const parentScope = depth === 0 ? this.rootScope : this.scopes[depth - 1] ?? this.rootScope
+    const scope = ownDefault || prefixed ? this.scopeOf(parentScope, raw, names, prefixed) : parentScope
+    const [prefix, local, tagNamespace] = this.resolveName(tag.name, scope)
+    let namespace = tagNamespace
     const childDefault = this.root.childDefaultNamespace
     if (childDefault !== undefined) {
       // A child of the root inherits the root's default namespace; deeper
       // ones do unless an ancestor below the root declared its own.
       const inherits = !ownDefault && (depth === 0 || this.inheritsRootDefault[depth - 1] === true)
       this.inheritsRootDefault[depth] = inherits
-      if (inherits && tag.prefix === "") namespace = childDefault
+      if (inherits && prefix === undefined) namespace = childDefault
     }
-    open.push({
-      name: tag.local,
-      namespace,
-      prefix: tag.prefix === "" ? undefined : tag.prefix,
-      attributes,
-      children: []
-    })
+    this.scopes.push(scope)
+    // The default namespace is the `namespace` field, never an attribute.
+    if (ownDefault) delete attributes.xmlns
+    open.push({ name: local, namespace, prefix, attributes, children: [] })
   }
 
-  private openRoot(tag: SaxesTagNS): void {
+  /** The scope of an element that declares namespaces or has prefixed attributes; fails on a violation. */
+  private scopeOf(
+    parent: NamespaceScope.Scope,
+    raw: Readonly<Record<string, string>>,
+    names: ReadonlyArray<string>,
+    prefixed: boolean
+  ): NamespaceScope.Scope {
+    const scope = NamespaceScope.declare(parent, raw, names)
+    if (typeof scope === "string") return this.fail("Malformed", scope)
+    const problem = prefixed ? NamespaceScope.checkAttributes(scope, names) : undefined
+    if (problem !== undefined) return this.fail("Malformed", problem)
+    return scope
+  }
+
+  /** An element's prefix, local name and namespace; fails on an unbound prefix. */
+  private resolveName(
+    name: string,
+    scope: NamespaceScope.Scope
+  ): readonly [prefix: string | undefined, local: string, namespace: string] {
+    if (name.indexOf(":") === -1) return [undefined, name, scope.defaultNamespace]
+    const split = NamespaceScope.splitQName(name)
+    if (split === undefined) return this.fail("Malformed", `malformed element name ${name}`)
+    const [prefix, local] = split
+    if (prefix === "xmlns") return this.fail("Malformed", "an element may not have the prefix xmlns")
+    const namespace = NamespaceScope.resolve(scope, prefix)
+    if (namespace === undefined) return this.fail("Malformed", `unbound namespace prefix ${JSON.stringify(prefix)}`)
+    return [prefix, local, namespace]
+  }
+
+  private openRoot(tag: SaxesTagPlain): void {
     if (this.phase === "RootClosed") return this.fail("Malformed", "content after the root element closed")
-    if (tag.local !== this.root.name || tag.uri !== this.root.namespace) {
+    const raw = tag.attributes
+    const names = Object.keys(raw)
+    if (names.length > this.limits.maxAttributes) {
+      return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
+    }
+    const scope = this.scopeOf(NamespaceScope.documentScope, raw, names, true)
+    const [prefix, local, namespace] = this.resolveName(tag.name, scope)
+    if (local !== this.root.name || namespace !== this.root.namespace) {
       return this.fail(
         "UnexpectedElement",
-        `expected <${this.root.name} xmlns='${this.root.namespace}'>, got <${tag.name}> in ${JSON.stringify(tag.uri)}`
+        `expected <${this.root.name} xmlns='${this.root.namespace}'>, got <${tag.name}> in ${JSON.stringify(namespace)}`
       )
     }
     // A DOCTYPE may only come before the root (saxes rejects it anywhere
@@ -350,33 +409,21 @@ class StreamReader implements XmlStreamParser {
     if (encoding !== undefined && encoding.toLowerCase() !== "utf-8") {
       return this.fail("UnsupportedEncoding", `the XML declaration names encoding ${encoding}; XMPP is UTF-8 only`)
     }
-    const attributes: Record<string, string> = {}
-    let count = 0
-    for (const name in tag.attributes) {
-      const attribute = tag.attributes[name]
-      if (attribute === undefined) continue
-      if (++count > this.limits.maxAttributes) {
-        return this.fail("TooManyAttributes", `more than ${this.limits.maxAttributes} attributes on <${tag.name}>`)
-      }
-      // The default namespace declared on the root is carried by its
-      // children's own `namespace`; the element type keeps no `xmlns` key.
-      if (name !== "xmlns") setAttribute(attributes, name, attribute.value)
-    }
+    // As for stanzas, saxes' attribute object becomes the header's; the default
+    // namespace declared on the root is carried by its children's `namespace`.
+    const attributes = raw
+    delete attributes.xmlns
     this.checkBufferedHere()
     this.setMark(this.unitStart, this.saxes.position)
     this.phase = "InRoot"
-    this.events.push(XmlStreamEvent.streamOpen({
-      name: tag.local,
-      namespace: tag.uri,
-      prefix: tag.prefix === "" ? undefined : tag.prefix,
-      attributes,
-      children: []
-    }))
+    this.rootScope = scope
+    this.events.push(XmlStreamEvent.streamOpen({ name: local, namespace, prefix, attributes, children: [] }))
   }
 
   onCloseTag(): void {
     const open = this.open
     const element = open.pop()
+    this.scopes.pop()
     if (element === undefined) {
       if (this.phase !== "InRoot") return
       this.checkBufferedHere()
@@ -433,9 +480,10 @@ class StreamReader implements XmlStreamParser {
  * So the XML declaration is read from `xmlDecl` and a DOCTYPE is found in the
  * prolog text instead of through handlers.
  */
-class RestrictedSaxes extends SaxesParser<{ xmlns: true }> {
+class RestrictedSaxes extends SaxesParser<{ xmlns: false }> {
   constructor(reader: StreamReader) {
-    super({ xmlns: true })
+    // Namespaces are resolved by `NamespaceScope`, faster than saxes does.
+    super({ xmlns: false })
     this.ENTITIES = PREDEFINED_ENTITIES
     this.on("opentag", (tag) => reader.onOpenTag(tag))
     this.on("closetag", () => reader.onCloseTag())
@@ -455,12 +503,3 @@ const appendText = (children: Array<Node>, text: string): void => {
   else children.push(text)
 }
 
-const setAttribute = (attributes: Record<string, string>, name: string, value: string): void => {
-  if (name === "__proto__") setOwn(attributes, name, value)
-  else attributes[name] = value
-}
-
-/** `__proto__` is a valid XML name, and plain assignment would not store it. */
-const setOwn = (attributes: Record<string, string>, name: string, value: string): void => {
-  Object.defineProperty(attributes, name, { value, enumerable: true, writable: true, configurable: true })
-}

@@ -149,3 +149,12 @@ describe("XmlSerializer", () => {
     })
   })
 })
+
+describe("Element attributes named like Object.prototype members", () => {
+  it("keeps __proto__ as an ordinary attribute", () => {
+    const element = Element.make("x", { attributes: { ["__proto__"]: "v", constructor: "c" } })
+    assert.strictEqual(Element.attribute(element, "__proto__"), "v")
+    assert.strictEqual(Element.attribute(element, "constructor"), "c")
+    assert.strictEqual(Element.attribute(Element.withAttribute(element, "__proto__", "w"), "__proto__"), "w")
+  })
+})

@@ -155,8 +155,50 @@ describe("XmlStreamParser", () => {
       assert.deepStrictEqual(a?.attributes, { "xmlns:x": "urn:x", "x:attr": "1", "xml:lang": "en" })
     })
 
-    it("rejects an undeclared prefix", () => {
-      assert.strictEqual(errorOf(STREAM_HEADER + "<x:a/>").reason, "Malformed")
+    it("an empty xmlns puts an element in no namespace", () => {
+      const iq = stanza("<iq><x xmlns=''><y/></x></iq>")
+      const x = Element.child(iq, "x")
+      assert.strictEqual(x?.namespace, "")
+      assert.strictEqual(x && Element.child(x, "y")?.namespace, "")
+    })
+
+    it("a prefix redeclared deeper shadows the outer one, and only there", () => {
+      const a = stanza("<p:a xmlns:p='urn:1'><p:b xmlns:p='urn:2'><p:c/></p:b><p:d/></p:a>")
+      assert.strictEqual(a.namespace, "urn:1")
+      const b = Element.child(a, "b")
+      assert.strictEqual(b?.namespace, "urn:2")
+      assert.strictEqual(b && Element.child(b, "c")?.namespace, "urn:2")
+      assert.strictEqual(Element.child(a, "d")?.namespace, "urn:1")
+    })
+
+    it("a stanza's default namespace does not leak to the next stanza", () => {
+      const outcome = run([utf8(STREAM_HEADER + "<a xmlns='urn:x'/><b/>")])
+      assert.deepStrictEqual(elements(outcome.events).map((element) => element.namespace), ["urn:x", Namespaces.JABBER_CLIENT])
+    })
+
+    const violations: ReadonlyArray<readonly [string, string]> = [
+      ["an undeclared element prefix", "<x:a/>"],
+      ["an undeclared attribute prefix", "<a x:b='1'/>"],
+      ["two attributes with the same namespace and local name", "<a xmlns:p='urn:u' xmlns:q='urn:u' p:x='1' q:x='2'/>"],
+      ["undeclaring a prefix (XML 1.0)", "<a xmlns:p=''/>"],
+      ["binding xml to another namespace", "<a xmlns:xml='urn:x'/>"],
+      ["binding a prefix to the xml namespace", "<a xmlns:p='http://www.w3.org/XML/1998/namespace'/>"],
+      ["declaring xmlns", "<a xmlns:xmlns='urn:x'/>"],
+      ["the xmlns namespace as default", "<a xmlns='http://www.w3.org/2000/xmlns/'/>"],
+      ["an element with the xmlns prefix", "<xmlns:a/>"],
+      ["an element name with two colons", "<p:a:b xmlns:p='urn:p'/>"],
+      ["an element name starting with a colon", "<:a/>"],
+      ["an attribute name ending with a colon", "<a b:='1'/>"]
+    ]
+    for (const [label, xml] of violations) {
+      it(`rejects ${label}`, () => {
+        assert.strictEqual(errorOf(STREAM_HEADER + xml).reason, "Malformed")
+      })
+    }
+
+    it("accepts xml:lang without a declaration, and the xml prefix declared as it must be", () => {
+      const a = stanza("<a xml:lang='en' xmlns:xml='http://www.w3.org/XML/1998/namespace'/>")
+      assert.strictEqual(Element.attribute(a, "xml:lang"), "en")
     })
   })
 
@@ -240,6 +282,15 @@ describe("XmlStreamParser", () => {
       const error = errorOf(new Uint8Array([...header, 0xC3, 0x28]))
       assert.strictEqual(error.reason, "InvalidUtf8")
       assert.isAtMost(error.offset, header.length)
+    })
+
+    it("parses what comes before invalid UTF-8 in the same chunk, so an earlier error wins", () => {
+      const bytes = new Uint8Array([...utf8(STREAM_HEADER + "<a><!--x--></a>"), 0xFF])
+      assert.strictEqual(errorOf(bytes).reason, "RestrictedXml")
+      const good = new Uint8Array([...utf8(STREAM_HEADER + "<presence/>"), 0xFF])
+      const outcome = run([good])
+      assert.strictEqual(outcome.error?.reason, "InvalidUtf8")
+      assert.strictEqual(outcome.error?.offset, good.length - 1)
     })
 
     it("rejects input that ends inside a UTF-8 character", () => {

@@ -1,0 +1,82 @@
+/**
+ * The `HttpClient` for BOSH on Node: effect's undici client
+ * (`NodeHttpClient.layerUndiciNoDispatcher`) on an undici `Agent` sized and
+ * wired for the config's mode, route and CA.
+ *
+ * | mode | connections per manager | requests per connection |
+ * |---|---|---|
+ * | `close` | `hold + 1`, a new one per request | 1 |
+ * | `keep-alive` (default) | `hold + 1`, reused | 1 |
+ * | `pipelining` | 1 | `hold + 1`, written back to back |
+ *
+ * `pipelining` is opt-in: ejabberd (23.01) breaks with it (when two pipelined
+ * requests reach it in one read, the first gets "400 XML is not well-formed"
+ * and the second is never answered, ending in a `Timeout`), so it only suits
+ * Prosody-like managers.
+ *
+ * `config.timeout` is enforced here, by undici's own timers (see
+ * `BoshHttpInterceptor`). Certificates are always verified against Node's roots plus `config.ca`.
+ * A proxy that closes the connection after every response (tinyproxy) is
+ * fine: undici opens a new connection for the next request.
+ *
+ * @since 0.1.0
+ */
+import { BoshHttpConfig, BoshHttpTracing } from "@xmpp-core/client"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Undici from "@effect/platform-node/Undici"
+import { Duration, Effect, Layer } from "effect"
+import * as HttpClient from "effect/http/HttpClient"
+import type * as Scope from "effect/Scope"
+import * as BoshHttpInterceptor from "./BoshHttpInterceptor.js"
+import * as BoshHttpRoute from "./BoshHttpRoute.js"
+
+/**
+ * The undici `Agent` options for a config: pool size, pipelining depth and
+ * the connect hook of its route.
+ *
+ * @since 0.1.0
+ */
+export const agentOptions = (config: BoshHttpConfig.BoshHttpConfig): Undici.Agent.Options => {
+  const plan = BoshHttpConfig.connectionPlan(config)
+  return {
+    connections: plan.connections,
+    // undici: 0 turns keep-alive off, so each request gets a fresh connection.
+    pipelining: plan.reuse ? plan.requestsPerConnection : 0,
+    connect: BoshHttpRoute.makeConnect(BoshHttpRoute.fromConfig(config), { ca: config.ca, timeout: config.timeout })
+  }
+}
+
+/**
+ * A scoped undici dispatcher for `config`, destroyed with its scope.
+ *
+ * @since 0.1.0
+ */
+export const makeDispatcher = (
+  config: BoshHttpConfig.BoshHttpConfig
+): Effect.Effect<Undici.Dispatcher, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => new Undici.Agent(agentOptions(config))),
+      (agent) => Effect.promise(() => agent.destroy())
+    ),
+    (agent) =>
+      agent.compose(
+        BoshHttpInterceptor.make({
+          route: BoshHttpRoute.fromConfig(config),
+          pipelining: config.mode === "pipelining",
+          timeoutMillis: Duration.toMillis(config.timeout)
+        })
+      )
+  )
+
+/**
+ * The BOSH `HttpClient` for `config`, with its own connection pool and
+ * without per-request tracing (see `BoshHttpTracing`).
+ *
+ * @since 0.1.0
+ */
+export const layer = (config: BoshHttpConfig.BoshHttpConfig): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.effect(HttpClient.HttpClient)(Effect.map(HttpClient.HttpClient, BoshHttpTracing.disable)).pipe(
+    Layer.provide(NodeHttpClient.layerUndiciNoDispatcher),
+    Layer.provide(Layer.effect(NodeHttpClient.Dispatcher)(makeDispatcher(config)))
+  )
