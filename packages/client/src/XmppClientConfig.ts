@@ -8,6 +8,7 @@
  */
 import { Jid, type SaslMechanism, XmlLimits } from "@xmpp-core/protocol"
 import { Result, Schema } from "effect"
+import { BoshHttpMode } from "./http/BoshHttpConfig.js"
 import { SaslSettings } from "./sasl/SaslSettings.js"
 
 const PortNumber = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
@@ -62,6 +63,8 @@ export const TcpTransport = Schema.TaggedStruct("tcp", {
  */
 export const BoshTransport = Schema.TaggedStruct("bosh", {
   url: Schema.NonEmptyString,
+  /** How HTTP requests map to connections (see `BoshHttpConfig`). */
+  mode: Schema.optionalKey(BoshHttpMode),
   proxies: Schema.optionalKey(Schema.Array(Proxy))
 })
 
