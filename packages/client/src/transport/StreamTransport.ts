@@ -13,6 +13,8 @@ import {
   type ChannelBinding,
   type Element,
   Namespaces,
+  type StreamError,
+  type XmlError,
   XmlSerializer,
   XmlLimits,
   type XmlStreamEvent,
@@ -139,6 +141,27 @@ const dialFirst = (connector: Connector["Service"], candidates: ReadonlyArray<Ro
 
 const FOOTER = "</stream:stream>"
 
+/** The stream error condition (RFC 6120 §4.9.3) for XML we refuse. */
+const conditionOf = (error: XmlError): StreamError.Condition => {
+  switch (error.reason) {
+    case "RestrictedXml":
+      return "restricted-xml"
+    case "UnsupportedEncoding":
+      return "unsupported-encoding"
+    case "TooLarge":
+    case "TooDeep":
+    case "TooManyAttributes":
+      return "policy-violation"
+    case "UnexpectedElement":
+      return "invalid-xml"
+    default:
+      return "not-well-formed"
+  }
+}
+
+const streamErrorXml = (error: XmlError): string =>
+  `<stream:error><${conditionOf(error)} xmlns='${Namespaces.STREAM_ERRORS}'/></stream:error>`
+
 /**
  * Connects and returns the transport; the connection lives as long as the
  * scope. The stream header is not written here: negotiation writes it.
@@ -243,6 +266,8 @@ export const connect = (
             if (decoder !== undefined && onTraffic !== undefined) onTraffic("in", decoder.decode(chunk, { stream: true }))
             const parsed = parser.push(chunk)
             if (Result.isFailure(parsed)) {
+              // RFC 6120 §4.9: tell the server why before the stream ends.
+              if (!footerSent) yield* Effect.ignore(writeFooter([streamErrorXml(parsed.failure)]))
               return yield* new TransportError({
                 reason: "InvalidXml",
                 message: `the server sent unacceptable XML: ${parsed.failure.message}`,

@@ -61,7 +61,7 @@ describe("StreamTransport (scripted server)", () => {
       ])
     }).pipe(Effect.scoped))
 
-  it.effect("bad XML from the server is a typed InvalidXml error; later writes fail too", () =>
+  it.effect("bad XML from the server is a typed InvalidXml error, answered with the stream error; later writes fail", () =>
     Effect.gen(function*() {
       const { server, transport } = yield* setup()
       // Events of the chunk that holds the error are dropped with it, so the header comes first.
@@ -72,8 +72,13 @@ describe("StreamTransport (scripted server)", () => {
       const error = yield* Effect.flip(transport.receive)
       assert.strictEqual(error.reason, "InvalidXml")
       assert.instanceOf(error.cause, XmlError)
+      // The server was told why (RFC 6120 §4.9.3.18), and nothing can follow.
+      assert.strictEqual(
+        server.written.join(""),
+        "<stream:error><restricted-xml xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"
+      )
       const write = yield* Effect.flip(transport.send(message("1", "x")))
-      assert.strictEqual(write.reason, "WriteFailed")
+      assert.strictEqual(write.reason, "Closed")
     }).pipe(Effect.scoped))
 
   it.effect("an element over the stanza limit is InvalidXml (TooLarge), not buffered without bound", () =>
@@ -85,6 +90,7 @@ describe("StreamTransport (scripted server)", () => {
       const error = yield* Effect.flip(transport.receive)
       assert.strictEqual(error.reason, "InvalidXml")
       assert.isTrue(error.cause instanceof XmlError && error.cause.reason === "TooLarge")
+      assert.include(server.written[0] ?? "", "<policy-violation ")
     }).pipe(Effect.scoped))
 
   it.effect("the server's </stream:stream> is an event, answered with ours; then receive says Closed", () =>
