@@ -26,12 +26,16 @@ const state = Schema.decodeUnknownSync(State)(JSON.parse(readFileSync(join(proce
 const ca = readFileSync(state.ca, "utf8")
 type Server = "prosody" | "ejabberd"
 
-const config = (server: Server, account: "alice" | "bob", options: { readonly directTls?: boolean; readonly resource?: string } = {}) =>
+const config = (
+  server: Server,
+  account: "alice" | "bob",
+  options: { readonly directTls?: boolean; readonly resource?: string; readonly mechanism?: string } = {}
+) =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
     jid: `${account}@${state.domain}`,
     password: state.accounts[account],
     ca,
-    mechanisms: ["SCRAM-SHA-256"],
+    mechanisms: [options.mechanism ?? "SCRAM-SHA-256"],
     ...(options.resource === undefined ? {} : { resource: options.resource }),
     transport: {
       _tag: "tcp",
@@ -47,13 +51,15 @@ const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN
 const ms = (value: number) => `${value.toFixed(2)} ms`
 
-const loginTimes = async (server: Server, directTls: boolean, count: number) => {
+const loginTimes = async (server: Server, directTls: boolean, count: number, mechanism?: string) => {
   const times: Array<number> = []
   for (let i = 0; i < count + 3; i++) {
     const elapsed = await runtime.runPromise(
       Effect.gen(function*() {
         const start = performance.now()
-        const client = yield* XmppClient.connect(config(server, "alice", { directTls }))
+        const client = yield* XmppClient.connect(
+          config(server, "alice", { directTls, ...(mechanism === undefined ? {} : { mechanism }) })
+        )
         const time = performance.now() - start
         yield* client.close
         return time
@@ -102,10 +108,12 @@ const messaging = (server: Server, roundTrips: number, burst: number) =>
 for (const server of ["prosody", "ejabberd"] as const) {
   const starttls = await loginTimes(server, false, 40)
   const direct = await loginTimes(server, true, 40)
+  const plain = await loginTimes(server, false, 40, "PLAIN")
   const { inOrder, perSecond, rtt } = await messaging(server, 300, 5000)
   report(`XmppClient over TCP, ${server} (loopback; SCRAM-SHA-256)`, [
     ["login STARTTLS median / p90 (40 logins)", `${ms(percentile(starttls, 50))} / ${ms(percentile(starttls, 90))}`],
     ["login direct TLS median / p90 (40 logins)", `${ms(percentile(direct, 50))} / ${ms(percentile(direct, 90))}`],
+    ["login STARTTLS with PLAIN instead (no PBKDF2)", `${ms(percentile(plain, 50))} / ${ms(percentile(plain, 90))}`],
     ["round trip alice→bob median / p99 (300)", `${ms(percentile(rtt, 50))} / ${ms(percentile(rtt, 99))}`],
     ["burst of 5,000 alice→bob", `${Math.round(perSecond)} messages/s${inOrder ? ", complete and in order" : ", OUT OF ORDER"}`]
   ])
