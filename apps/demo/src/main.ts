@@ -1,1 +1,20 @@
-console.log("demo: not yet")
+/**
+ * Entry point: `node apps/demo/dist/main.js [args]` (or `./run demo [args]`).
+ * Ctrl-C interrupts the program, which closes the streams cleanly and exits 130.
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Effect, Exit, Runtime } from "effect"
+import * as Program from "./Program.js"
+
+const teardown: Runtime.Teardown = (exit, onExit) => {
+  if (Exit.isSuccess(exit) && typeof exit.value === "number") return onExit(exit.value)
+  return Runtime.defaultTeardown(exit, onExit)
+}
+
+Program.run(process.argv.slice(2)).pipe(
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain({ teardown, disableErrorReporting: true })
+)

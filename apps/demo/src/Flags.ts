@@ -1,0 +1,206 @@
+/**
+ * The connection flags shared by `connect`, `send` and `echo`, and their
+ * translation into an `XmppClientConfig`, decoded with its Schema so the CLI
+ * accepts exactly what the client accepts.
+ *
+ * @since 0.1.0
+ */
+import { XmppClientConfig } from "@xmpp-core/client"
+import { Effect, Option, Redacted, Result, Schema } from "effect"
+import { Flag } from "effect/cli"
+import { readFileSync } from "node:fs"
+import { rootCertificates } from "node:tls"
+import { DemoError } from "./DemoError.js"
+
+/**
+ * @since 0.1.0
+ */
+export const connection = {
+  jid: Flag.String("jid").pipe(Flag.withDescription("the account, user@domain[/resource]")),
+  passwordEnv: Flag.String("password-env").pipe(
+    Flag.withDescription("environment variable holding the password (without it, a terminal prompt asks)"),
+    Flag.withDefault("XMPP_PASSWORD")
+  ),
+  transport: Flag.Literals("transport", ["tcp", "bosh"]).pipe(
+    Flag.withDescription("XMPP over TCP (RFC 6120) or BOSH (XEP-0206)"),
+    Flag.withDefault("tcp")
+  ),
+  host: Flag.String("host").pipe(Flag.withDescription("server host (default: DNS SRV of the JID's domain)"), Flag.optional),
+  port: Flag.Int("port").pipe(Flag.withDescription("server port (default 5222, or 5223 with --direct-tls)"), Flag.optional),
+  directTls: Flag.Boolean("direct-tls").pipe(
+    Flag.withDescription("TLS from the first byte (XEP-0368) instead of STARTTLS"),
+    Flag.withDefault(false)
+  ),
+  proxy: Flag.String("proxy").pipe(
+    Flag.withDescription("proxy, repeatable, in order: http://[user:pass@]host:port (CONNECT) or socks5://[user:pass@]host:port"),
+    Flag.atLeast(0)
+  ),
+  boshUrl: Flag.String("bosh-url").pipe(Flag.withDescription("BOSH connection manager URL (with --transport bosh)"), Flag.optional),
+  httpMode: Flag.Literals("http-mode", ["close", "keep-alive", "pipelining"]).pipe(
+    Flag.withDescription("BOSH HTTP connections: close, keep-alive (default) or pipelining"),
+    Flag.optional
+  ),
+  ca: Flag.String("ca").pipe(Flag.withDescription("PEM file of CA certificates to trust besides the system's"), Flag.optional),
+  allowPlaintext: Flag.Boolean("allow-plaintext").pipe(
+    Flag.withDescription("allow authenticating on an unencrypted stream"),
+    Flag.withDefault(false)
+  ),
+  allowPlainWithoutTls: Flag.Boolean("allow-plain-without-tls").pipe(
+    Flag.withDescription("allow SASL PLAIN to send the password without TLS"),
+    Flag.withDefault(false)
+  ),
+  channelBinding: Flag.Boolean("channel-binding").pipe(
+    Flag.withDescription("SCRAM -PLUS channel binding when offered (--no-channel-binding to disable)"),
+    Flag.withDefault(true)
+  ),
+  maxTls: Flag.Literals("max-tls", ["1.2", "1.3"]).pipe(Flag.withDescription("highest TLS version to offer"), Flag.optional),
+  mechanisms: Flag.String("mechanisms").pipe(
+    Flag.withDescription("comma-separated SASL mechanisms to allow, e.g. SCRAM-SHA-256,PLAIN"),
+    Flag.optional
+  ),
+  resource: Flag.String("resource").pipe(Flag.withDescription("resource to bind"), Flag.optional),
+  debug: Flag.Boolean("debug").pipe(
+    Flag.withDescription("XML console on stderr (SASL secrets redacted)"),
+    Flag.withDefault(false)
+  )
+} as const
+
+/**
+ * The parsed connection flags.
+ *
+ * @since 0.1.0
+ */
+export interface ConnectionFlags {
+  readonly jid: string
+  readonly passwordEnv: string
+  readonly transport: "tcp" | "bosh"
+  readonly host: Option.Option<string>
+  readonly port: Option.Option<number>
+  readonly directTls: boolean
+  readonly proxy: ReadonlyArray<string>
+  readonly boshUrl: Option.Option<string>
+  readonly httpMode: Option.Option<"close" | "keep-alive" | "pipelining">
+  readonly ca: Option.Option<string>
+  readonly allowPlaintext: boolean
+  readonly allowPlainWithoutTls: boolean
+  readonly channelBinding: boolean
+  readonly maxTls: Option.Option<"1.2" | "1.3">
+  readonly mechanisms: Option.Option<string>
+  readonly resource: Option.Option<string>
+  readonly debug: boolean
+}
+
+const invalid = (message: string) => new DemoError({ reason: "InvalidFlags", message })
+
+/**
+ * One `--proxy` URL as the config's proxy shape (validated by the Schema later).
+ *
+ * @since 0.1.0
+ */
+export const parseProxy = (text: string): Result.Result<Record<string, unknown>, DemoError> => {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return Result.fail(invalid(`--proxy ${JSON.stringify(redactUserinfo(text))} is not a URL`))
+  }
+  const tag = url.protocol === "http:" ? "HttpConnect" : url.protocol === "socks5:" ? "Socks5" : undefined
+  if (tag === undefined) {
+    return Result.fail(invalid(`--proxy scheme ${url.protocol} is not supported: use http:// (CONNECT) or socks5://`))
+  }
+  const port = url.port === "" ? (tag === "HttpConnect" ? 80 : 1080) : Number(url.port)
+  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname
+  const credentials = url.username === ""
+    ? {}
+    : {
+      credentials: {
+        username: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password)
+      }
+    }
+  return Result.succeed({ _tag: tag, host, port, ...credentials })
+}
+
+// A proxy URL may carry a password: never echo it back.
+const redactUserinfo = (text: string): string => text.replace(/\/\/[^@/]*@/, "//…@")
+
+const readCa = (file: string): Effect.Effect<string, DemoError> =>
+  Effect.try({
+    try: () => readFileSync(file, "utf8"),
+    catch: (cause) => invalid(`--ca ${file}: ${cause instanceof Error ? cause.message : String(cause)}`)
+  }).pipe(
+    Effect.filterOrFail(
+      (pem) => pem.includes("-----BEGIN CERTIFICATE-----"),
+      () => invalid(`--ca ${file}: no PEM certificate in it`)
+    ),
+    // The client's `ca` replaces the trust store; the flag adds to it.
+    Effect.map((pem) => [...rootCertificates, pem].join("\n"))
+  )
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, "; ")
+
+/**
+ * Builds and decodes the client configuration. The password is put in after
+ * decoding, so no Schema message can ever quote it.
+ *
+ * @since 0.1.0
+ */
+export const toConfig = (
+  flags: ConnectionFlags,
+  password: Redacted.Redacted<string>
+): Effect.Effect<XmppClientConfig.XmppClientConfig, DemoError> =>
+  Effect.gen(function*() {
+    const proxies: Array<Record<string, unknown>> = []
+    for (const text of flags.proxy) {
+      const parsed = parseProxy(text)
+      if (Result.isFailure(parsed)) return yield* parsed.failure
+      proxies.push(parsed.success)
+    }
+    const ca = Option.isSome(flags.ca) ? yield* readCa(flags.ca.value) : undefined
+    const maxTlsVersion = Option.map(flags.maxTls, (v) => (v === "1.2" ? "TLSv1.2" : "TLSv1.3"))
+    let transport: Record<string, unknown>
+    if (flags.transport === "bosh") {
+      if (Option.isNone(flags.boshUrl)) return yield* invalid("--transport bosh needs --bosh-url URL")
+      transport = {
+        _tag: "bosh",
+        url: flags.boshUrl.value,
+        ...(Option.isSome(flags.httpMode) ? { mode: flags.httpMode.value } : {}),
+        ...(proxies.length > 0 ? { proxies } : {})
+      }
+    } else {
+      if (Option.isSome(flags.boshUrl) || Option.isSome(flags.httpMode)) {
+        return yield* invalid("--bosh-url and --http-mode need --transport bosh")
+      }
+      transport = {
+        _tag: "tcp",
+        ...(Option.isSome(flags.host) ? { host: flags.host.value } : {}),
+        ...(Option.isSome(flags.port) ? { port: flags.port.value } : {}),
+        directTls: flags.directTls,
+        ...(proxies.length > 0 ? { proxies } : {}),
+        ...(Option.isSome(maxTlsVersion) ? { maxTlsVersion: maxTlsVersion.value } : {})
+      }
+    }
+    const input = {
+      jid: flags.jid,
+      password: "",
+      transport,
+      ...(ca === undefined ? {} : { ca }),
+      ...(Option.isSome(flags.mechanisms)
+        ? { mechanisms: flags.mechanisms.value.split(",").map((m) => m.trim()).filter((m) => m !== "") }
+        : {}),
+      ...(Option.isSome(flags.resource) ? { resource: flags.resource.value } : {}),
+      allowPlaintext: flags.allowPlaintext,
+      allowPlainWithoutTls: flags.allowPlainWithoutTls,
+      channelBinding: flags.channelBinding
+    }
+    const decoded = XmppClientConfig.decode(input)
+    if (Result.isFailure(decoded)) return yield* invalid(oneLine(decoded.failure.message))
+    return { ...decoded.success, password }
+  })
+
+/**
+ * The schema of `--for SECONDS`.
+ *
+ * @since 0.1.0
+ */
+export const Seconds = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))

@@ -1,0 +1,69 @@
+/**
+ * Logging in with progress on stderr: where it connects, each negotiation
+ * step with its time, and the bound JID with the mechanism.
+ *
+ * @since 0.1.0
+ */
+import { type Connector, type SaslCrypto, type ServerLookup, type TlsUpgrade, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import { Jid } from "@xmpp-core/protocol"
+import { Effect, type Scope } from "effect"
+import * as Output from "./Console.js"
+
+/**
+ * A logged-in client and how long the login took.
+ *
+ * @since 0.1.0
+ */
+export interface Session {
+  readonly client: XmppClient.XmppClient["Service"]
+  readonly loginMillis: number
+}
+
+/**
+ * The client's ports a login needs (the Node layers provide them).
+ *
+ * @since 0.1.0
+ */
+export type Ports = Connector.Connector | TlsUpgrade.TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto.SaslCrypto
+
+/**
+ * Where a configuration connects to, in words.
+ *
+ * @since 0.1.0
+ */
+export const describeRoute = (config: XmppClientConfig.XmppClientConfig): string => {
+  const transport = config.transport
+  if (transport?._tag === "bosh") return `BOSH ${transport.url}`
+  const domain = config.jid.split("@").pop()?.split("/")[0] ?? config.jid
+  const target = transport?.host === undefined ? `${domain} (DNS SRV)` : `${transport.host}:${transport.port ?? (transport.directTls === true ? 5223 : 5222)}`
+  const tls = transport?.directTls === true ? "direct TLS" : "STARTTLS"
+  const via = transport?.proxies === undefined || transport.proxies.length === 0
+    ? ""
+    : ` via ${transport.proxies.map((p) => `${p._tag === "HttpConnect" ? "http" : "socks5"}://${p.host}:${p.port}`).join(" → ")}`
+  return `${target} over TCP, ${tls}${via}`
+}
+
+/**
+ * Connects and logs in; the client lives as long as the scope.
+ *
+ * @since 0.1.0
+ */
+export const login = (
+  config: XmppClientConfig.XmppClientConfig,
+  options: { readonly label: string; readonly debug: boolean }
+): Effect.Effect<
+  Session,
+  XmppClientError,
+  Scope.Scope | Ports
+> =>
+  Effect.gen(function*() {
+    const startedAt = performance.now()
+    yield* Output.progress(`${options.label} connecting to ${describeRoute(config)}`)
+    const onTraffic = yield* Output.trafficPrinter({ ...options, startedAt })
+    const client = yield* XmppClient.connect(config, { onTraffic })
+    const loginMillis = performance.now() - startedAt
+    yield* Output.progress(
+      `${options.label} bound as ${Jid.format(client.jid)} with ${client.mechanism} (${Output.ms(loginMillis)})`
+    )
+    return { client, loginMillis } satisfies Session
+  })
