@@ -28,7 +28,9 @@ export const progress = (line: string) => Console.error(`» ${line}`)
  * @since 0.1.0
  */
 export const failure = (reason: string, message: string, condition?: string | undefined) =>
-  Console.error(`error: ${reason}: ${message}${condition === undefined ? "" : ` (${condition})`}`)
+  Console.error(
+    `error: ${reason}: ${message}${condition === undefined || message.includes(condition) ? "" : ` (${condition})`}`
+  )
 
 /**
  * Milliseconds with one decimal, for timings.

@@ -137,7 +137,26 @@ const readCa = (file: string): Effect.Effect<string, DemoError> =>
     Effect.map((pem) => [...rootCertificates, pem].join("\n"))
   )
 
-const oneLine = (text: string) => text.replace(/\s*\n\s*/g, "; ")
+// Schema paths of the config, named as the flags that set them.
+const flagOfPath: ReadonlyArray<readonly [string, string]> = [
+  ['["transport"]["port"]', "--port"],
+  ['["transport"]["host"]', "--host"],
+  ['["transport"]["url"]', "--bosh-url"],
+  ['["transport"]["proxies"]', "--proxy"],
+  ['["transport"]["maxTlsVersion"]', "--max-tls"],
+  ['["mechanisms"]', "--mechanisms"],
+  ['["resource"]', "--resource"],
+  ['["jid"]', "--jid"]
+]
+
+// One line, with `at ["transport"]["port"]` told as `(--port)`.
+const schemaMessage = (text: string) => {
+  let line = text.replace(/\s*\n\s*/g, "; ")
+  for (const [path, flag] of flagOfPath) {
+    line = line.replace(new RegExp(`;? ?at ${path.replace(/[[\]]/g, "\\$&")}(\\[\\d+\\])?`, "g"), ` (${flag})`)
+  }
+  return line
+}
 
 /**
  * Builds and decodes the client configuration. The password is put in after
@@ -194,7 +213,7 @@ export const toConfig = (
       channelBinding: flags.channelBinding
     }
     const decoded = XmppClientConfig.decode(input)
-    if (Result.isFailure(decoded)) return yield* invalid(oneLine(decoded.failure.message))
+    if (Result.isFailure(decoded)) return yield* invalid(schemaMessage(decoded.failure.message))
     return { ...decoded.success, password }
   })
 
