@@ -11,8 +11,8 @@ import type { XmppClientError } from "@xmpp-core/client"
  */
 export const ExitCode = {
   Success: 0,
-  /** The tour saw something wrong: a message lost, duplicated or out of order. */
-  TourFailed: 1,
+  /** The tour saw a message lost, duplicated or out of order (or an unexpected failure). */
+  Failure: 1,
   Usage: 2,
   ConnectFailed: 3,
   AuthenticationFailed: 4,

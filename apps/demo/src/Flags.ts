@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { XmppClientConfig } from "@xmpp-core/client"
-import { Effect, Option, Redacted, Result, Schema } from "effect"
+import { Effect, Option, type Redacted, Result } from "effect"
 import { Flag } from "effect/cli"
 import { readFileSync } from "node:fs"
 import { rootCertificates } from "node:tls"
@@ -102,7 +102,8 @@ export const parseProxy = (text: string): Result.Result<Record<string, unknown>,
   try {
     url = new URL(text)
   } catch {
-    return Result.fail(invalid(`--proxy ${JSON.stringify(redactUserinfo(text))} is not a URL`))
+    // Not echoed: it may hold a proxy password.
+    return Result.fail(invalid("--proxy is not a URL: expected http://[user:pass@]host:port or socks5://[user:pass@]host:port"))
   }
   const tag = url.protocol === "http:" ? "HttpConnect" : url.protocol === "socks5:" ? "Socks5" : undefined
   if (tag === undefined) {
@@ -120,9 +121,6 @@ export const parseProxy = (text: string): Result.Result<Record<string, unknown>,
     }
   return Result.succeed({ _tag: tag, host, port, ...credentials })
 }
-
-// A proxy URL may carry a password: never echo it back.
-const redactUserinfo = (text: string): string => text.replace(/\/\/[^@/]*@/, "//…@")
 
 const readCa = (file: string): Effect.Effect<string, DemoError> =>
   Effect.try({
@@ -216,10 +214,3 @@ export const toConfig = (
     if (Result.isFailure(decoded)) return yield* invalid(schemaMessage(decoded.failure.message))
     return { ...decoded.success, password }
   })
-
-/**
- * The schema of `--for SECONDS`.
- *
- * @since 0.1.0
- */
-export const Seconds = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))

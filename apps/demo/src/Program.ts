@@ -39,7 +39,7 @@ export const run = (argv: ReadonlyArray<string>) =>
         case "DemoError":
           return Effect.as(
             Output.failure(error.reason, error.message),
-            error.reason === "TourFailed" ? ExitCode.TourFailed : ExitCode.Usage
+            error.reason === "TourFailed" ? ExitCode.Failure : ExitCode.Usage
           )
         case "NetAddressError":
           return Effect.as(Output.failure("NetAddressError", error.message), ExitCode.ConnectFailed)
@@ -51,9 +51,12 @@ export const run = (argv: ReadonlyArray<string>) =>
       }
     }),
     // Anything unexpected still ends as one line, never a stack trace.
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.as(Output.failure("internal", Cause.squash(cause) instanceof Error ? String((Cause.squash(cause) as Error).message) : "unexpected failure"), 1 as ExitCode)
-    )
+    Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
+      const squashed = Cause.squash(cause)
+      return Effect.as(
+        Output.failure("internal", squashed instanceof Error ? squashed.message : "unexpected failure"),
+        ExitCode.Failure
+      )
+    })
   )

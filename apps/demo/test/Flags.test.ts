@@ -1,0 +1,132 @@
+/**
+ * Flags → XmppClientConfig without any server: proxies, TLS version, BOSH,
+ * the CA, and errors that name the flag and never quote a secret.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { XmppClientError } from "@xmpp-core/client"
+import { Effect, Option, Redacted, Result } from "effect"
+import { rootCertificates } from "node:tls"
+import { ExitCode, fromClientError } from "../src/ExitCode.js"
+import * as Flags from "../src/Flags.js"
+import { servers } from "./RunCli.js"
+
+const defaults: Flags.ConnectionFlags = {
+  jid: "alice@example.org",
+  passwordEnv: "XMPP_PASSWORD",
+  transport: "tcp",
+  host: Option.none(),
+  port: Option.none(),
+  directTls: false,
+  proxy: [],
+  boshUrl: Option.none(),
+  httpMode: Option.none(),
+  ca: Option.none(),
+  allowPlaintext: false,
+  allowPlainWithoutTls: false,
+  channelBinding: true,
+  maxTls: Option.none(),
+  mechanisms: Option.none(),
+  resource: Option.none(),
+  debug: false
+}
+
+const password = Redacted.make("s3cret-pw")
+
+describe("Flags", () => {
+  it("proxy URLs become the config's proxy chain, credentials decoded", () => {
+    const http = Flags.parseProxy("http://proxy%40user:p%3Ass@127.0.0.1:28889")
+    assert.deepStrictEqual(Result.getOrUndefined(http), {
+      _tag: "HttpConnect",
+      host: "127.0.0.1",
+      port: 28889,
+      credentials: { username: "proxy@user", password: "p:ss" }
+    })
+    assert.deepStrictEqual(Result.getOrUndefined(Flags.parseProxy("socks5://[::1]:1080")), {
+      _tag: "Socks5",
+      host: "::1",
+      port: 1080
+    })
+    const refused = Flags.parseProxy("https://user:hunter2@proxy:443")
+    assert.isTrue(Result.isFailure(refused))
+    if (Result.isFailure(refused)) assert.notInclude(refused.failure.message, "hunter2")
+    const garbage = Flags.parseProxy("not a url user:hunter2@x")
+    assert.isTrue(Result.isFailure(garbage))
+    if (Result.isFailure(garbage)) assert.notInclude(garbage.failure.message, "hunter2")
+  })
+
+  it.effect("TCP flags decode into the tcp variant, the password kept Redacted", () =>
+    Effect.gen(function*() {
+      const config = yield* Flags.toConfig({
+        ...defaults,
+        host: Option.some("xmpp.example.org"),
+        port: Option.some(5223),
+        directTls: true,
+        proxy: ["socks5://u:p@127.0.0.1:21081", "http://127.0.0.1:28888"],
+        maxTls: Option.some("1.2"),
+        mechanisms: Option.some("SCRAM-SHA-256, PLAIN"),
+        channelBinding: false,
+        resource: Option.some("cli")
+      }, password)
+      assert.deepStrictEqual(config.transport, {
+        _tag: "tcp",
+        host: "xmpp.example.org",
+        port: 5223,
+        directTls: true,
+        proxies: [
+          { _tag: "Socks5", host: "127.0.0.1", port: 21081, credentials: { username: "u", password: config.transport?.proxies?.[0]?.credentials?.password ?? Redacted.make("") } },
+          { _tag: "HttpConnect", host: "127.0.0.1", port: 28888 }
+        ],
+        maxTlsVersion: "TLSv1.2"
+      })
+      assert.deepStrictEqual(config.mechanisms, ["SCRAM-SHA-256", "PLAIN"])
+      assert.strictEqual(config.channelBinding, false)
+      assert.strictEqual(config.resource, "cli")
+      assert.strictEqual(Redacted.value(config.password), "s3cret-pw")
+      assert.notInclude(JSON.stringify(config), "s3cret-pw")
+    }))
+
+  it.effect("BOSH flags decode into the bosh variant; BOSH-only flags without it are refused", () =>
+    Effect.gen(function*() {
+      const config = yield* Flags.toConfig({
+        ...defaults,
+        transport: "bosh",
+        boshUrl: Option.some("https://localhost:25281/http-bind"),
+        httpMode: Option.some("pipelining")
+      }, password)
+      assert.deepStrictEqual(config.transport, { _tag: "bosh", url: "https://localhost:25281/http-bind", mode: "pipelining" })
+      const refused = yield* Effect.flip(Flags.toConfig({ ...defaults, httpMode: Option.some("close") }, password))
+      assert.strictEqual(refused.reason, "InvalidFlags")
+      assert.include(refused.message, "--transport bosh")
+    }))
+
+  it.effect("--ca adds the PEM to the system's trusted CAs", () =>
+    Effect.gen(function*() {
+      const config = yield* Flags.toConfig({ ...defaults, ca: Option.some(servers().ca) }, password)
+      const firstSystemCa = rootCertificates[0] ?? ""
+      assert.include(config.ca ?? "", firstSystemCa)
+      assert.isAbove((config.ca ?? "").split("-----BEGIN CERTIFICATE-----").length - 1, rootCertificates.length)
+    }))
+
+  it.effect("schema errors name the flag", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.flip(Flags.toConfig({ ...defaults, port: Option.some(70000) }, password))
+      assert.match(port.message, /\(--port\)$/)
+      const jid = yield* Effect.flip(Flags.toConfig({ ...defaults, jid: "example.org" }, password))
+      assert.match(jid.message, /\(--jid\)$/)
+    }))
+})
+
+describe("ExitCode", () => {
+  it("maps each client failure to its documented code", () => {
+    const code = (reason: XmppClientError["reason"], condition?: string) =>
+      fromClientError(new XmppClientError({ reason, message: "m", condition }))
+    assert.strictEqual(code("ConnectFailed"), ExitCode.ConnectFailed)
+    assert.strictEqual(code("AuthenticationFailed", "not-authorized"), ExitCode.AuthenticationFailed)
+    assert.strictEqual(code("NegotiationFailed", "no-acceptable-mechanism"), ExitCode.AuthenticationFailed)
+    assert.strictEqual(code("NegotiationFailed", "starttls-not-offered"), ExitCode.ConnectFailed)
+    assert.strictEqual(code("StreamError", "conflict"), ExitCode.ConnectionLost)
+    assert.strictEqual(code("ConnectionLost"), ExitCode.ConnectionLost)
+    assert.strictEqual(code("TransportUnavailable"), ExitCode.Usage)
+    assert.strictEqual(code("InvalidConfig"), ExitCode.Usage)
+  })
+})
