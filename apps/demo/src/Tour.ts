@@ -33,7 +33,7 @@ const accountConfig = (
   account: "alice" | "bob",
   transport: "tcp" | "bosh"
 ) =>
-  Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
+  Schema.decodeUnknownEffect(XmppClientConfig.XmppClientConfig)({
     jid: `${account}@${servers.domain}`,
     password: servers.accounts[account],
     ca,
@@ -47,24 +47,38 @@ const accountConfig = (
         ...(server === "ejabberd" ? { maxTlsVersion: "TLSv1.2" } : {})
       }
       : { _tag: "bosh", url: `https://${servers.domain}:${servers[server].https}${servers[server].boshPath}` }
-  })
-
-// Bob's next `count` messages whose id starts with `prefix`, with the time each arrived.
-const receive = (client: XmppClient.XmppClient["Service"], prefix: string, count: number) =>
-  client.stanzas.pipe(
-    Stream.filter((stanza) => stanza.name === "message" && (Element.attribute(stanza, "id") ?? "").startsWith(prefix)),
-    Stream.map((stanza) => ({ id: Element.attribute(stanza, "id") ?? "", body: Stanza.body(stanza), at: performance.now() })),
-    Stream.take(count),
-    Stream.runCollect,
-    Effect.timeoutOption(DELIVERY_TIMEOUT),
-    Effect.map((received) => received._tag === "Some" ? Array.from(received.value) : [])
+  }).pipe(
+    Effect.mapError((error) =>
+      new DemoError({ reason: "ServersUnavailable", message: `${Servers.stateFile} gives no usable config: ${error.message}` })
+    )
   )
+
+interface Received {
+  readonly id: string
+  readonly at: number
+}
+
+// The next `count` messages whose id starts with `prefix`, with the time each
+// arrived; after the timeout, whatever arrived so far (so a loss shows).
+const receive = (client: XmppClient.XmppClient["Service"], prefix: string, count: number) =>
+  Effect.suspend(() => {
+    const received: Array<Received> = []
+    return client.stanzas.pipe(
+      Stream.filter((stanza) => stanza.name === "message" && (Element.attribute(stanza, "id") ?? "").startsWith(prefix)),
+      Stream.take(count),
+      Stream.runForEach((stanza) =>
+        Effect.sync(() => received.push({ id: Element.attribute(stanza, "id") ?? "", at: performance.now() }))
+      ),
+      Effect.timeoutOption(DELIVERY_TIMEOUT),
+      Effect.map(() => received)
+    )
+  })
 
 const exchange = (server: ServerName, transport: "tcp" | "bosh", servers: Servers.Servers, ca: string, debug: boolean) =>
   Effect.gen(function*() {
     const label = `${server}/${transport}`
-    const alice = yield* Session.login(accountConfig(servers, ca, server, "alice", transport), { label: `${label} alice`, debug })
-    const bob = yield* Session.login(accountConfig(servers, ca, server, "bob", transport), { label: `${label} bob`, debug })
+    const alice = yield* Session.login(yield* accountConfig(servers, ca, server, "alice", transport), { label: `${label} alice`, debug })
+    const bob = yield* Session.login(yield* accountConfig(servers, ca, server, "bob", transport), { label: `${label} bob`, debug })
     for (const [name, session] of [["alice", alice], ["bob", bob]] as const) {
       yield* Output.result(
         `${label}: ${name} bound as ${Jid.format(session.client.jid)} with ${session.client.mechanism} in ${Output.ms(session.loginMillis)}`
