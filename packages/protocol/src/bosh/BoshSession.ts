@@ -713,6 +713,11 @@ const processResponse = (
   }
   if (received.terminal !== undefined) {
     const condition = received.terminal.reason
+    // A resent terminate the manager no longer knows: the first copy closed the session.
+    if (rid === session.terminateRid && condition === "item-not-found" && (outgoing?.attempts ?? 1) > 1) {
+      actions.push({ _tag: "Closed" })
+      return { _tag: "Terminated", error: undefined }
+    }
     const deliverable = payloads.filter((element) =>
       !(condition === "remote-stream-error" && element.name === "error" && element.namespace === STREAMS) &&
       !(condition === "see-other-uri" && element.name === "uri")
