@@ -272,6 +272,14 @@ interface Session {
   terminateRid: number | undefined
   /** Highest `rid` the manager acknowledged receiving (§9.1). */
   managerAck: number
+  /**
+   * Copies of requests still on the wire: rid → attempt → when we stop waiting
+   * for it. A copy of an answered request that reaches the manager late must
+   * still find its answer in the manager's cache, which keeps only the last
+   * `requests` answers; so no new rid goes out that would push such a copy's
+   * answer out of that cache.
+   */
+  readonly copies: Map<number, Map<number, number>>
 }
 
 /**
@@ -391,7 +399,8 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     paused: false,
     closeQueued: false,
     terminateRid: undefined,
-    managerAck: rid - 1
+    managerAck: rid - 1,
+    copies: new Map()
   }
   const actions: Array<Action> = []
   transmitNew(session, rid, "create", attributes, [], "", now, actions)
@@ -429,8 +438,9 @@ const transmitNew = (
     lastSentAt: now
   }
   session.outgoing.set(rid, outgoing)
+  trackCopy(session, rid, 1, outgoing.deadline === Infinity ? now + timeoutFor(session) : outgoing.deadline)
   if (kind !== "pause" && kind !== "terminate") {
-    session.lastNew = { rid, empty: kind === "empty" || kind === "restart", lastSentAt: now, hadPayloads: undefined }
+    session.lastNew = { rid, empty: kind === "empty", lastSentAt: now, hadPayloads: undefined }
   }
   actions.push({ _tag: "Request", rid, attempt: 1, text, attributes, payloads })
 }
@@ -440,6 +450,7 @@ const retransmit = (session: Session, outgoing: Outgoing, now: number, actions: 
   outgoing.status = "sent"
   outgoing.deadline = outgoing.kind === "pause" ? Infinity : now + timeoutFor(session)
   outgoing.lastSentAt = now
+  trackCopy(session, outgoing.rid, outgoing.attempts, now + timeoutFor(session))
   if (session.lastNew !== undefined && session.lastNew.rid === outgoing.rid) session.lastNew.lastSentAt = now
   actions.push({
     _tag: "Request",
@@ -450,6 +461,36 @@ const retransmit = (session: Session, outgoing: Outgoing, now: number, actions: 
     payloads: outgoing.payloads
   })
 }
+
+const trackCopy = (session: Session, rid: number, attempt: number, expires: number): void => {
+  let copies = session.copies.get(rid)
+  if (copies === undefined) session.copies.set(rid, copies = new Map())
+  copies.set(attempt, expires)
+}
+
+/** An exchange ended (answered or failed): that copy is off the wire. */
+const forgetCopy = (session: Session, rid: number, attempt: number | undefined): void => {
+  const copies = session.copies.get(rid)
+  if (copies === undefined) return
+  if (attempt === undefined) copies.clear()
+  else copies.delete(attempt)
+  if (copies.size === 0) session.copies.delete(rid)
+}
+
+/** Drops copies we no longer wait for; returns the lowest answered rid with a copy still out. */
+const oldestStraggler = (session: Session, now: number): number => {
+  let oldest = Infinity
+  for (const [rid, copies] of session.copies) {
+    for (const [attempt, expires] of copies) if (expires <= now) copies.delete(attempt)
+    if (copies.size === 0) session.copies.delete(rid)
+    else if (rid < session.deliverRid && rid < oldest) oldest = rid
+  }
+  return oldest
+}
+
+/** Whether a new rid may go out without evicting a late copy's answer from the manager's cache. */
+const windowAllows = (session: Session, parameters: SessionParameters.SessionParameters, now: number): boolean =>
+  session.copies.size === 0 || session.nextRid - parameters.requests < oldestStraggler(session, now)
 
 /** Attributes every request after the first carries: rid, sid, keys, ack. */
 const baseAttributes = (session: Session, sid: string, rid: number): Record<string, string> => {
@@ -508,14 +549,11 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
     if (pendingLength(session) > 0) {
       const head = session.pending[session.pendingHead]
       if (head === undefined) return
+      if (!windowAllows(session, parameters, now)) return
       if (head._tag === "Restart") {
         if (busy >= parameters.requests) return
-        if (session.paused) session.paused = false
-        const earliest = earliestEmpty(session, parameters)
-        if (now < earliest) {
-          session.emptyAt = earliest
-          return
-        }
+        // A restart is not a poll: it carries an instruction the manager must answer.
+        session.paused = false
         session.pendingHead++
         const rid = session.nextRid++
         const attributes = baseAttributes(session, parameters.sid, rid)
@@ -569,6 +607,7 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
     if (busy >= parameters.requests) return
     // Polling session (hold 0): one poll at a time, paced by `polling`.
     if (parameters.hold === 0 && busy > 0) return
+    if (!windowAllows(session, parameters, now)) return
     const earliest = earliestEmpty(session, parameters)
     if (now < earliest) {
       session.emptyAt = earliest
@@ -694,6 +733,10 @@ const classify = (event: Extract<Event, { _tag: "HttpResponse" }>): Classified =
 
 const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> => Element.elements(body)
 
+const closedCleanly = (received: Received | undefined): boolean =>
+  received !== undefined && received.terminal === undefined && received.body !== undefined &&
+  Element.attribute(received.body, "type") === "terminate"
+
 /** Processes one response in rid order. Returns the next state tag, or a terminal state. */
 const processResponse = (
   session: Session,
@@ -713,8 +756,11 @@ const processResponse = (
   }
   if (received.terminal !== undefined) {
     const condition = received.terminal.reason
-    // A resent terminate the manager no longer knows: the first copy closed the session.
-    if (rid === session.terminateRid && condition === "item-not-found" && (outgoing?.attempts ?? 1) > 1) {
+    // After our terminate went through the manager forgets the session: a resend it no
+    // longer knows (the terminate itself, or a request answered before it) means closed.
+    if (condition === "item-not-found" && session.terminateRid !== undefined && (outgoing?.attempts ?? 1) > 1 &&
+      (rid === session.terminateRid || closedCleanly(session.received.get(session.terminateRid))))
+    {
       actions.push({ _tag: "Closed" })
       return { _tag: "Terminated", error: undefined }
     }
@@ -916,6 +962,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       break
     }
     case "HttpFailed": {
+      forgetCopy(session, event.rid, event.attempt)
       const outgoing = session.outgoing.get(event.rid)
       if (
         outgoing === undefined || outgoing.status !== "sent" || session.received.has(event.rid) ||
@@ -926,6 +973,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       break
     }
     case "HttpResponse": {
+      forgetCopy(session, event.rid, event.attempt)
       const outgoing = session.outgoing.get(event.rid)
       // Once per rid: duplicates, stale answers and strangers are dropped here.
       if (outgoing === undefined || session.received.has(event.rid)) break
@@ -995,6 +1043,10 @@ export const nextDeadline = (state: State): number | undefined => {
   let deadline = session.emptyAt ?? Infinity
   for (const outgoing of session.outgoing.values()) {
     if (!session.received.has(outgoing.rid) && outgoing.deadline < deadline) deadline = outgoing.deadline
+  }
+  for (const [rid, copies] of session.copies) {
+    if (rid >= session.deliverRid) continue
+    for (const expires of copies.values()) if (expires < deadline) deadline = expires
   }
   return deadline === Infinity ? undefined : deadline
 }

@@ -187,9 +187,14 @@ const end = (cm: ConnectionManager, session: Session, condition: string, why: st
   session.buffered.clear()
 }
 
+// A restart carries no payload but is not a poll: it asks for an answer (XEP-0206 §5).
 const isEmptyPoll = (request: IncomingRequest): boolean =>
   request.payloads.length === 0 && request.attributes.pause === undefined &&
-  request.attributes.type !== "terminate"
+  request.attributes.type !== "terminate" && request.attributes["xmpp:restart"] !== "true"
+
+// §11: the one request allowed beyond `requests`, whatever order they arrive in.
+const isPauseOrTerminate = (request: IncomingRequest): boolean =>
+  request.attributes.pause !== undefined || request.attributes.type === "terminate"
 
 /** Answers the oldest held request with the given payloads. */
 const answerOldest = (
@@ -345,7 +350,7 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
     return
   }
   const isRestart = attributes["xmpp:restart"] === "true"
-  session.previous = { rid: waiting.rid, empty: empty || isRestart, arrivedAt: waiting.arrivedAt, hadPayloads: undefined }
+  session.previous = { rid: waiting.rid, empty, arrivedAt: waiting.arrivedAt, hadPayloads: undefined }
   if (attributes.type === "terminate") {
     while (session.held.length > 0) answerOldest(cm, session, [], out, now)
     answer(cm, session, waiting, [], out, now, { type: "terminate" })
@@ -400,6 +405,8 @@ export const receive = (
     if (known !== request.text) cm.violations.push(`request ${rid} was resent with different bytes`)
     const cached = session.cache.get(rid)
     if (cached !== undefined) {
+      // A resend shows the client is alive: the inactivity clock starts again.
+      if (session.idleSince !== undefined) session.idleSince = now
       out.push({ exchanges: [exchange], rid, status: 200, reasonPhrase: "OK", body: cached })
       return out
     }
@@ -415,7 +422,10 @@ export const receive = (
       return out
     }
   }
-  const exempt = attributes.pause !== undefined || attributes.type === "terminate" ? 1 : 0
+  const exempt = isPauseOrTerminate(request) || session.held.some((w) => isPauseOrTerminate(w.request)) ||
+      [...session.buffered.values()].some((w) => isPauseOrTerminate(w.request))
+    ? 1
+    : 0
   if (rid <= session.lastProcessedRid || rid > session.lastProcessedRid + cm.config.requests + exempt) {
     end(cm, session, "item-not-found", `rid ${rid} is outside the window after ${session.lastProcessedRid}`, out)
     out.push(terminal(cm, [exchange], rid, "item-not-found"))
