@@ -1019,6 +1019,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       break
     }
     case "Tick": {
+      oldestStraggler(session, now)
       for (const outgoing of session.outgoing.values()) {
         if (outgoing.status === "sent" && outgoing.deadline <= now && !session.received.has(outgoing.rid)) {
           const error = failed(session, outgoing, "timed out", now)

@@ -310,7 +310,10 @@ export const run = (scenario: Scenario): Outcome => {
 
   perform(started.actions, 0)
   schedule(0)
+  let steps = 0
   while (true) {
+    // A livelock (events at one instant forever) is a failure, not a hang.
+    if (++steps > 200_000) throw new Error(`simulation did not settle after ${steps} events`)
     const next = agenda.pop()
     if (next === undefined || next.at > scenario.horizon) break
     const now = next.at
