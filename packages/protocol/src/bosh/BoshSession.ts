@@ -733,10 +733,6 @@ const classify = (event: Extract<Event, { _tag: "HttpResponse" }>): Classified =
 
 const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> => Element.elements(body)
 
-const closedCleanly = (received: Received | undefined): boolean =>
-  received !== undefined && received.terminal === undefined && received.body !== undefined &&
-  Element.attribute(received.body, "type") === "terminate"
-
 /** Processes one response in rid order. Returns the next state tag, or a terminal state. */
 const processResponse = (
   session: Session,
@@ -758,9 +754,7 @@ const processResponse = (
     const condition = received.terminal.reason
     // After our terminate went through the manager forgets the session: a resend it no
     // longer knows (the terminate itself, or a request answered before it) means closed.
-    if (condition === "item-not-found" && session.terminateRid !== undefined && (outgoing?.attempts ?? 1) > 1 &&
-      (rid === session.terminateRid || closedCleanly(session.received.get(session.terminateRid))))
-    {
+    if (condition === "item-not-found" && session.terminateRid !== undefined && (outgoing?.attempts ?? 1) > 1) {
       actions.push({ _tag: "Closed" })
       return { _tag: "Terminated", error: undefined }
     }

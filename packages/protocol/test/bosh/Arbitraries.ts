@@ -63,6 +63,7 @@ export const scenario = (options: { readonly faults: boolean }): fc.Arbitrary<Sc
       manager: g.manager,
       client: {
         wait: g.manager.wait,
+        hold: Math.max(1, g.manager.hold),
         keyChainLength: g.keyChainLength,
         maxBodyChars: g.maxBodyChars
       },

@@ -350,7 +350,8 @@ export const run = (scenario: Scenario): Outcome => {
       case "ManagerTick":
         if (now >= scheduledManagerTick) {
           scheduledManagerTick = Infinity
-          if (!gone(now)) answer(CM.tick(manager, now), now)
+          // Once gone, its answers are lost on the way (see `answer`).
+          answer(CM.tick(manager, now), now)
         }
         break
       case "Arrive": {
