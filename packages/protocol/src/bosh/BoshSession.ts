@@ -279,7 +279,7 @@ interface Session {
    * `requests` answers; so no new rid goes out that would push such a copy's
    * answer out of that cache.
    */
-  readonly copies: Map<number, Map<number, number>>
+  readonly copies: Map<number, Array<number>>
 }
 
 /**
@@ -462,27 +462,33 @@ const retransmit = (session: Session, outgoing: Outgoing, now: number, actions: 
   })
 }
 
+// Copies per rid: index attempt - 1 holds when we stop waiting for it, 0 once it ended.
 const trackCopy = (session: Session, rid: number, attempt: number, expires: number): void => {
-  let copies = session.copies.get(rid)
-  if (copies === undefined) session.copies.set(rid, copies = new Map())
-  copies.set(attempt, expires)
+  const copies = session.copies.get(rid)
+  if (copies === undefined) session.copies.set(rid, [expires])
+  else copies[attempt - 1] = expires
+}
+
+const noCopyLeft = (copies: Array<number>): boolean => {
+  for (const expires of copies) if (expires > 0) return false
+  return true
 }
 
 /** An exchange ended (answered or failed): that copy is off the wire. */
 const forgetCopy = (session: Session, rid: number, attempt: number | undefined): void => {
   const copies = session.copies.get(rid)
   if (copies === undefined) return
-  if (attempt === undefined) copies.clear()
-  else copies.delete(attempt)
-  if (copies.size === 0) session.copies.delete(rid)
+  if (attempt === undefined) copies.fill(0)
+  else if (attempt >= 1 && attempt <= copies.length) copies[attempt - 1] = 0
+  if (noCopyLeft(copies)) session.copies.delete(rid)
 }
 
 /** Drops copies we no longer wait for; returns the lowest answered rid with a copy still out. */
 const oldestStraggler = (session: Session, now: number): number => {
   let oldest = Infinity
   for (const [rid, copies] of session.copies) {
-    for (const [attempt, expires] of copies) if (expires <= now) copies.delete(attempt)
-    if (copies.size === 0) session.copies.delete(rid)
+    for (let i = 0; i < copies.length; i++) if ((copies[i] ?? 0) <= now) copies[i] = 0
+    if (noCopyLeft(copies)) session.copies.delete(rid)
     else if (rid < session.deliverRid && rid < oldest) oldest = rid
   }
   return oldest
@@ -748,7 +754,8 @@ const processResponse = (
   const body = received.body
   const payloads = body === undefined || alreadyDelivered ? [] : stanzaChildren(body)
   if (session.lastNew !== undefined && session.lastNew.rid === rid) {
-    session.lastNew.hadPayloads = body !== undefined && Element.elements(body).length > 0
+    session.lastNew.hadPayloads = body !== undefined &&
+      (alreadyDelivered ? Element.elements(body).length > 0 : payloads.length > 0)
   }
   if (received.terminal !== undefined) {
     const condition = received.terminal.reason
@@ -1041,7 +1048,7 @@ export const nextDeadline = (state: State): number | undefined => {
   }
   for (const [rid, copies] of session.copies) {
     if (rid >= session.deliverRid) continue
-    for (const expires of copies.values()) if (expires < deadline) deadline = expires
+    for (const expires of copies) if (expires > 0 && expires < deadline) deadline = expires
   }
   return deadline === Infinity ? undefined : deadline
 }

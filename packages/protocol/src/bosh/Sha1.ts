@@ -26,6 +26,68 @@ const utf8 = (input: string): Uint8Array => {
   return Uint8Array.from(out)
 }
 
+// Scratch space for the message schedule; never observable from outside a call.
+const schedule = new Int32Array(80)
+const state = new Int32Array(5)
+
+const compress = (w: Int32Array, h: Int32Array): void => {
+  for (let i = 16; i < 80; i++) {
+    const x = (w[i - 3] ?? 0) ^ (w[i - 8] ?? 0) ^ (w[i - 14] ?? 0) ^ (w[i - 16] ?? 0)
+    w[i] = (x << 1) | (x >>> 31)
+  }
+  let a = h[0] ?? 0
+  let b = h[1] ?? 0
+  let c = h[2] ?? 0
+  let d = h[3] ?? 0
+  let e = h[4] ?? 0
+  // Four rounds of twenty, unrolled by round so the loop bodies stay branch-free.
+  for (let i = 0; i < 20; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  for (let i = 20; i < 40; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  for (let i = 40; i < 60; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  for (let i = 60; i < 80; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  h[0] = ((h[0] ?? 0) + a) | 0
+  h[1] = ((h[1] ?? 0) + b) | 0
+  h[2] = ((h[2] ?? 0) + c) | 0
+  h[3] = ((h[3] ?? 0) + d) | 0
+  h[4] = ((h[4] ?? 0) + e) | 0
+}
+
+const initialize = (h: Int32Array): void => {
+  h[0] = 0x67452301
+  h[1] = 0xefcdab89 | 0
+  h[2] = 0x98badcfe | 0
+  h[3] = 0x10325476
+  h[4] = 0xc3d2e1f0 | 0
+}
+
 /**
  * The SHA-1 digest of some bytes (20 bytes).
  *
@@ -41,62 +103,19 @@ export const digest = (input: Uint8Array): Uint8Array => {
   const view = new DataView(block.buffer)
   view.setUint32(paddedLength - 8, Math.floor(bitLength / 0x100000000))
   view.setUint32(paddedLength - 4, bitLength >>> 0)
-
-  let h0 = 0x67452301
-  let h1 = 0xefcdab89
-  let h2 = 0x98badcfe
-  let h3 = 0x10325476
-  let h4 = 0xc3d2e1f0
-  const w = new Int32Array(80)
+  initialize(state)
   for (let offset = 0; offset < paddedLength; offset += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getInt32(offset + i * 4)
-    for (let i = 16; i < 80; i++) {
-      const x = (w[i - 3] ?? 0) ^ (w[i - 8] ?? 0) ^ (w[i - 14] ?? 0) ^ (w[i - 16] ?? 0)
-      w[i] = (x << 1) | (x >>> 31)
-    }
-    let a = h0
-    let b = h1
-    let c = h2
-    let d = h3
-    let e = h4
-    for (let i = 0; i < 80; i++) {
-      let f: number
-      let k: number
-      if (i < 20) {
-        f = (b & c) | (~b & d)
-        k = 0x5a827999
-      } else if (i < 40) {
-        f = b ^ c ^ d
-        k = 0x6ed9eba1
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d)
-        k = 0x8f1bbcdc
-      } else {
-        f = b ^ c ^ d
-        k = 0xca62c1d6
-      }
-      const t = (((a << 5) | (a >>> 27)) + f + e + k + (w[i] ?? 0)) | 0
-      e = d
-      d = c
-      c = (b << 30) | (b >>> 2)
-      b = a
-      a = t
-    }
-    h0 = (h0 + a) | 0
-    h1 = (h1 + b) | 0
-    h2 = (h2 + c) | 0
-    h3 = (h3 + d) | 0
-    h4 = (h4 + e) | 0
+    for (let i = 0; i < 16; i++) schedule[i] = view.getInt32(offset + i * 4)
+    compress(schedule, state)
   }
   const out = new Uint8Array(20)
   const outView = new DataView(out.buffer)
-  outView.setInt32(0, h0)
-  outView.setInt32(4, h1)
-  outView.setInt32(8, h2)
-  outView.setInt32(12, h3)
-  outView.setInt32(16, h4)
+  for (let i = 0; i < 5; i++) outView.setInt32(i * 4, state[i] ?? 0)
   return out
 }
+
+const hexDigits = "0123456789abcdef"
+const byteHex: ReadonlyArray<string> = Array.from({ length: 256 }, (_, b) => (hexDigits[b >> 4] ?? "") + (hexDigits[b & 15] ?? ""))
 
 /**
  * Lower-case hexadecimal of some bytes.
@@ -105,9 +124,13 @@ export const digest = (input: Uint8Array): Uint8Array => {
  */
 export const toHex = (bytes: Uint8Array): string => {
   let out = ""
-  for (const byte of bytes) out += (byte < 16 ? "0" : "") + byte.toString(16)
+  for (const byte of bytes) out += byteHex[byte] ?? ""
   return out
 }
+
+const wordHex = (word: number): string =>
+  (byteHex[(word >>> 24) & 255] ?? "") + (byteHex[(word >>> 16) & 255] ?? "") +
+  (byteHex[(word >>> 8) & 255] ?? "") + (byteHex[word & 255] ?? "")
 
 /**
  * The SHA-1 of a string's UTF-8 bytes, as 40 lower-case hex digits: the
@@ -115,4 +138,21 @@ export const toHex = (bytes: Uint8Array): string => {
  *
  * @since 0.1.0
  */
-export const hexOfString = (input: string): string => toHex(digest(utf8(input)))
+export const hexOfString = (input: string): string => {
+  // Fast path for what the key chain hashes: short ASCII (hex keys), one block.
+  if (input.length <= 55 && /^[\x00-\x7f]*$/.test(input)) {
+    schedule.fill(0, 0, 16)
+    for (let i = 0; i < input.length; i++) {
+      const word = i >> 2
+      schedule[word] = (schedule[word] ?? 0) | (input.charCodeAt(i) << (24 - 8 * (i & 3)))
+    }
+    const end = input.length
+    schedule[end >> 2] = (schedule[end >> 2] ?? 0) | (0x80 << (24 - 8 * (end & 3)))
+    schedule[15] = end * 8
+    initialize(state)
+    compress(schedule, state)
+    return wordHex(state[0] ?? 0) + wordHex(state[1] ?? 0) + wordHex(state[2] ?? 0) + wordHex(state[3] ?? 0) +
+      wordHex(state[4] ?? 0)
+  }
+  return toHex(digest(utf8(input)))
+}

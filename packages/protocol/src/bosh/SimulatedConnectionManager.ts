@@ -48,6 +48,8 @@ export interface Config {
   readonly featuresLater?: boolean | undefined
   /** Answer the pause request itself (ejabberd does not). */
   readonly answerPause?: boolean | undefined
+  /** Record the held count over time (`heldLog`); default true. */
+  readonly recordHeld?: boolean | undefined
 }
 
 /**
@@ -154,10 +156,22 @@ const features = (): Element.Element =>
     children: [Element.make("bind", { namespace: "urn:ietf:params:xml:ns:xmpp-bind" })]
   })
 
-const body = (attributes: Record<string, string | undefined>, children: ReadonlyArray<Element.Element> = []) =>
-  Element.make("body", { namespace: HTTP_BIND, attributes, children })
+const noChildren: ReadonlyArray<Element.Element> = []
+
+const body = (
+  attributes: Record<string, string | undefined>,
+  children: ReadonlyArray<Element.Element> = noChildren
+): Element.Element => {
+  const defined: Record<string, string> = {}
+  for (const name in attributes) {
+    const value = attributes[name]
+    if (value !== undefined) defined[name] = value
+  }
+  return { name: "body", namespace: HTTP_BIND, prefix: undefined, attributes: defined, children }
+}
 
 const logHeld = (cm: ConnectionManager, now: number) => {
+  if (cm.config.recordHeld === false) return
   const held = cm.session === undefined || cm.session.ended !== undefined ? 0 : cm.session.held.length
   const last = cm.heldLog[cm.heldLog.length - 1]
   if (last === undefined || last[1] !== held) cm.heldLog.push([now, held])
@@ -422,10 +436,9 @@ export const receive = (
       return out
     }
   }
-  const exempt = isPauseOrTerminate(request) || session.held.some((w) => isPauseOrTerminate(w.request)) ||
-      [...session.buffered.values()].some((w) => isPauseOrTerminate(w.request))
-    ? 1
-    : 0
+  let exempt = isPauseOrTerminate(request) ? 1 : 0
+  for (const w of session.held) if (isPauseOrTerminate(w.request)) exempt = 1
+  for (const w of session.buffered.values()) if (isPauseOrTerminate(w.request)) exempt = 1
   if (rid <= session.lastProcessedRid || rid > session.lastProcessedRid + cm.config.requests + exempt) {
     end(cm, session, "item-not-found", `rid ${rid} is outside the window after ${session.lastProcessedRid}`, out)
     out.push(terminal(cm, [exchange], rid, "item-not-found"))
