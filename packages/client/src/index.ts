@@ -5,4 +5,5 @@
  *
  * @since 0.1.0
  */
-export {}
+
+export * as BoshConnection from "./bosh/BoshConnection.js"
