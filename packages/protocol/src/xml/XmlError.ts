@@ -17,6 +17,8 @@ import { Data } from "effect"
  * - `TooDeep`: elements nested deeper than the configured limit.
  * - `TooManyAttributes`: an element carries more attributes than the configured limit.
  * - `UnexpectedElement`: well-formed, but not what the stream or BOSH framing requires.
+ * - `UnsupportedEncoding`: the XML declaration names an encoding other than UTF-8
+ *   (RFC 6120 §11.6; the stream error of the same name).
  *
  * @since 0.1.0
  */
@@ -29,6 +31,7 @@ export type XmlErrorReason =
   | "TooDeep"
   | "TooManyAttributes"
   | "UnexpectedElement"
+  | "UnsupportedEncoding"
 
 /**
  * @since 0.1.0
