@@ -15,7 +15,14 @@
  *
  * @since 0.1.0
  */
-import { BoshError, BoshSession, type BoshSessionParameters, type Element, type XmlError } from "@xmpp-core/protocol"
+import {
+  BodyParser,
+  BoshError,
+  BoshSession,
+  type BoshSessionParameters,
+  type Element,
+  type XmlError
+} from "@xmpp-core/protocol"
 import { Clock, Data, Deferred, Duration, Effect, Fiber, Queue, Result, Scope, Semaphore } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { HttpClient, HttpClientRequest } from "effect/http"
@@ -35,7 +42,8 @@ export interface Options {
   /** The connection manager's URL, e.g. `https://example.org/http-bind`. */
   readonly url: string
   readonly session: BoshSession.Options
-  readonly parseBody: ParseBody
+  /** How response bytes become a `<body/>`; default `BodyParser.parseBody` (restricted XML, bounded). */
+  readonly parseBody?: ParseBody | undefined
   /** Most stanzas waiting in `incoming` before the driver stops reading (back-pressure). Default 10,000. */
   readonly incomingCapacity?: number | undefined
 }
@@ -90,6 +98,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   const established = yield* Deferred.make<BoshSessionParameters.SessionParameters, BoshError>()
   const randomness = { rid: yield* random.randomBytes(6), keySeed: yield* random.randomBytes(32) }
 
+  const parseBody = options.parseBody ?? ((bytes: Uint8Array) => BodyParser.parseBody(bytes))
   const exchanges = new Map<number, Fiber.Fiber<void>>()
   let timer: { readonly at: number; readonly fiber: Fiber.Fiber<void> } | undefined
   let state: BoshSession.State
@@ -98,7 +107,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
     http.execute(HttpClientRequest.post(options.url).pipe(HttpClientRequest.bodyText(request.text, CONTENT_TYPE))).pipe(
       Effect.flatMap((response) =>
         Effect.map(response.arrayBuffer, (buffer): BoshSession.Event => {
-          const parsed = options.parseBody(new Uint8Array(buffer))
+          const parsed = parseBody(new Uint8Array(buffer))
           return {
             _tag: "HttpResponse",
             rid: request.rid,

@@ -5,7 +5,6 @@ import { Effect, Layer, Queue } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { TestClock } from "effect/testing"
 import { type Faults, layerTestSimulatedManager, type Recorder } from "./SimulatedHttp.js"
-import { parseBody } from "./TestXml.js"
 
 const config: CM.Config = {
   wait: 10,
@@ -32,8 +31,7 @@ const message = (id: string) =>
 
 const options = {
   url: "http://cm.test/http-bind",
-  session: { to: "localhost", wait: 10, timeoutMarginMs: 2000 },
-  parseBody
+  session: { to: "localhost", wait: 10, timeoutMarginMs: 2000 }
 }
 
 const withManager = (cm: CM.ConnectionManager, faults: Faults = {}, recorder?: Recorder) =>

@@ -3,10 +3,9 @@
  * connection manager, in memory, on the Effect `Clock` (so `TestClock`
  * drives the manager's `wait` and `inactivity` too).
  */
-import { BoshSimulatedConnectionManager as CM, type Element, XmlSerializer } from "@xmpp-core/protocol"
+import { BodyParser, BoshSimulatedConnectionManager as CM, type Element, XmlSerializer } from "@xmpp-core/protocol"
 import { Clock, Deferred, Effect, Layer, Result } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
-import { parse } from "./TestXml.js"
 
 export interface Faults {
   /** Exchanges (numbered from 0) whose request never reaches the manager and never comes back. */
@@ -53,13 +52,14 @@ export const layerTestSimulatedManager = (
       return HttpClient.make((request) =>
         Effect.gen(function*() {
           const exchange = exchanges++
-          const text = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
+          const bytes = request.body._tag === "Uint8Array" ? request.body.body : new Uint8Array()
+          const text = new TextDecoder().decode(bytes)
           recorder.posted.push(text)
           if (faults.goneFrom !== undefined && exchange >= faults.goneFrom) {
             return HttpClientResponse.fromWeb(request, new Response(null, { status: 502 }))
           }
           if (faults.hang?.has(exchange) === true) return yield* Effect.never
-          const parsed = parse(text)
+          const parsed = BodyParser.parseBody(bytes)
           if (Result.isFailure(parsed)) {
             return HttpClientResponse.fromWeb(request, new Response(null, { status: 400 }))
           }
