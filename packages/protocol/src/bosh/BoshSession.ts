@@ -728,6 +728,12 @@ const classify = (event: Extract<Event, { _tag: "HttpResponse" }>): Classified =
     }
     const type = Element.attribute(body, "type")
     if (type === "error") return { _tag: "RecoverableAll" }
+    const condition = Element.attribute(body, "condition")
+    if (type === "terminate" && condition !== undefined) {
+      // A condition the XEP does not name is still terminal: undefined-condition.
+      const known = isTerminalCondition(condition) ? condition : "undefined-condition"
+      return { _tag: "Accept", received: { body, terminal: conditionError(known, body) } }
+    }
     return { _tag: "Accept", received: { body, terminal: undefined } }
   }
   const legacy = legacyStatus[event.status]
