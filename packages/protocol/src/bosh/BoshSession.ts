@@ -464,9 +464,10 @@ const retransmit = (session: Session, outgoing: Outgoing, now: number, actions: 
 
 // Copies per rid: index attempt - 1 holds when we stop waiting for it, 0 once it ended.
 const trackCopy = (session: Session, rid: number, attempt: number, expires: number): void => {
-  const copies = session.copies.get(rid)
-  if (copies === undefined) session.copies.set(rid, [expires])
-  else copies[attempt - 1] = expires
+  let copies = session.copies.get(rid)
+  if (copies === undefined) session.copies.set(rid, copies = [])
+  for (let i = copies.length; i < attempt - 1; i++) copies.push(0)
+  copies[attempt - 1] = expires
 }
 
 const noCopyLeft = (copies: Array<number>): boolean => {
@@ -513,10 +514,16 @@ const baseAttributes = (session: Session, sid: string, rid: number): Record<stri
   return attributes
 }
 
-/** Requests the manager has not answered as far as the client knows (pause requests aside). */
-const outstanding = (session: Session): number => {
-  let count = session.nextRid - session.deliverRid
-  for (const outgoing of session.outgoing.values()) if (outgoing.kind === "pause") count--
+/**
+ * Requests the manager has not answered as far as the client knows. An unanswered pause
+ * request counts too: until a later answer shows it was processed, the manager's rid window
+ * has not moved past it.
+ */
+const outstanding = (session: Session): number => session.nextRid - session.deliverRid
+
+const unansweredPauses = (session: Session): number => {
+  let count = 0
+  for (const outgoing of session.outgoing.values()) if (outgoing.kind === "pause") count++
   return count
 }
 
@@ -609,7 +616,9 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
       continue
     }
     if (session.paused || session.closeQueued) return
-    if (busy >= parameters.hold && busy >= 1) return
+    // The manager holds no pause request (it answers or drops it): those do not count towards `hold`.
+    const held = busy - unansweredPauses(session)
+    if (held >= parameters.hold && held >= 1) return
     if (busy >= parameters.requests) return
     // Polling session (hold 0): one poll at a time, paced by `polling`.
     if (parameters.hold === 0 && busy > 0) return
@@ -674,6 +683,17 @@ const failed = (session: Session, outgoing: Outgoing, reason: string, now: numbe
   )
   outgoing.status = "retry"
   outgoing.deadline = now + backoff
+  // A pause request is never answered by ejabberd, so its loss only shows when a later request
+  // gets stuck behind it: send it again too (§17.3: resend the unanswered requests before).
+  for (const earlier of session.outgoing.values()) {
+    if (
+      earlier.kind === "pause" && earlier.rid < outgoing.rid && earlier.status === "sent" &&
+      earlier.attempts < session.settings.maxAttempts && !session.received.has(earlier.rid)
+    ) {
+      earlier.status = "retry"
+      earlier.deadline = now + backoff
+    }
+  }
   return undefined
 }
 
@@ -955,6 +975,12 @@ export const step = (state: State, event: Event, now: number): Step => {
       }
       if (pendingLength(session) > 0 || session.paused || session.closeQueued) {
         actions.push(rejected("Pause", "payloads are still waiting to be sent"))
+        return live(session, actions)
+      }
+      // The pause is the one request allowed beyond `requests` (§11); after it, one slot must
+      // stay free for the request that shows the manager moved past it (ejabberd never answers it).
+      if (parameters.requests < 2 || outstanding(session) > parameters.requests - 1) {
+        actions.push(rejected("Pause", "no request slot is free for a pause"))
         return live(session, actions)
       }
       const rid = session.nextRid++

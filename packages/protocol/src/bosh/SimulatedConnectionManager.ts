@@ -429,6 +429,8 @@ export const receive = (
       waiting.exchanges.push(exchange)
       return out
     }
+    // Like ejabberd, never answer a pause request, not even a repeated one.
+    if (rid <= session.lastProcessedRid && attributes.pause !== undefined && cm.config.answerPause !== true) return out
     if (rid <= session.lastProcessedRid) {
       end(cm, session, "item-not-found", `request ${rid} repeated but its answer is no longer cached`, out)
       out.push(terminal(cm, [exchange], rid, "item-not-found"))

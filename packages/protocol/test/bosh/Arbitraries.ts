@@ -45,7 +45,9 @@ const scripts = (maxAt: number, maxCount: number, maxLength: number): fc.Arbitra
     maxLength
   })
 
-export const scenario = (options: { readonly faults: boolean }): fc.Arbitrary<Scenario> =>
+export const scenario = (
+  options: { readonly faults: boolean; readonly pause?: boolean }
+): fc.Arbitrary<Scenario> =>
   fc
     .record({
       manager,
@@ -55,6 +57,14 @@ export const scenario = (options: { readonly faults: boolean }): fc.Arbitrary<Sc
       serverSends: scripts(120_000, 6, 12),
       restartAt: fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }),
       closeAt: fc.option(fc.integer({ min: 100_000, max: 140_000 }), { nil: undefined }),
+      pause: options.pause !== true ? fc.constant(undefined) : fc.option(
+        fc.record({
+          at: fc.integer({ min: 0, max: 90_000 }),
+          seconds: fc.integer({ min: 20, max: 120 }),
+          resumeAfter: fc.integer({ min: 0, max: 15_000 })
+        }),
+        { nil: undefined }
+      ),
       faults: options.faults ? fc.array(recoverableFault, { maxLength: 60 }) : fc.constant([]),
       jitter: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 6 }),
       seed: fc.integer()
@@ -71,6 +81,7 @@ export const scenario = (options: { readonly faults: boolean }): fc.Arbitrary<Sc
       serverSends: g.serverSends,
       restartAt: g.restartAt,
       closeAt: g.closeAt,
+      pause: g.pause,
       faults: g.faults,
       maxFaultsPerRid: 2,
       jitter: g.jitter,

@@ -54,6 +54,18 @@ describe("BOSH session properties (simulated connection manager, injected faults
     )
   }, 60_000)
 
+  it("1–3 with a pause (§10) in the run, without faults", () => {
+    fc.assert(
+      fc.property(scenario({ faults: false, pause: true }), (s) => {
+        const outcome = run(s)
+        const ok = clientToServerExactlyOnce(outcome) && serverToClientExactlyOnce(outcome) &&
+          noPolicyViolation(outcome) && survived(s, outcome)
+        if (!ok) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: 300 }
+    )
+  }, 60_000)
+
   it("sanity: the generated runs do carry traffic", () => {
     const samples = fc.sample(scenario({ faults: true }), { numRuns: 50, seed: 42 })
     const traffic = samples.map((s) => run(s)).reduce((n, o) => n + ids(o.manager.forwarded).length, 0)

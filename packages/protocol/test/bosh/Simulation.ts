@@ -35,6 +35,8 @@ export interface Scenario {
   /** The server sends `count` stanzas at `at`. */
   readonly serverSends: ReadonlyArray<Script>
   readonly restartAt?: number | undefined
+  /** Pause (§10) for `seconds` at `at`, resuming after `resumeAfter` ms. */
+  readonly pause?: { readonly at: number; readonly seconds: number; readonly resumeAfter: number } | undefined
   /** Close (with one last stanza) at this time. */
   readonly closeAt?: number | undefined
   /** Fault for each successive exchange; past the end, none. */
@@ -67,6 +69,8 @@ type Item =
   | { readonly _tag: "ClientSend"; readonly count: number }
   | { readonly _tag: "ServerSend"; readonly count: number }
   | { readonly _tag: "Restart" }
+  | { readonly _tag: "Pause"; readonly seconds: number }
+  | { readonly _tag: "Resume" }
   | { readonly _tag: "Close" }
   | { readonly _tag: "ClientTick" }
   | { readonly _tag: "ManagerTick" }
@@ -180,6 +184,10 @@ export const run = (scenario: Scenario): Outcome => {
   for (const script of scenario.serverSends) agenda.push(script.at, { _tag: "ServerSend", count: script.count })
   if (scenario.restartAt !== undefined) agenda.push(scenario.restartAt, { _tag: "Restart" })
   if (scenario.closeAt !== undefined) agenda.push(scenario.closeAt, { _tag: "Close" })
+  if (scenario.pause !== undefined) {
+    agenda.push(scenario.pause.at, { _tag: "Pause", seconds: scenario.pause.seconds })
+    agenda.push(scenario.pause.at + scenario.pause.resumeAfter, { _tag: "Resume" })
+  }
 
   const jitter = (n: number) => scenario.jitter.length === 0 ? 0 : scenario.jitter[n % scenario.jitter.length] ?? 0
   const gone = (at: number) => scenario.managerGoneAt !== undefined && at >= scenario.managerGoneAt
@@ -334,6 +342,12 @@ export const run = (scenario: Scenario): Outcome => {
       }
       case "Restart":
         feed(BoshSession.Event.restart(), now)
+        break
+      case "Pause":
+        feed(BoshSession.Event.pause(item.seconds), now)
+        break
+      case "Resume":
+        feed(BoshSession.Event.resume(), now)
         break
       case "Close": {
         const last = stanza("client", clientCount++)
