@@ -18,6 +18,7 @@
 import {
   BodyParser,
   BoshError,
+  BoshOptions,
   BoshSession,
   type BoshSessionParameters,
   type Element,
@@ -84,11 +85,16 @@ export interface BoshConnection {
 const CONTENT_TYPE = "text/xml; charset=utf-8"
 
 /**
- * Opens a BOSH session. The session lives as long as the `Scope`.
+ * Opens a BOSH session. The session lives as long as the `Scope`. Fails at
+ * once with `invalid-options` when the session options do not decode.
  *
  * @since 0.1.0
  */
 export const connect = Effect.fnUntraced(function*(options: Options) {
+  // Options may come from outside (files, flags): decode and check them first.
+  const decoded = BoshOptions.decode(options.session)
+  if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
+  const sessionOptions: BoshSession.Options = { ...options.session, ...decoded.success }
   const http = yield* HttpClient.HttpClient
   const random = yield* SecureRandom.SecureRandom
   const scope = yield* Scope.Scope
@@ -214,7 +220,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
 
   yield* lock.withPermit(Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const started = BoshSession.make(options.session, randomness, now)
+    const started = BoshSession.make(sessionOptions, randomness, now)
     state = started.state
     yield* perform(started.actions)
   }))

@@ -40,6 +40,17 @@ const withManager = (cm: CM.ConnectionManager, faults: Faults = {}, recorder?: R
 const ids = (elements: ReadonlyArray<Element.Element>) => elements.map((e) => Element.attribute(e, "id"))
 
 describe("BoshConnection (driver over HttpClient + Clock)", () => {
+  it.effect("refuses options that do not decode, before any request", () => {
+    const cm = CM.make(config)
+    const recorder: Recorder = { posted: [] }
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(BoshConnection.connect({ ...options, session: { to: "localhost", wait: -5 } }))
+      assert.strictEqual(error._tag, "BoshError")
+      assert.strictEqual(error._tag === "BoshError" ? error.reason : "", "invalid-options")
+      assert.deepStrictEqual(recorder.posted, [])
+    }).pipe(Effect.scoped, withManager(cm, {}, recorder))
+  })
+
   it.effect("opens a session, carries stanzas both ways in order, and closes with the last stanza", () => {
     const cm = CM.make(config)
     const recorder: Recorder = { posted: [] }

@@ -65,6 +65,7 @@ export const isTerminalCondition = (value: string): value is TerminalCondition =
  * - `invalid-response`: a later response is not a `<body/>` of the BOSH namespace.
  * - `terminated-by-connection-manager`: a `type='terminate'` without a condition
  *   that the client did not ask for.
+ * - `invalid-options`: the session options did not decode (see `BoshOptions`).
  *
  * @since 0.1.0
  */
@@ -74,6 +75,7 @@ export type BoshErrorReason =
   | "invalid-session-response"
   | "invalid-response"
   | "terminated-by-connection-manager"
+  | "invalid-options"
 
 /**
  * @since 0.1.0
