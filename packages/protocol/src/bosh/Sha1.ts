@@ -128,9 +128,7 @@ export const toHex = (bytes: Uint8Array): string => {
   return out
 }
 
-const wordHex = (word: number): string =>
-  (byteHex[(word >>> 24) & 255] ?? "") + (byteHex[(word >>> 16) & 255] ?? "") +
-  (byteHex[(word >>> 8) & 255] ?? "") + (byteHex[word & 255] ?? "")
+const hexCodes: Array<number> = new Array<number>(40).fill(48)
 
 /**
  * The SHA-1 of a string's UTF-8 bytes, as 40 lower-case hex digits: the
@@ -140,19 +138,31 @@ const wordHex = (word: number): string =>
  */
 export const hexOfString = (input: string): string => {
   // Fast path for what the key chain hashes: short ASCII (hex keys), one block.
-  if (input.length <= 55 && /^[\x00-\x7f]*$/.test(input)) {
+  if (input.length <= 55) {
     schedule.fill(0, 0, 16)
+    let ascii = true
     for (let i = 0; i < input.length; i++) {
+      const code = input.charCodeAt(i)
+      if (code > 0x7f) {
+        ascii = false
+        break
+      }
       const word = i >> 2
-      schedule[word] = (schedule[word] ?? 0) | (input.charCodeAt(i) << (24 - 8 * (i & 3)))
+      schedule[word] = (schedule[word] ?? 0) | (code << (24 - 8 * (i & 3)))
     }
-    const end = input.length
-    schedule[end >> 2] = (schedule[end >> 2] ?? 0) | (0x80 << (24 - 8 * (end & 3)))
-    schedule[15] = end * 8
-    initialize(state)
-    compress(schedule, state)
-    return wordHex(state[0] ?? 0) + wordHex(state[1] ?? 0) + wordHex(state[2] ?? 0) + wordHex(state[3] ?? 0) +
-      wordHex(state[4] ?? 0)
+    if (ascii) {
+      const end = input.length
+      schedule[end >> 2] = (schedule[end >> 2] ?? 0) | (0x80 << (24 - 8 * (end & 3)))
+      schedule[15] = end * 8
+      initialize(state)
+      compress(schedule, state)
+      // One flat string, not a rope of 20 pieces: it is compared and written right after.
+      for (let i = 0; i < 40; i++) {
+        const nibble = ((state[i >> 3] ?? 0) >>> (28 - 4 * (i & 7))) & 15
+        hexCodes[i] = nibble < 10 ? 48 + nibble : 87 + nibble
+      }
+      return String.fromCharCode(...hexCodes)
+    }
   }
   return toHex(digest(utf8(input)))
 }
