@@ -84,6 +84,32 @@ export interface BoshConnection {
 
 const CONTENT_TYPE = "text/xml; charset=utf-8"
 
+const stringField = (value: unknown, name: string): string | undefined => {
+  if (typeof value !== "object" || value === null || !(name in value)) return undefined
+  const field: unknown = Reflect.get(value, name)
+  return typeof field === "string" && field.length > 0 ? field : undefined
+}
+
+/**
+ * The HTTP reason phrase, where the backend keeps one. effect 4.1's
+ * `HttpClientResponse` has no field for it, but ejabberd puts BOSH conditions
+ * there: the fetch backend keeps the web `Response` (`statusText`), the
+ * node:http backend the `IncomingMessage` (`statusMessage`). Undici keeps none.
+ * Read structurally, with runtime checks, because no interface promises it.
+ */
+const reasonPhraseOf = (response: unknown): string | undefined => {
+  // HttpClient wraps the backend's response (`original`); look a few layers down.
+  let current: unknown = response
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const source: unknown = "source" in current ? Reflect.get(current, "source") : undefined
+    const phrase = stringField(current, "statusText") ?? stringField(source, "statusText") ??
+      stringField(source, "statusMessage")
+    if (phrase !== undefined) return phrase
+    current = "original" in current ? Reflect.get(current, "original") : undefined
+  }
+  return undefined
+}
+
 /**
  * Opens a BOSH session. The session lives as long as the `Scope`. Fails at
  * once with `invalid-options` when the session options do not decode.
@@ -119,6 +145,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
             rid: request.rid,
             attempt: request.attempt,
             status: response.status,
+            reasonPhrase: reasonPhraseOf(response),
             body: Result.isSuccess(parsed) ? parsed.success : undefined
           }
         })

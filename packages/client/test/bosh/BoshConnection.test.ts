@@ -98,6 +98,22 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
     }).pipe(Effect.scoped, withManager(cm, { hang: new Set([2]) }, recorder))
   })
 
+  it.effect("a condition only in the HTTP reason phrase with status 200 (ejabberd) ends the session, typed", () => {
+    const cm = CM.make({ ...config, conditionInReasonPhrase: true })
+    return Effect.gen(function*() {
+      const connection = yield* BoshConnection.connect(options)
+      yield* connection.established
+      // The manager forgets the session: every later answer is item-not-found, in the reason phrase only.
+      cm.session = undefined
+      yield* connection.send([message("c-1")])
+      // The request the manager held is lost with the session: it times out (10 + 2 s) and is resent.
+      for (let second = 0; second < 20; second++) yield* TestClock.adjust("1 second")
+      const error = yield* Effect.flip(connection.ended)
+      assert.strictEqual(error.reason, "item-not-found")
+      assert.strictEqual(error.status, 200)
+    }).pipe(Effect.scoped, withManager(cm, { conditionOnlyInReasonPhrase: true }))
+  })
+
   it.effect("when the manager is gone the session ends with a typed BoshError, within bounded time", () => {
     const cm = CM.make(config)
     return Effect.gen(function*() {

@@ -12,6 +12,8 @@ export interface Faults {
   readonly hang?: ReadonlySet<number> | undefined
   /** From this exchange on, every request is refused (the manager is gone). */
   readonly goneFrom?: number | undefined
+  /** Terminal answers carry their condition only in the HTTP reason phrase, with an empty body. */
+  readonly conditionOnlyInReasonPhrase?: boolean | undefined
 }
 
 export interface Recorder {
@@ -73,9 +75,13 @@ export const layerTestSimulatedManager = (
             payloads: body.children.filter((child) => typeof child !== "string")
           }, now))
           const answer = yield* Deferred.await(deferred)
+          const phraseOnly = faults.conditionOnlyInReasonPhrase === true && answer.reasonPhrase !== "OK"
+          const reply = phraseOnly
+            ? "<body xmlns='http://jabber.org/protocol/httpbind'/>"
+            : XmlSerializer.toXml(answer.body)
           return HttpClientResponse.fromWeb(
             request,
-            new Response(encoder.encode(XmlSerializer.toXml(answer.body)), { status: answer.status })
+            new Response(encoder.encode(reply), { status: answer.status, statusText: answer.reasonPhrase })
           )
         })
       )
