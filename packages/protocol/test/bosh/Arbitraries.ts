@@ -18,7 +18,8 @@ const recoverableFault: fc.Arbitrary<Fault> = fc.oneof(
 
 export const manager: fc.Arbitrary<CM.Config> = fc
   .record({
-    pollingSession: fc.boolean().map((b) => b && Math.random() < 0.25),
+    // One run in four is a polling session (from the generator, so a seed replays it).
+    pollingSession: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
     hold: fc.integer({ min: 1, max: 2 }),
     wait: fc.integer({ min: 4, max: 30 }),
     polling: fc.integer({ min: 1, max: 5 }),
