@@ -1,0 +1,272 @@
+/**
+ * Drives the pure BOSH session machine of `@xmpp-core/protocol` over an
+ * `HttpClient` and the `Clock`: the small Effect wrapper around the machine.
+ *
+ * - every event (a call of the API, an HTTP answer or failure, the machine's
+ *   deadline) steps the machine under one lock, and its actions are performed
+ *   at once: requests are posted in their own fibers, payloads go to
+ *   `incoming`, the end of the session completes `ended`;
+ * - a resend of a `rid` interrupts the previous exchange of that `rid`;
+ * - time comes from `Clock`, so a `TestClock` drives timeouts in tests;
+ * - randomness (initial `rid`, key-chain seed) comes from `SecureRandom`.
+ *
+ * Which HTTP mode (a connection per request, keep-alive, proxies) is the
+ * business of the `HttpClient` layer, not of this driver.
+ *
+ * @since 0.1.0
+ */
+import {
+  BodyParser,
+  BoshError,
+  BoshOptions,
+  BoshSession,
+  type BoshSessionParameters,
+  type Element,
+  type XmlError
+} from "@xmpp-core/protocol"
+import { Clock, Data, Deferred, Duration, Effect, Fiber, Queue, Result, Scope, Semaphore } from "effect"
+import { SecureRandom } from "effect/crypto"
+import { HttpClient, HttpClientRequest } from "effect/http"
+
+/**
+ * Parses the bytes of an HTTP response into its `<body/>` element (the
+ * signature of `BodyParser.parseBody` in `@xmpp-core/protocol`).
+ *
+ * @since 0.1.0
+ */
+export type ParseBody = (bytes: Uint8Array) => Result.Result<Element.Element, XmlError>
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The connection manager's URL, e.g. `https://example.org/http-bind`. */
+  readonly url: string
+  readonly session: BoshSession.Options
+  /** How response bytes become a `<body/>`; default `BodyParser.parseBody` (restricted XML, bounded). */
+  readonly parseBody?: ParseBody | undefined
+  /** Most stanzas waiting in `incoming` before the driver stops reading (back-pressure). Default 10,000. */
+  readonly incomingCapacity?: number | undefined
+}
+
+/**
+ * A request the machine refused (the session ended or is closing, too many
+ * stanzas waiting, a stanza that is not valid XML, a pause not offered).
+ *
+ * @since 0.1.0
+ */
+export class BoshRejected extends Data.TaggedError("BoshRejected")<{
+  readonly request: "Send" | "Restart" | "Pause" | "Close"
+  readonly message: string
+  readonly cause?: XmlError | undefined
+}> {}
+
+/**
+ * An open (or opening) BOSH session.
+ *
+ * @since 0.1.0
+ */
+export interface BoshConnection {
+  /** The parameters the manager granted; fails if the session could not be created. */
+  readonly established: Effect.Effect<BoshSessionParameters.SessionParameters, BoshError>
+  /** Payloads from the manager, once each, in `rid` order. */
+  readonly incoming: Queue.Dequeue<Element.Element>
+  readonly send: (stanzas: ReadonlyArray<Element.Element>) => Effect.Effect<void, BoshRejected>
+  /** XEP-0206 stream restart (after SASL). */
+  readonly restart: Effect.Effect<void, BoshRejected>
+  readonly pause: (seconds: number) => Effect.Effect<void, BoshRejected>
+  readonly resume: Effect.Effect<void>
+  /** Terminates the session after everything queued (and `stanzas`); waits until it ended. */
+  readonly close: (stanzas?: ReadonlyArray<Element.Element>) => Effect.Effect<void, BoshError | BoshRejected>
+  /** Completes when the session ended: succeeds after a clean close, fails with the `BoshError` otherwise. */
+  readonly ended: Effect.Effect<void, BoshError>
+}
+
+const CONTENT_TYPE = "text/xml; charset=utf-8"
+
+const stringField = (value: unknown, name: string): string | undefined => {
+  if (typeof value !== "object" || value === null || !(name in value)) return undefined
+  const field: unknown = Reflect.get(value, name)
+  return typeof field === "string" && field.length > 0 ? field : undefined
+}
+
+/**
+ * The HTTP reason phrase, where the backend keeps one. effect 4.1's
+ * `HttpClientResponse` has no field for it, but ejabberd puts BOSH conditions
+ * there: the fetch backend keeps the web `Response` (`statusText`), the
+ * node:http backend the `IncomingMessage` (`statusMessage`). Undici keeps none.
+ * Read structurally, with runtime checks, because no interface promises it.
+ */
+const reasonPhraseOf = (response: unknown): string | undefined => {
+  // HttpClient wraps the backend's response (`original`); look a few layers down.
+  let current: unknown = response
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const source: unknown = "source" in current ? Reflect.get(current, "source") : undefined
+    const phrase = stringField(current, "statusText") ?? stringField(source, "statusText") ??
+      stringField(source, "statusMessage")
+    if (phrase !== undefined) return phrase
+    current = "original" in current ? Reflect.get(current, "original") : undefined
+  }
+  return undefined
+}
+
+/**
+ * Opens a BOSH session. The session lives as long as the `Scope`. Fails at
+ * once with `invalid-options` when the session options do not decode.
+ *
+ * @since 0.1.0
+ */
+export const connect = Effect.fnUntraced(function*(options: Options) {
+  // Options may come from outside (files, flags): decode and check them first.
+  const decoded = BoshOptions.decode(options.session)
+  if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
+  const sessionOptions: BoshSession.Options = { ...options.session, ...decoded.success }
+  const http = yield* HttpClient.HttpClient
+  const random = yield* SecureRandom.SecureRandom
+  const scope = yield* Scope.Scope
+  const lock = yield* Semaphore.make(1)
+  const incoming = yield* Queue.bounded<Element.Element>(options.incomingCapacity ?? 10_000)
+  const ended = yield* Deferred.make<void, BoshError>()
+  const established = yield* Deferred.make<BoshSessionParameters.SessionParameters, BoshError>()
+  const randomness = { rid: yield* random.randomBytes(6), keySeed: yield* random.randomBytes(32) }
+
+  const parseBody = options.parseBody ?? ((bytes: Uint8Array) => BodyParser.parseBody(bytes))
+  const exchanges = new Map<number, Fiber.Fiber<void>>()
+  let timer: { readonly at: number; readonly fiber: Fiber.Fiber<void> } | undefined
+  let state: BoshSession.State
+
+  const post = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> =>
+    http.execute(HttpClientRequest.post(options.url).pipe(HttpClientRequest.bodyText(request.text, CONTENT_TYPE))).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(response.arrayBuffer, (buffer): BoshSession.Event => {
+          const parsed = parseBody(new Uint8Array(buffer))
+          return {
+            _tag: "HttpResponse",
+            rid: request.rid,
+            attempt: request.attempt,
+            status: response.status,
+            reasonPhrase: reasonPhraseOf(response),
+            body: Result.isSuccess(parsed) ? parsed.success : undefined
+          }
+        })
+      ),
+      Effect.catch((error) =>
+        Effect.succeed<BoshSession.Event>({
+          _tag: "HttpFailed",
+          rid: request.rid,
+          attempt: request.attempt,
+          reason: error.message
+        })
+      )
+    )
+
+  // Steps the machine and performs its actions; returns the refusal, if any.
+  const feed = (event: BoshSession.Event): Effect.Effect<BoshRejected | undefined> =>
+    lock.withPermit(Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const result = BoshSession.step(state, event, now)
+      state = result.state
+      return yield* perform(result.actions)
+    }))
+
+  const perform = (actions: ReadonlyArray<BoshSession.Action>): Effect.Effect<BoshRejected | undefined> =>
+    Effect.gen(function*() {
+      let refusal: BoshRejected | undefined
+      for (const action of actions) {
+        switch (action._tag) {
+          case "Request": {
+            const previous = exchanges.get(action.rid)
+            if (previous !== undefined) yield* Fiber.interrupt(previous)
+            const fiber = yield* post(action).pipe(
+              Effect.flatMap((answer) => {
+                exchanges.delete(action.rid)
+                return feed(answer)
+              }),
+              Effect.asVoid,
+              Effect.forkIn(scope)
+            )
+            exchanges.set(action.rid, fiber)
+            break
+          }
+          case "Deliver":
+            // Back-pressure: a slow reader holds the machine here rather than lose stanzas.
+            yield* Queue.offerAll(incoming, action.payloads)
+            break
+          case "SessionEstablished":
+            yield* Deferred.succeed(established, action.parameters)
+            break
+          case "Rejected":
+            refusal = new BoshRejected({ request: action.request, message: action.message, cause: action.error })
+            break
+          case "Closed":
+            yield* Deferred.fail(established, new BoshError({ reason: "item-not-found", message: "session closed" }))
+            yield* Deferred.succeed(ended, undefined)
+            yield* stopExchanges
+            break
+          case "Terminated":
+            yield* Deferred.fail(established, action.error)
+            yield* Deferred.fail(ended, action.error)
+            yield* stopExchanges
+            break
+        }
+      }
+      yield* schedule
+      return refusal
+    })
+
+  const stopExchanges = Effect.suspend(() => {
+    const fibers = [...exchanges.values()]
+    exchanges.clear()
+    return Effect.forEach(fibers, (fiber) => Fiber.interrupt(fiber), { discard: true })
+  })
+
+  // One timer for the machine's next deadline, moved whenever the deadline moves.
+  const schedule: Effect.Effect<void> = Effect.gen(function*() {
+    const deadline = BoshSession.nextDeadline(state)
+    if (timer !== undefined && timer.at === deadline) return
+    if (timer !== undefined) {
+      const old = timer.fiber
+      timer = undefined
+      yield* Fiber.interrupt(old)
+    }
+    if (deadline === undefined) return
+    const now = yield* Clock.currentTimeMillis
+    const fiber = yield* Effect.sleep(Duration.millis(Math.max(0, deadline - now))).pipe(
+      Effect.flatMap(() => {
+        timer = undefined
+        return feed(BoshSession.Event.tick())
+      }),
+      Effect.asVoid,
+      Effect.forkIn(scope)
+    )
+    timer = { at: deadline, fiber }
+  })
+
+  const refuse = (refusal: BoshRejected | undefined): Effect.Effect<void, BoshRejected> =>
+    refusal === undefined ? Effect.void : Effect.fail(refusal)
+
+  yield* lock.withPermit(Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const started = BoshSession.make(sessionOptions, randomness, now)
+    state = started.state
+    yield* perform(started.actions)
+  }))
+  yield* Scope.addFinalizer(scope, stopExchanges)
+
+  const connection: BoshConnection = {
+    established: Deferred.await(established),
+    incoming,
+    send: (stanzas) => Effect.flatMap(feed(BoshSession.Event.send(stanzas)), refuse),
+    restart: Effect.flatMap(feed(BoshSession.Event.restart()), refuse),
+    pause: (seconds) => Effect.flatMap(feed(BoshSession.Event.pause(seconds)), refuse),
+    resume: Effect.asVoid(feed(BoshSession.Event.resume())),
+    close: (stanzas = []) =>
+      Effect.flatMap(
+        feed(BoshSession.Event.close(stanzas)),
+        (refusal): Effect.Effect<void, BoshError | BoshRejected> =>
+          refusal === undefined ? Deferred.await(ended) : Effect.fail(refusal)
+      ),
+    ended: Deferred.await(ended)
+  }
+  return connection
+})

@@ -1,0 +1,132 @@
+import { BoshConnection } from "@xmpp-core/client"
+import { BoshSimulatedConnectionManager as CM, Element } from "@xmpp-core/protocol"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Queue } from "effect"
+import { SecureRandom } from "effect/crypto"
+import { TestClock } from "effect/testing"
+import { type Faults, layerTestSimulatedManager, type Recorder } from "./SimulatedHttp.js"
+
+const config: CM.Config = {
+  wait: 10,
+  hold: 1,
+  requests: 2,
+  polling: 2,
+  inactivity: 60,
+  enforceKeys: true,
+  acknowledgements: true
+}
+
+// Deterministic bytes stand in for a secure source in tests only.
+const layerTestRandom = Layer.succeed(
+  SecureRandom.SecureRandom,
+  SecureRandom.make((size) => Uint8Array.from({ length: size }, (_, i) => (i * 37 + 11) & 255))
+)
+
+const message = (id: string) =>
+  Element.make("message", {
+    namespace: "jabber:client",
+    attributes: { id, to: "bob@localhost" },
+    children: [Element.make("body", { namespace: "jabber:client", children: [id] })]
+  })
+
+const options = {
+  url: "http://cm.test/http-bind",
+  session: { to: "localhost", wait: 10, timeoutMarginMs: 2000 }
+}
+
+const withManager = (cm: CM.ConnectionManager, faults: Faults = {}, recorder?: Recorder) =>
+  Effect.provide(Layer.mergeAll(layerTestSimulatedManager(cm, faults, recorder), layerTestRandom))
+
+const ids = (elements: ReadonlyArray<Element.Element>) => elements.map((e) => Element.attribute(e, "id"))
+
+describe("BoshConnection (driver over HttpClient + Clock)", () => {
+  it.effect("refuses options that do not decode, before any request", () => {
+    const cm = CM.make(config)
+    const recorder: Recorder = { posted: [] }
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(BoshConnection.connect({ ...options, session: { to: "localhost", wait: -5 } }))
+      assert.strictEqual(error._tag, "BoshError")
+      assert.strictEqual(error._tag === "BoshError" ? error.reason : "", "invalid-options")
+      assert.deepStrictEqual(recorder.posted, [])
+    }).pipe(Effect.scoped, withManager(cm, {}, recorder))
+  })
+
+  it.effect("opens a session, carries stanzas both ways in order, and closes with the last stanza", () => {
+    const cm = CM.make(config)
+    const recorder: Recorder = { posted: [] }
+    return Effect.gen(function*() {
+      const connection = yield* BoshConnection.connect(options)
+      const parameters = yield* connection.established
+      assert.strictEqual(parameters.requests, 2)
+      assert.strictEqual(parameters.hold, 1)
+      const features = yield* Queue.take(connection.incoming)
+      assert.strictEqual(features.name, "features")
+      yield* connection.send([message("c-1"), message("c-2")])
+      yield* connection.send([message("c-3")])
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(ids(cm.forwarded), ["c-1", "c-2", "c-3"])
+      // The manager answers the request it holds with the server's stanzas.
+      yield* (recorder.push?.([message("s-1"), message("s-2")]) ?? Effect.die("layer not built"))
+      const first = yield* Queue.take(connection.incoming)
+      const second = yield* Queue.take(connection.incoming)
+      assert.deepStrictEqual(ids([first, second]), ["s-1", "s-2"])
+      yield* connection.close([message("bye")])
+      assert.deepStrictEqual(ids(cm.forwarded), ["c-1", "c-2", "c-3", "bye"])
+      assert.deepStrictEqual(cm.violations, [])
+    }).pipe(Effect.scoped, withManager(cm, {}, recorder))
+  })
+
+  it.effect("a hung exchange is sent again after wait + margin with the same rid and bytes (TestClock)", () => {
+    const cm = CM.make(config)
+    const recorder: Recorder = { posted: [] }
+    // Exchange 0 creates the session, 1 is the held empty request, 2 carries c-1 and hangs.
+    return Effect.gen(function*() {
+      const connection = yield* BoshConnection.connect(options)
+      yield* connection.established
+      yield* TestClock.adjust("10 millis")
+      yield* connection.send([message("c-1")])
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(ids(cm.forwarded), [])
+      // wait (10 s) + margin (2 s): the driver gives up on the exchange, then resends after 0.5 s backoff.
+      yield* TestClock.adjust("12 seconds")
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(ids(cm.forwarded), ["c-1"])
+      const carrying = recorder.posted.filter((text) => text.includes("c-1"))
+      assert.strictEqual(carrying.length, 2)
+      assert.strictEqual(carrying[0], carrying[1])
+      assert.deepStrictEqual(cm.violations, [])
+    }).pipe(Effect.scoped, withManager(cm, { hang: new Set([2]) }, recorder))
+  })
+
+  it.effect("a condition only in the HTTP reason phrase with status 200 (ejabberd) ends the session, typed", () => {
+    const cm = CM.make({ ...config, conditionInReasonPhrase: true })
+    return Effect.gen(function*() {
+      const connection = yield* BoshConnection.connect(options)
+      yield* connection.established
+      // The manager forgets the session: every later answer is item-not-found, in the reason phrase only.
+      cm.session = undefined
+      yield* connection.send([message("c-1")])
+      // The request the manager held is lost with the session: it times out (10 + 2 s) and is resent.
+      for (let second = 0; second < 20; second++) yield* TestClock.adjust("1 second")
+      const error = yield* Effect.flip(connection.ended)
+      assert.strictEqual(error.reason, "item-not-found")
+      assert.strictEqual(error.status, 200)
+    }).pipe(Effect.scoped, withManager(cm, { conditionOnlyInReasonPhrase: true }))
+  })
+
+  it.effect("when the manager is gone the session ends with a typed BoshError, within bounded time", () => {
+    const cm = CM.make(config)
+    return Effect.gen(function*() {
+      const connection = yield* BoshConnection.connect(options)
+      yield* connection.established
+      yield* connection.send([message("c-1")])
+      // Each refusal is retried with backoff 0.5, 1, 2, 4 s; the fifth failure ends it.
+      yield* TestClock.adjust("30 seconds")
+      const error = yield* Effect.flip(connection.ended)
+      assert.strictEqual(error._tag, "BoshError")
+      assert.strictEqual(error.reason, "connection-manager-unreachable")
+      const refused = yield* Effect.flip(connection.send([message("late")]))
+      assert.strictEqual(refused._tag, "BoshRejected")
+    }).pipe(Effect.scoped, withManager(cm, { goneFrom: 2 }))
+  })
+})

@@ -1,0 +1,1109 @@
+/**
+ * The client side of a BOSH session (XEP-0124 with XEP-0206), as a pure
+ * machine: `step(state, event, now) → { state, actions }`.
+ *
+ * It never reads a clock, never sleeps and never does I/O: the driver passes
+ * `now` (milliseconds) with every event, performs the `Request` actions over
+ * HTTP, feeds back `HttpResponse` / `HttpFailed`, and calls `step` with a
+ * `Tick` when `nextDeadline` comes.
+ *
+ * The promise: payloads handed to `Send` reach the connection manager once
+ * each and in order, payloads from the manager are handed out (`Deliver`)
+ * once each and in `rid` order, whatever happens to the HTTP exchanges; or
+ * the session ends with a typed `BoshError`.
+ *
+ * How it keeps that promise:
+ * - every request keeps its exact serialized text until its response is
+ *   processed; a lost request is sent again with the same `rid` and bytes,
+ *   and the manager answers a repeated `rid` from its cache;
+ * - responses are accepted once per `rid` and processed strictly in `rid`
+ *   order; a response that arrives early waits in a buffer that can never
+ *   hold more than `requests` entries (no `rid` outside the window is sent);
+ * - an empty request is only sent when the manager's `polling` rule allows it,
+ *   and never more than `requests` are outstanding (one more for pause or
+ *   terminate, as §11 allows).
+ *
+ * Ownership: `step` reuses the buffers of the state it is given, so a state
+ * must not be used again after it was passed to `step` (the quinn-proto way;
+ * it keeps a burst of 100,000 stanzas linear).
+ *
+ * @since 0.1.0
+ */
+import { Result } from "effect"
+import * as Element from "../xml/Element.js"
+import { HTTP_BIND, STREAMS, XBOSH } from "../xml/Namespaces.js"
+import * as XmlSerializer from "../xml/XmlSerializer.js"
+import type { XmlError } from "../xml/XmlError.js"
+import { BoshError, isTerminalCondition, type TerminalCondition } from "./BoshError.js"
+import * as KeyChain from "./KeyChain.js"
+import * as SessionParameters from "./SessionParameters.js"
+
+// ---------------------------------------------------------------------------
+// Options and inputs
+// ---------------------------------------------------------------------------
+
+/**
+ * Deliberately broken behaviours, only to show that the property tests can
+ * fail. Never set outside those tests.
+ *
+ * @since 0.1.0
+ */
+export type UnsafeVariant = "deliver-in-arrival-order" | "resend-with-new-rid" | "eager-empty-requests"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The XMPP domain (`to`). */
+  readonly to: string
+  readonly lang?: string | undefined
+  /** Longest hold, seconds (asked; the manager may grant less). Default 60. */
+  readonly wait?: number | undefined
+  /** Requests the manager may keep waiting. Default 1 (no HTTP pipelining assumed). */
+  readonly hold?: number | undefined
+  /** Highest BOSH version spoken. Default "1.11". */
+  readonly ver?: string | undefined
+  readonly content?: string | undefined
+  /** `proto:host:port` for a proxy connection manager. */
+  readonly route?: string | undefined
+  readonly from?: string | undefined
+  /** Send `ack='1'` and acknowledgements (§9). Default true. */
+  readonly acknowledgements?: boolean | undefined
+  /** Use the §15 key sequence. Default true. */
+  readonly keys?: boolean | undefined
+  /** Force the length of each key chain (tests of the chain switch). */
+  readonly keyChainLength?: number | undefined
+  /** Most characters of payload in one request; a larger batch is split. Default 65,536. */
+  readonly maxBodyChars?: number | undefined
+  /** Most stanzas waiting to be sent; beyond it `Send` is rejected. Default 10,000. */
+  readonly maxQueuedStanzas?: number | undefined
+  /** Added to `wait` before a request counts as lost, ms. Default 5,000. */
+  readonly timeoutMarginMs?: number | undefined
+  /** Added to `polling` to absorb network jitter, ms. Default 250. */
+  readonly pollingMarginMs?: number | undefined
+  /** Transmissions of one request before the session is given up. Default 5. */
+  readonly maxAttempts?: number | undefined
+  /** First retry delay, ms; doubles up to `retryMaxMs`. Defaults 500 and 8,000. */
+  readonly retryBaseMs?: number | undefined
+  readonly retryMaxMs?: number | undefined
+  readonly unsafeVariant?: UnsafeVariant | undefined
+}
+
+interface Settings {
+  readonly to: string
+  readonly lang: string
+  readonly wait: number
+  readonly hold: number
+  readonly ver: string
+  readonly content: string | undefined
+  readonly route: string | undefined
+  readonly from: string | undefined
+  readonly acknowledgements: boolean
+  readonly keys: boolean
+  readonly keyChainLength: number | undefined
+  readonly maxBodyChars: number
+  readonly maxQueuedStanzas: number
+  readonly timeoutMarginMs: number
+  readonly pollingMarginMs: number
+  readonly maxAttempts: number
+  readonly retryBaseMs: number
+  readonly retryMaxMs: number
+  readonly unsafeVariant: UnsafeVariant | undefined
+}
+
+/**
+ * Random input: at least 6 bytes for the initial `rid`, and a secret seed
+ * (16 bytes or more) for the key chains. The driver draws both from a
+ * secure random source.
+ *
+ * @since 0.1.0
+ */
+export interface Randomness {
+  readonly rid: Uint8Array
+  readonly keySeed: Uint8Array
+}
+
+/**
+ * A random initial `rid` in [1, 2^48]: large and unpredictable, and far
+ * enough below 2^53 - 1 that no session can push it past (§14.1).
+ *
+ * @since 0.1.0
+ */
+export const initialRid = (bytes: Uint8Array): number => {
+  let value = 0
+  for (let i = 0; i < 6; i++) value = value * 256 + (bytes[i] ?? 0)
+  return value + 1
+}
+
+// ---------------------------------------------------------------------------
+// Events and actions
+// ---------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ */
+export type Event =
+  | { readonly _tag: "Send"; readonly stanzas: ReadonlyArray<Element.Element> }
+  | { readonly _tag: "Restart" }
+  | { readonly _tag: "Pause"; readonly seconds: number }
+  | { readonly _tag: "Resume" }
+  | { readonly _tag: "Close"; readonly stanzas: ReadonlyArray<Element.Element> }
+  | {
+    readonly _tag: "HttpResponse"
+    readonly rid: number
+    readonly status: number
+    readonly reasonPhrase?: string | undefined
+    /** The parsed `<body/>`; undefined when the HTTP body was empty or unparsable. */
+    readonly body: Element.Element | undefined
+    /** The `attempt` of the `Request` this answers, when the driver knows it. */
+    readonly attempt?: number | undefined
+  }
+  | {
+    readonly _tag: "HttpFailed"
+    readonly rid: number
+    readonly reason: string
+    readonly attempt?: number | undefined
+  }
+  | { readonly _tag: "Tick" }
+
+/**
+ * Event constructors.
+ *
+ * @since 0.1.0
+ */
+export const Event = {
+  send: (stanzas: ReadonlyArray<Element.Element>): Event => ({ _tag: "Send", stanzas }),
+  restart: (): Event => ({ _tag: "Restart" }),
+  pause: (seconds: number): Event => ({ _tag: "Pause", seconds }),
+  resume: (): Event => ({ _tag: "Resume" }),
+  close: (stanzas: ReadonlyArray<Element.Element> = []): Event => ({ _tag: "Close", stanzas }),
+  tick: (): Event => ({ _tag: "Tick" })
+} as const
+
+/**
+ * One HTTP POST to perform. `text` is the exact body; a resend of the same
+ * `rid` carries the same text. `attributes` and `payloads` describe it for
+ * whoever wants to look without parsing (tests, logs).
+ *
+ * @since 0.1.0
+ */
+export interface Request {
+  readonly _tag: "Request"
+  readonly rid: number
+  readonly attempt: number
+  readonly text: string
+  readonly attributes: Readonly<Record<string, string>>
+  readonly payloads: ReadonlyArray<Element.Element>
+}
+
+/**
+ * @since 0.1.0
+ */
+export type Action =
+  | Request
+  | { readonly _tag: "Deliver"; readonly rid: number; readonly payloads: ReadonlyArray<Element.Element> }
+  | { readonly _tag: "SessionEstablished"; readonly parameters: SessionParameters.SessionParameters }
+  | {
+    readonly _tag: "Rejected"
+    readonly request: "Send" | "Restart" | "Pause" | "Close"
+    readonly message: string
+    readonly stanzas: ReadonlyArray<Element.Element>
+    readonly error?: XmlError | undefined
+  }
+  | { readonly _tag: "Closed" }
+  | { readonly _tag: "Terminated"; readonly error: BoshError }
+
+// ---------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------
+
+type RequestKind = "create" | "payloads" | "empty" | "restart" | "pause" | "terminate"
+
+interface Outgoing {
+  readonly rid: number
+  readonly kind: RequestKind
+  readonly text: string
+  readonly attributes: Readonly<Record<string, string>>
+  readonly payloads: ReadonlyArray<Element.Element>
+  attempts: number
+  /** "sent": an exchange is under way; "retry": waiting for `deadline` to send again. */
+  status: "sent" | "retry"
+  deadline: number
+  lastSentAt: number
+}
+
+interface Received {
+  readonly body: Element.Element | undefined
+  readonly terminal: BoshError | undefined
+}
+
+type Pending =
+  | { readonly _tag: "Stanza"; readonly element: Element.Element; readonly text: string }
+  | { readonly _tag: "Restart" }
+  | { readonly _tag: "Close" }
+
+interface LastNew {
+  readonly rid: number
+  /** Counts as an empty poll for the manager's polling rules. */
+  readonly empty: boolean
+  lastSentAt: number
+  /** Whether its response carried payloads (undefined until processed). */
+  hadPayloads: boolean | undefined
+}
+
+interface Session {
+  readonly settings: Settings
+  readonly creationRid: number
+  parameters: SessionParameters.SessionParameters | undefined
+  nextRid: number
+  /** Lowest `rid` whose response is not processed yet. */
+  deliverRid: number
+  readonly outgoing: Map<number, Outgoing>
+  readonly received: Map<number, Received>
+  readonly pending: Array<Pending>
+  pendingHead: number
+  queuedStanzas: number
+  keyChain: KeyChain.KeyChain | undefined
+  lastNew: LastNew | undefined
+  /** When a deferred empty request may go (polling rules). */
+  emptyAt: number | undefined
+  paused: boolean
+  closeQueued: boolean
+  terminateRid: number | undefined
+  /** Highest `rid` the manager acknowledged receiving (§9.1). */
+  managerAck: number
+  /**
+   * Copies of requests still on the wire: rid → attempt → when we stop waiting
+   * for it. A copy of an answered request that reaches the manager late must
+   * still find its answer in the manager's cache, which keeps only the last
+   * `requests` answers; so no new rid goes out that would push such a copy's
+   * answer out of that cache.
+   */
+  readonly copies: Map<number, Array<number>>
+}
+
+/**
+ * The machine's state, named for what it waits for.
+ *
+ * @since 0.1.0
+ */
+export type State =
+  | { readonly _tag: "AwaitingSessionResponse"; readonly session: Session }
+  | { readonly _tag: "Open"; readonly session: Session }
+  | { readonly _tag: "Paused"; readonly session: Session }
+  | { readonly _tag: "Closing"; readonly session: Session }
+  | { readonly _tag: "Terminated"; readonly error: BoshError | undefined }
+
+/**
+ * @since 0.1.0
+ */
+export interface Step {
+  readonly state: State
+  readonly actions: ReadonlyArray<Action>
+}
+
+// ---------------------------------------------------------------------------
+// Body writing
+// ---------------------------------------------------------------------------
+
+const stanzaScope = XmlSerializer.scopeWithDefault(HTTP_BIND)
+
+const escapeAttribute = (value: string): string =>
+  /[&<>'"\t\n\r]/.test(value)
+    ? value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, "&apos;")
+      .replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;")
+    : value
+
+const writeBody = (attributes: Readonly<Record<string, string>>, payloadText: string): string => {
+  let text = "<body"
+  for (const name in attributes) {
+    const value = attributes[name]
+    if (value !== undefined) text += ` ${name}='${escapeAttribute(value)}'`
+  }
+  text += ` xmlns='${HTTP_BIND}'`
+  return payloadText.length === 0 ? text + "/>" : text + ">" + payloadText + "</body>"
+}
+
+// ---------------------------------------------------------------------------
+// Construction
+// ---------------------------------------------------------------------------
+
+const resolve = (options: Options): Settings => ({
+  to: options.to,
+  lang: options.lang ?? "en",
+  wait: options.wait ?? 60,
+  hold: options.hold ?? 1,
+  ver: options.ver ?? "1.11",
+  content: options.content,
+  route: options.route,
+  from: options.from,
+  acknowledgements: options.acknowledgements ?? true,
+  keys: options.keys ?? true,
+  keyChainLength: options.keyChainLength,
+  maxBodyChars: options.maxBodyChars ?? 65_536,
+  maxQueuedStanzas: options.maxQueuedStanzas ?? 10_000,
+  timeoutMarginMs: options.timeoutMarginMs ?? 5_000,
+  pollingMarginMs: options.pollingMarginMs ?? 250,
+  maxAttempts: options.maxAttempts ?? 5,
+  retryBaseMs: options.retryBaseMs ?? 500,
+  retryMaxMs: options.retryMaxMs ?? 8_000,
+  unsafeVariant: options.unsafeVariant
+})
+
+/**
+ * Starts a session: the state waiting for the creation response, and the
+ * session creation request to send.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: Options, randomness: Randomness, now: number): Step => {
+  const settings = resolve(options)
+  const rid = initialRid(randomness.rid)
+  let keyChain: KeyChain.KeyChain | undefined
+  let newkey: string | undefined
+  if (settings.keys) {
+    const made = KeyChain.make(randomness.keySeed, settings.keyChainLength)
+    keyChain = made.chain
+    newkey = made.newkey
+  }
+  const attributes: Record<string, string> = {
+    content: settings.content ?? "text/xml; charset=utf-8",
+    hold: String(settings.hold),
+    rid: String(rid),
+    to: settings.to
+  }
+  if (settings.route !== undefined) attributes.route = settings.route
+  if (settings.from !== undefined) attributes.from = settings.from
+  attributes.ver = settings.ver
+  attributes.wait = String(settings.wait)
+  if (settings.acknowledgements) attributes.ack = "1"
+  attributes["xml:lang"] = settings.lang
+  // ejabberd sends no stream features without the XEP-0206 version and its namespace.
+  attributes["xmpp:version"] = "1.0"
+  attributes["xmlns:xmpp"] = XBOSH
+  if (newkey !== undefined) attributes.newkey = newkey
+  const session: Session = {
+    settings,
+    creationRid: rid,
+    parameters: undefined,
+    nextRid: rid + 1,
+    deliverRid: rid,
+    outgoing: new Map(),
+    received: new Map(),
+    pending: [],
+    pendingHead: 0,
+    queuedStanzas: 0,
+    keyChain,
+    lastNew: undefined,
+    emptyAt: undefined,
+    paused: false,
+    closeQueued: false,
+    terminateRid: undefined,
+    managerAck: rid - 1,
+    copies: new Map()
+  }
+  const actions: Array<Action> = []
+  transmitNew(session, rid, "create", attributes, [], "", now, actions)
+  return { state: { _tag: "AwaitingSessionResponse", session }, actions }
+}
+
+// ---------------------------------------------------------------------------
+// Sending
+// ---------------------------------------------------------------------------
+
+const timeoutFor = (session: Session): number =>
+  ((session.parameters?.wait ?? session.settings.wait) * 1000) + session.settings.timeoutMarginMs
+
+const transmitNew = (
+  session: Session,
+  rid: number,
+  kind: RequestKind,
+  attributes: Readonly<Record<string, string>>,
+  payloads: ReadonlyArray<Element.Element>,
+  payloadText: string,
+  now: number,
+  actions: Array<Action>
+): void => {
+  const text = writeBody(attributes, payloadText)
+  const outgoing: Outgoing = {
+    rid,
+    kind,
+    text,
+    attributes,
+    payloads,
+    attempts: 1,
+    status: "sent",
+    // ejabberd never answers a pause request itself: do not time it out.
+    deadline: kind === "pause" ? Infinity : now + timeoutFor(session),
+    lastSentAt: now
+  }
+  session.outgoing.set(rid, outgoing)
+  trackCopy(session, rid, 1, outgoing.deadline === Infinity ? now + timeoutFor(session) : outgoing.deadline)
+  if (kind !== "pause" && kind !== "terminate") {
+    session.lastNew = { rid, empty: kind === "empty", lastSentAt: now, hadPayloads: undefined }
+  }
+  actions.push({ _tag: "Request", rid, attempt: 1, text, attributes, payloads })
+}
+
+const retransmit = (session: Session, outgoing: Outgoing, now: number, actions: Array<Action>): void => {
+  outgoing.attempts += 1
+  outgoing.status = "sent"
+  outgoing.deadline = outgoing.kind === "pause" ? Infinity : now + timeoutFor(session)
+  outgoing.lastSentAt = now
+  trackCopy(session, outgoing.rid, outgoing.attempts, now + timeoutFor(session))
+  if (session.lastNew !== undefined && session.lastNew.rid === outgoing.rid) session.lastNew.lastSentAt = now
+  actions.push({
+    _tag: "Request",
+    rid: outgoing.rid,
+    attempt: outgoing.attempts,
+    text: outgoing.text,
+    attributes: outgoing.attributes,
+    payloads: outgoing.payloads
+  })
+}
+
+// Copies per rid: index attempt - 1 holds when we stop waiting for it, 0 once it ended.
+const trackCopy = (session: Session, rid: number, attempt: number, expires: number): void => {
+  let copies = session.copies.get(rid)
+  if (copies === undefined) session.copies.set(rid, copies = [])
+  for (let i = copies.length; i < attempt - 1; i++) copies.push(0)
+  copies[attempt - 1] = expires
+}
+
+const noCopyLeft = (copies: Array<number>): boolean => {
+  for (const expires of copies) if (expires > 0) return false
+  return true
+}
+
+/** An exchange ended (answered or failed): that copy is off the wire. */
+const forgetCopy = (session: Session, rid: number, attempt: number | undefined): void => {
+  const copies = session.copies.get(rid)
+  if (copies === undefined) return
+  if (attempt === undefined) copies.fill(0)
+  else if (attempt >= 1 && attempt <= copies.length) copies[attempt - 1] = 0
+  if (noCopyLeft(copies)) session.copies.delete(rid)
+}
+
+/** Drops copies we no longer wait for; returns the lowest answered rid with a copy still out. */
+const oldestStraggler = (session: Session, now: number): number => {
+  let oldest = Infinity
+  for (const [rid, copies] of session.copies) {
+    for (let i = 0; i < copies.length; i++) if ((copies[i] ?? 0) <= now) copies[i] = 0
+    if (noCopyLeft(copies)) session.copies.delete(rid)
+    else if (rid < session.deliverRid && rid < oldest) oldest = rid
+  }
+  return oldest
+}
+
+/** Whether a new rid may go out without evicting a late copy's answer from the manager's cache. */
+const windowAllows = (session: Session, parameters: SessionParameters.SessionParameters, now: number): boolean =>
+  session.copies.size === 0 || session.nextRid - parameters.requests < oldestStraggler(session, now)
+
+/** Attributes every request after the first carries: rid, sid, keys, ack. */
+const baseAttributes = (session: Session, sid: string, rid: number): Record<string, string> => {
+  const attributes: Record<string, string> = { rid: String(rid), sid }
+  if (session.keyChain !== undefined) {
+    const next = KeyChain.next(session.keyChain)
+    session.keyChain = next.chain
+    if (next.keys.key !== undefined) attributes.key = next.keys.key
+    if (next.keys.newkey !== undefined) attributes.newkey = next.keys.newkey
+  }
+  // §9.2: acknowledge the highest rid answered with all below it, unless that is rid - 1.
+  const acknowledged = session.deliverRid - 1
+  if (session.settings.acknowledgements && acknowledged < rid - 1) attributes.ack = String(acknowledged)
+  return attributes
+}
+
+/**
+ * Requests the manager has not answered as far as the client knows. An unanswered pause
+ * request counts too: until a later answer shows it was processed, the manager's rid window
+ * has not moved past it.
+ */
+const outstanding = (session: Session): number => session.nextRid - session.deliverRid
+
+const unansweredPauses = (session: Session): number => {
+  let count = 0
+  for (const outgoing of session.outgoing.values()) if (outgoing.kind === "pause") count++
+  return count
+}
+
+/** Earliest time an empty request may go without breaking §11 / §12 polling rules. */
+const earliestEmpty = (session: Session, parameters: SessionParameters.SessionParameters): number => {
+  const last = session.lastNew
+  if (last === undefined || session.settings.unsafeVariant === "eager-empty-requests") return -Infinity
+  const interval = parameters.polling * 1000 + session.settings.pollingMarginMs
+  let earliest = -Infinity
+  // Two empty polls in a row closer than `polling`, the first answered with nothing.
+  if (last.empty && last.hadPayloads !== true) earliest = last.lastSentAt + interval
+  // `requests` unanswered requests whose last two came closer than `polling`.
+  if (outstanding(session) + 1 >= parameters.requests) earliest = Math.max(earliest, last.lastSentAt + interval)
+  return earliest
+}
+
+const pendingLength = (session: Session): number => session.pending.length - session.pendingHead
+
+const compactPending = (session: Session): void => {
+  if (session.pendingHead > 1024 && session.pendingHead * 2 > session.pending.length) {
+    session.pending.splice(0, session.pendingHead)
+    session.pendingHead = 0
+  }
+}
+
+/** Sends what may be sent now: due retries, queued payloads, then empty requests up to `hold`. */
+const pump = (session: Session, now: number, actions: Array<Action>): void => {
+  for (const outgoing of session.outgoing.values()) {
+    if (outgoing.status === "retry" && outgoing.deadline <= now) retransmit(session, outgoing, now, actions)
+  }
+  const parameters = session.parameters
+  if (parameters === undefined || session.terminateRid !== undefined) return
+  session.emptyAt = undefined
+  while (true) {
+    const busy = outstanding(session)
+    if (pendingLength(session) > 0) {
+      const head = session.pending[session.pendingHead]
+      if (head === undefined) return
+      if (!windowAllows(session, parameters, now)) return
+      if (head._tag === "Restart") {
+        if (busy >= parameters.requests) return
+        // A restart is not a poll: it carries an instruction the manager must answer.
+        session.paused = false
+        session.pendingHead++
+        const rid = session.nextRid++
+        const attributes = baseAttributes(session, parameters.sid, rid)
+        attributes.to = session.settings.to
+        attributes["xml:lang"] = session.settings.lang
+        attributes["xmpp:restart"] = "true"
+        attributes["xmlns:xmpp"] = XBOSH
+        transmitNew(session, rid, "restart", attributes, [], "", now, actions)
+        continue
+      }
+      // Stanzas, possibly followed by the close marker.
+      const isClose = head._tag === "Close"
+      const slots = parameters.requests + (isClose || closeWithinReach(session) ? 1 : 0)
+      if (busy >= slots) return
+      session.paused = false
+      let index = session.pendingHead
+      let payloadText = ""
+      const payloads: Array<Element.Element> = []
+      let close = false
+      while (index < session.pending.length) {
+        const item = session.pending[index]
+        if (item === undefined || item._tag === "Restart") break
+        if (item._tag === "Close") {
+          close = true
+          index++
+          break
+        }
+        if (payloads.length > 0 && payloadText.length + item.text.length > session.settings.maxBodyChars) break
+        payloads.push(item.element)
+        payloadText += item.text
+        index++
+      }
+      // A terminate may use the extra slot only if it is what this request is.
+      if (!close && busy >= parameters.requests) return
+      session.pendingHead = index
+      session.queuedStanzas -= payloads.length
+      compactPending(session)
+      const rid = session.nextRid++
+      const attributes = baseAttributes(session, parameters.sid, rid)
+      if (close) {
+        attributes.type = "terminate"
+        session.terminateRid = rid
+        transmitNew(session, rid, "terminate", attributes, payloads, payloadText, now, actions)
+        return
+      }
+      transmitNew(session, rid, "payloads", attributes, payloads, payloadText, now, actions)
+      continue
+    }
+    if (session.paused || session.closeQueued) return
+    // The manager holds no pause request (it answers or drops it): those do not count towards `hold`.
+    const held = busy - unansweredPauses(session)
+    if (held >= parameters.hold && held >= 1) return
+    if (busy >= parameters.requests) return
+    // Polling session (hold 0): one poll at a time, paced by `polling`.
+    if (parameters.hold === 0 && busy > 0) return
+    if (!windowAllows(session, parameters, now)) return
+    const earliest = earliestEmpty(session, parameters)
+    if (now < earliest) {
+      session.emptyAt = earliest
+      return
+    }
+    const rid = session.nextRid++
+    transmitNew(session, rid, "empty", baseAttributes(session, parameters.sid, rid), [], "", now, actions)
+  }
+}
+
+/** Whether the close marker would ride in the next request (so it may use the extra slot). */
+const closeWithinReach = (session: Session): boolean => {
+  if (!session.closeQueued) return false
+  let chars = 0
+  for (let index = session.pendingHead; index < session.pending.length; index++) {
+    const item = session.pending[index]
+    if (item === undefined || item._tag === "Restart") return false
+    if (item._tag === "Close") return true
+    chars += item.text.length
+    if (chars > session.settings.maxBodyChars && index > session.pendingHead) return false
+  }
+  return false
+}
+
+// ---------------------------------------------------------------------------
+// Failures and retries
+// ---------------------------------------------------------------------------
+
+const terminate = (error: BoshError, actions: Array<Action>): State => {
+  actions.push({ _tag: "Terminated", error })
+  return { _tag: "Terminated", error }
+}
+
+/** A request got no usable answer: schedule the same bytes again, or give up. */
+const failed = (session: Session, outgoing: Outgoing, reason: string, now: number): BoshError | undefined => {
+  if (outgoing.attempts >= session.settings.maxAttempts) {
+    return new BoshError({
+      reason: "connection-manager-unreachable",
+      message: `request ${outgoing.rid} failed ${outgoing.attempts} times, last: ${reason}`
+    })
+  }
+  if (session.settings.unsafeVariant === "resend-with-new-rid" && outgoing.kind === "payloads") {
+    // Broken on purpose: give the payloads a new rid and pretend this one was answered.
+    session.outgoing.delete(outgoing.rid)
+    session.received.set(outgoing.rid, { body: undefined, terminal: undefined })
+    const again: Array<Pending> = outgoing.payloads.map((element) => ({
+      _tag: "Stanza",
+      element,
+      text: XmlSerializer.toXml(element, stanzaScope)
+    }))
+    session.pending.splice(session.pendingHead, 0, ...again)
+    session.queuedStanzas += again.length
+    return undefined
+  }
+  const backoff = Math.min(
+    session.settings.retryBaseMs * 2 ** (outgoing.attempts - 1),
+    session.settings.retryMaxMs
+  )
+  outgoing.status = "retry"
+  outgoing.deadline = now + backoff
+  // A pause request is never answered by ejabberd, so its loss only shows when a later request
+  // gets stuck behind it: send it again too (§17.3: resend the unanswered requests before).
+  for (const earlier of session.outgoing.values()) {
+    if (
+      earlier.kind === "pause" && earlier.rid < outgoing.rid && earlier.status === "sent" &&
+      earlier.attempts < session.settings.maxAttempts && !session.received.has(earlier.rid)
+    ) {
+      earlier.status = "retry"
+      earlier.deadline = now + backoff
+    }
+  }
+  return undefined
+}
+
+// ---------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------
+
+const legacyStatus: Readonly<Record<number, TerminalCondition>> = {
+  400: "bad-request",
+  403: "policy-violation",
+  404: "item-not-found"
+}
+
+const conditionError = (condition: TerminalCondition, body: Element.Element | undefined, status?: number) => {
+  const uri = condition === "see-other-uri" && body !== undefined
+    ? Element.text(Element.child(body, "uri") ?? Element.make("uri")).trim()
+    : undefined
+  const streamError = condition === "remote-stream-error" && body !== undefined
+    ? Element.child(body, "error", STREAMS)
+    : undefined
+  return new BoshError({
+    reason: condition,
+    message: `the connection manager ended the session: ${condition}`,
+    status,
+    uri,
+    streamError
+  })
+}
+
+type Classified =
+  | { readonly _tag: "Accept"; readonly received: Received }
+  | { readonly _tag: "Recoverable"; readonly reason: string }
+  | { readonly _tag: "RecoverableAll" }
+
+const classify = (event: Extract<Event, { _tag: "HttpResponse" }>): Classified => {
+  const phrase = event.reasonPhrase?.trim().toLowerCase()
+  if (event.status === 200) {
+    // ejabberd puts the condition in the reason phrase with status 200.
+    if (phrase !== undefined && isTerminalCondition(phrase)) {
+      return { _tag: "Accept", received: { body: event.body, terminal: conditionError(phrase, event.body, 200) } }
+    }
+    const body = event.body
+    if (body === undefined) return { _tag: "Recoverable", reason: "HTTP 200 without a parsable body" }
+    if (body.name !== "body" || body.namespace !== HTTP_BIND) {
+      return {
+        _tag: "Accept",
+        received: {
+          body: undefined,
+          terminal: new BoshError({ reason: "invalid-response", message: `expected <body/>, got <${body.name}/>` })
+        }
+      }
+    }
+    const type = Element.attribute(body, "type")
+    if (type === "error") return { _tag: "RecoverableAll" }
+    const condition = Element.attribute(body, "condition")
+    if (type === "terminate" && condition !== undefined) {
+      // A condition the XEP does not name is still terminal: undefined-condition.
+      const known = isTerminalCondition(condition) ? condition : "undefined-condition"
+      return { _tag: "Accept", received: { body, terminal: conditionError(known, body) } }
+    }
+    return { _tag: "Accept", received: { body, terminal: undefined } }
+  }
+  const legacy = legacyStatus[event.status]
+  if (legacy !== undefined) {
+    return { _tag: "Accept", received: { body: event.body, terminal: conditionError(legacy, undefined, event.status) } }
+  }
+  return { _tag: "Recoverable", reason: `HTTP ${event.status}` }
+}
+
+const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> => Element.elements(body)
+
+/** Processes one response in rid order. Returns the next state tag, or a terminal state. */
+const processResponse = (
+  session: Session,
+  rid: number,
+  received: Received,
+  actions: Array<Action>,
+  alreadyDelivered: boolean
+): State | undefined => {
+  const outgoing = session.outgoing.get(rid)
+  session.outgoing.delete(rid)
+  session.received.delete(rid)
+  session.deliverRid = rid + 1
+  const body = received.body
+  const payloads = body === undefined || alreadyDelivered ? [] : stanzaChildren(body)
+  if (session.lastNew !== undefined && session.lastNew.rid === rid) {
+    session.lastNew.hadPayloads = body !== undefined &&
+      (alreadyDelivered ? Element.elements(body).length > 0 : payloads.length > 0)
+  }
+  if (received.terminal !== undefined) {
+    const condition = received.terminal.reason
+    // After our terminate went through the manager forgets the session: a resend it no
+    // longer knows (the terminate itself, or a request answered before it) means closed.
+    if (condition === "item-not-found" && session.terminateRid !== undefined && (outgoing?.attempts ?? 1) > 1) {
+      actions.push({ _tag: "Closed" })
+      return { _tag: "Terminated", error: undefined }
+    }
+    const deliverable = payloads.filter((element) =>
+      !(condition === "remote-stream-error" && element.name === "error" && element.namespace === STREAMS) &&
+      !(condition === "see-other-uri" && element.name === "uri")
+    )
+    if (deliverable.length > 0) actions.push({ _tag: "Deliver", rid, payloads: deliverable })
+    return terminate(received.terminal, actions)
+  }
+  if (body === undefined) return undefined
+  if (outgoing?.kind === "create") {
+    const parsed = SessionParameters.parse(body, {
+      rid: session.creationRid,
+      wait: session.settings.wait,
+      hold: session.settings.hold
+    })
+    if (Result.isFailure(parsed)) return terminate(parsed.failure, actions)
+    session.parameters = parsed.success
+    actions.push({ _tag: "SessionEstablished", parameters: parsed.success })
+  }
+  if (payloads.length > 0) actions.push({ _tag: "Deliver", rid, payloads })
+  const ack = Element.attribute(body, "ack")
+  if (ack !== undefined && /^\d{1,16}$/.test(ack)) session.managerAck = Math.max(session.managerAck, Number(ack))
+  else if (session.parameters?.acknowledgements === true) session.managerAck = Math.max(session.managerAck, rid)
+  if (Element.attribute(body, "type") === "terminate") {
+    if (session.terminateRid !== undefined) {
+      actions.push({ _tag: "Closed" })
+      return { _tag: "Terminated", error: undefined }
+    }
+    return terminate(
+      new BoshError({
+        reason: "terminated-by-connection-manager",
+        message: "the connection manager ended the session without a condition"
+      }),
+      actions
+    )
+  }
+  if (rid === session.terminateRid) {
+    actions.push({ _tag: "Closed" })
+    return { _tag: "Terminated", error: undefined }
+  }
+  return undefined
+}
+
+/** §9.2: the manager reports a response we may have missed; resend that request now. */
+const handleReport = (session: Session, body: Element.Element | undefined, now: number, actions: Array<Action>) => {
+  if (body === undefined) return
+  const report = Element.attribute(body, "report")
+  if (report === undefined || !/^\d{1,16}$/.test(report)) return
+  const outgoing = session.outgoing.get(Number(report))
+  if (outgoing !== undefined && !session.received.has(outgoing.rid)) retransmit(session, outgoing, now, actions)
+}
+
+/** Processes every response that is next in rid order. */
+const drain = (session: Session, actions: Array<Action>, arrivalOrder: Set<number> | undefined): State | undefined => {
+  while (true) {
+    const received = session.received.get(session.deliverRid)
+    if (received !== undefined) {
+      const done = processResponse(session, session.deliverRid, received, actions, arrivalOrder?.has(session.deliverRid) === true)
+      arrivalOrder?.delete(session.deliverRid - 1)
+      if (done !== undefined) return done
+      continue
+    }
+    // An unanswered pause request is passed over once a later response shows the manager moved on.
+    const outgoing = session.outgoing.get(session.deliverRid)
+    if (outgoing?.kind === "pause" && session.received.size > 0) {
+      session.outgoing.delete(session.deliverRid)
+      session.deliverRid++
+      continue
+    }
+    return undefined
+  }
+}
+
+const tagFor = (session: Session): "AwaitingSessionResponse" | "Open" | "Paused" | "Closing" =>
+  session.parameters === undefined
+    ? "AwaitingSessionResponse"
+    : session.terminateRid !== undefined || session.closeQueued
+    ? "Closing"
+    : session.paused
+    ? "Paused"
+    : "Open"
+
+const live = (session: Session, actions: Array<Action>): Step => ({
+  state: { _tag: tagFor(session), session },
+  actions
+})
+
+// Rids delivered early by the broken "arrival order" variant, per session.
+const arrivalOrderDelivered = new WeakMap<Session, Set<number>>()
+
+// ---------------------------------------------------------------------------
+// The step
+// ---------------------------------------------------------------------------
+
+const rejected = (
+  request: "Send" | "Restart" | "Pause" | "Close",
+  message: string,
+  stanzas: ReadonlyArray<Element.Element> = [],
+  error?: XmlError
+): Action => ({ _tag: "Rejected", request, message, stanzas, error })
+
+const enqueueStanzas = (
+  session: Session,
+  stanzas: ReadonlyArray<Element.Element>,
+  request: "Send" | "Close",
+  actions: Array<Action>
+): boolean => {
+  if (session.queuedStanzas + stanzas.length > session.settings.maxQueuedStanzas) {
+    actions.push(rejected(request, `more than ${session.settings.maxQueuedStanzas} stanzas waiting`, stanzas))
+    return false
+  }
+  const items: Array<Pending> = []
+  for (const element of stanzas) {
+    const written = XmlSerializer.serialize(element, stanzaScope)
+    if (Result.isFailure(written)) {
+      actions.push(rejected(request, written.failure.message, stanzas, written.failure))
+      return false
+    }
+    items.push({ _tag: "Stanza", element, text: written.success })
+  }
+  for (const item of items) session.pending.push(item)
+  session.queuedStanzas += items.length
+  return true
+}
+
+/**
+ * One step of the machine.
+ *
+ * @since 0.1.0
+ */
+export const step = (state: State, event: Event, now: number): Step => {
+  if (state._tag === "Terminated") {
+    switch (event._tag) {
+      case "Send":
+      case "Close":
+        return { state, actions: [rejected(event._tag, "the session has ended", event.stanzas)] }
+      case "Restart":
+      case "Pause":
+        return { state, actions: [rejected(event._tag, "the session has ended")] }
+      default:
+        return { state, actions: [] }
+    }
+  }
+  const session = state.session
+  const actions: Array<Action> = []
+  switch (event._tag) {
+    case "Send": {
+      if (session.closeQueued) {
+        actions.push(rejected("Send", "the session is closing", event.stanzas))
+        return live(session, actions)
+      }
+      if (enqueueStanzas(session, event.stanzas, "Send", actions)) session.paused = false
+      break
+    }
+    case "Restart": {
+      if (session.closeQueued) {
+        actions.push(rejected("Restart", "the session is closing"))
+        return live(session, actions)
+      }
+      session.pending.push({ _tag: "Restart" })
+      break
+    }
+    case "Close": {
+      if (session.closeQueued) {
+        actions.push(rejected("Close", "the session is already closing", event.stanzas))
+        return live(session, actions)
+      }
+      if (!enqueueStanzas(session, event.stanzas, "Close", actions)) return live(session, actions)
+      session.pending.push({ _tag: "Close" })
+      session.closeQueued = true
+      session.paused = false
+      break
+    }
+    case "Pause": {
+      const parameters = session.parameters
+      if (parameters === undefined || parameters.maxpause === undefined) {
+        actions.push(rejected("Pause", "the connection manager offers no pause (no 'maxpause')"))
+        return live(session, actions)
+      }
+      if (!(event.seconds > 0 && event.seconds <= parameters.maxpause)) {
+        actions.push(rejected("Pause", `a pause must be 1 to ${parameters.maxpause} seconds`))
+        return live(session, actions)
+      }
+      if (pendingLength(session) > 0 || session.paused || session.closeQueued) {
+        actions.push(rejected("Pause", "payloads are still waiting to be sent"))
+        return live(session, actions)
+      }
+      // The pause is the one request allowed beyond `requests` (§11); after it, one slot must
+      // stay free for the request that shows the manager moved past it (ejabberd never answers it).
+      if (parameters.requests < 2 || outstanding(session) > parameters.requests - 1) {
+        actions.push(rejected("Pause", "no request slot is free for a pause"))
+        return live(session, actions)
+      }
+      const rid = session.nextRid++
+      const attributes = baseAttributes(session, parameters.sid, rid)
+      attributes.pause = String(Math.floor(event.seconds))
+      transmitNew(session, rid, "pause", attributes, [], "", now, actions)
+      session.paused = true
+      return live(session, actions)
+    }
+    case "Resume": {
+      session.paused = false
+      break
+    }
+    case "HttpFailed": {
+      forgetCopy(session, event.rid, event.attempt)
+      const outgoing = session.outgoing.get(event.rid)
+      if (
+        outgoing === undefined || outgoing.status !== "sent" || session.received.has(event.rid) ||
+        (event.attempt !== undefined && event.attempt !== outgoing.attempts)
+      ) break
+      const error = failed(session, outgoing, event.reason, now)
+      if (error !== undefined) return { state: terminate(error, actions), actions }
+      break
+    }
+    case "HttpResponse": {
+      forgetCopy(session, event.rid, event.attempt)
+      const outgoing = session.outgoing.get(event.rid)
+      // Once per rid: duplicates, stale answers and strangers are dropped here.
+      if (outgoing === undefined || session.received.has(event.rid)) break
+      const classified = classify(event)
+      if (classified._tag === "Recoverable") {
+        if (event.attempt !== undefined && event.attempt !== outgoing.attempts) break
+        if (outgoing.status !== "sent") break
+        const error = failed(session, outgoing, classified.reason, now)
+        if (error !== undefined) return { state: terminate(error, actions), actions }
+        break
+      }
+      if (classified._tag === "RecoverableAll") {
+        // §17.3: resend this request and every earlier one still unanswered.
+        for (const other of session.outgoing.values()) {
+          if (other.rid <= event.rid && !session.received.has(other.rid)) {
+            if (other.attempts >= session.settings.maxAttempts) {
+              const error = new BoshError({
+                reason: "connection-manager-unreachable",
+                message: `request ${other.rid} failed ${other.attempts} times, last: recoverable binding error`
+              })
+              return { state: terminate(error, actions), actions }
+            }
+            retransmit(session, other, now, actions)
+          }
+        }
+        break
+      }
+      if (session.settings.unsafeVariant === "deliver-in-arrival-order" && classified.received.terminal === undefined) {
+        // Broken on purpose: hand payloads out as they arrive.
+        const body = classified.received.body
+        if (body !== undefined && event.rid !== session.deliverRid) {
+          const payloads = stanzaChildren(body)
+          if (payloads.length > 0) actions.push({ _tag: "Deliver", rid: event.rid, payloads })
+          let delivered = arrivalOrderDelivered.get(session)
+          if (delivered === undefined) arrivalOrderDelivered.set(session, delivered = new Set())
+          delivered.add(event.rid)
+        }
+      }
+      session.received.set(event.rid, classified.received)
+      handleReport(session, classified.received.body, now, actions)
+      const done = drain(session, actions, arrivalOrderDelivered.get(session))
+      if (done !== undefined) return { state: done, actions }
+      break
+    }
+    case "Tick": {
+      oldestStraggler(session, now)
+      for (const outgoing of session.outgoing.values()) {
+        if (outgoing.status === "sent" && outgoing.deadline <= now && !session.received.has(outgoing.rid)) {
+          const error = failed(session, outgoing, "timed out", now)
+          if (error !== undefined) return { state: terminate(error, actions), actions }
+        }
+      }
+      break
+    }
+  }
+  pump(session, now, actions)
+  return live(session, actions)
+}
+
+/**
+ * When the machine next needs a `Tick` (ms), or undefined when nothing is timed.
+ *
+ * @since 0.1.0
+ */
+export const nextDeadline = (state: State): number | undefined => {
+  if (state._tag === "Terminated") return undefined
+  const session = state.session
+  let deadline = session.emptyAt ?? Infinity
+  for (const outgoing of session.outgoing.values()) {
+    if (!session.received.has(outgoing.rid) && outgoing.deadline < deadline) deadline = outgoing.deadline
+  }
+  for (const [rid, copies] of session.copies) {
+    if (rid >= session.deliverRid) continue
+    for (const expires of copies) if (expires > 0 && expires < deadline) deadline = expires
+  }
+  return deadline === Infinity ? undefined : deadline
+}
+
+/**
+ * The parameters the connection manager granted, once the session is open.
+ *
+ * @since 0.1.0
+ */
+export const parameters = (state: State): SessionParameters.SessionParameters | undefined =>
+  state._tag === "Terminated" ? undefined : state.session.parameters
+
+/**
+ * How many requests are out (for tests and diagnostics).
+ *
+ * @since 0.1.0
+ */
+export const outstandingRequests = (state: State): number =>
+  state._tag === "Terminated" ? 0 : outstanding(state.session)
+
+/**
+ * How many stanzas wait for a free request slot.
+ *
+ * @since 0.1.0
+ */
+export const queuedStanzas = (state: State): number => state._tag === "Terminated" ? 0 : state.session.queuedStanzas

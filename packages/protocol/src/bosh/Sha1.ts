@@ -1,0 +1,168 @@
+/**
+ * SHA-1 (RFC 3174), pure and synchronous, for the BOSH key chain (XEP-0124 §15).
+ *
+ * Why our own: the session machine must stay pure and synchronous, and it has
+ * to start a fresh key chain in the middle of a step when the old one runs
+ * out. Effect's `Digest` is asynchronous and lives behind a service, so using
+ * it would force the driver to precompute every future chain. SHA-1 is small,
+ * fully specified and checked here against the RFC's vectors. It is used only
+ * as the XEP prescribes, never for anything that needs collision resistance.
+ *
+ * @since 0.1.0
+ */
+
+// UTF-8 by hand: the protocol package is built without DOM or Node typings.
+const utf8 = (input: string): Uint8Array => {
+  const out: Array<number> = []
+  for (const char of input) {
+    const code = char.codePointAt(0) ?? 0
+    if (code < 0x80) out.push(code)
+    else if (code < 0x800) out.push(0xc0 | (code >> 6), 0x80 | (code & 63))
+    else if (code < 0x10000) out.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63))
+    else {
+      out.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63))
+    }
+  }
+  return Uint8Array.from(out)
+}
+
+// Scratch space for the message schedule; never observable from outside a call.
+const schedule = new Int32Array(80)
+const state = new Int32Array(5)
+
+const compress = (w: Int32Array, h: Int32Array): void => {
+  for (let i = 16; i < 80; i++) {
+    const x = (w[i - 3] ?? 0) ^ (w[i - 8] ?? 0) ^ (w[i - 14] ?? 0) ^ (w[i - 16] ?? 0)
+    w[i] = (x << 1) | (x >>> 31)
+  }
+  let a = h[0] ?? 0
+  let b = h[1] ?? 0
+  let c = h[2] ?? 0
+  let d = h[3] ?? 0
+  let e = h[4] ?? 0
+  // Four rounds of twenty, unrolled by round so the loop bodies stay branch-free.
+  for (let i = 0; i < 20; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  for (let i = 20; i < 40; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  for (let i = 40; i < 60; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  for (let i = 60; i < 80; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + (w[i] ?? 0)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  h[0] = ((h[0] ?? 0) + a) | 0
+  h[1] = ((h[1] ?? 0) + b) | 0
+  h[2] = ((h[2] ?? 0) + c) | 0
+  h[3] = ((h[3] ?? 0) + d) | 0
+  h[4] = ((h[4] ?? 0) + e) | 0
+}
+
+const initialize = (h: Int32Array): void => {
+  h[0] = 0x67452301
+  h[1] = 0xefcdab89 | 0
+  h[2] = 0x98badcfe | 0
+  h[3] = 0x10325476
+  h[4] = 0xc3d2e1f0 | 0
+}
+
+/**
+ * The SHA-1 digest of some bytes (20 bytes).
+ *
+ * @since 0.1.0
+ */
+export const digest = (input: Uint8Array): Uint8Array => {
+  const bitLength = input.length * 8
+  // message + 0x80 + zero padding + 64-bit length, a multiple of 64 bytes
+  const paddedLength = ((input.length + 9 + 63) >>> 6) << 6
+  const block = new Uint8Array(paddedLength)
+  block.set(input)
+  block[input.length] = 0x80
+  const view = new DataView(block.buffer)
+  view.setUint32(paddedLength - 8, Math.floor(bitLength / 0x100000000))
+  view.setUint32(paddedLength - 4, bitLength >>> 0)
+  initialize(state)
+  for (let offset = 0; offset < paddedLength; offset += 64) {
+    for (let i = 0; i < 16; i++) schedule[i] = view.getInt32(offset + i * 4)
+    compress(schedule, state)
+  }
+  const out = new Uint8Array(20)
+  const outView = new DataView(out.buffer)
+  for (let i = 0; i < 5; i++) outView.setInt32(i * 4, state[i] ?? 0)
+  return out
+}
+
+const hexDigits = "0123456789abcdef"
+const byteHex: ReadonlyArray<string> = Array.from({ length: 256 }, (_, b) => (hexDigits[b >> 4] ?? "") + (hexDigits[b & 15] ?? ""))
+
+/**
+ * Lower-case hexadecimal of some bytes.
+ *
+ * @since 0.1.0
+ */
+export const toHex = (bytes: Uint8Array): string => {
+  let out = ""
+  for (const byte of bytes) out += byteHex[byte] ?? ""
+  return out
+}
+
+const hexCodes: Array<number> = new Array<number>(40).fill(48)
+
+/**
+ * The SHA-1 of a string's UTF-8 bytes, as 40 lower-case hex digits: the
+ * `hex(SHA-1(…))` of XEP-0124 §15.
+ *
+ * @since 0.1.0
+ */
+export const hexOfString = (input: string): string => {
+  // Fast path for what the key chain hashes: short ASCII (hex keys), one block.
+  if (input.length <= 55) {
+    schedule.fill(0, 0, 16)
+    let ascii = true
+    for (let i = 0; i < input.length; i++) {
+      const code = input.charCodeAt(i)
+      if (code > 0x7f) {
+        ascii = false
+        break
+      }
+      const word = i >> 2
+      schedule[word] = (schedule[word] ?? 0) | (code << (24 - 8 * (i & 3)))
+    }
+    if (ascii) {
+      const end = input.length
+      schedule[end >> 2] = (schedule[end >> 2] ?? 0) | (0x80 << (24 - 8 * (end & 3)))
+      schedule[15] = end * 8
+      initialize(state)
+      compress(schedule, state)
+      // One flat string, not a rope of 20 pieces: it is compared and written right after.
+      for (let i = 0; i < 40; i++) {
+        const nibble = ((state[i >> 3] ?? 0) >>> (28 - 4 * (i & 7))) & 15
+        hexCodes[i] = nibble < 10 ? 48 + nibble : 87 + nibble
+      }
+      return String.fromCharCode(...hexCodes)
+    }
+  }
+  return toHex(digest(utf8(input)))
+}

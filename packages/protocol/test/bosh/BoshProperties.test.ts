@@ -1,0 +1,74 @@
+/**
+ * The product's promise, as properties of the machine against a faulty
+ * simulated connection manager (deterministic discrete-event simulation on a
+ * simulated clock). fast-check prints the seed and the shrunk scenario on failure.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import { scenario } from "./Arbitraries.js"
+import { clientToServerExactlyOnce, noPolicyViolation, serverToClientExactlyOnce, survived } from "./Properties.js"
+import { ids, type Outcome, run, type Scenario } from "./Simulation.js"
+
+const RUNS = 1000
+
+const explain = (s: Scenario, outcome: Outcome) =>
+  JSON.stringify({
+    error: outcome.error?.message,
+    violations: outcome.manager.violations,
+    terminations: outcome.manager.terminations,
+    sent: ids(outcome.clientSent).length,
+    forwarded: ids(outcome.manager.forwarded).length,
+    delivered: ids(outcome.clientDelivered).length,
+    managerDelivered: ids(outcome.manager.delivered).length,
+    closeAt: s.closeAt
+  })
+
+describe("BOSH session properties (simulated connection manager, injected faults)", () => {
+  it("1. client → server: every stanza exactly once, in order", () => {
+    fc.assert(
+      fc.property(scenario({ faults: true }), (s) => {
+        const outcome = run(s)
+        if (!clientToServerExactlyOnce(outcome) || !survived(s, outcome)) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: RUNS }
+    )
+  }, 60_000)
+
+  it("2. server → client: every stanza exactly once, in order", () => {
+    fc.assert(
+      fc.property(scenario({ faults: true }), (s) => {
+        const outcome = run(s)
+        if (!serverToClientExactlyOnce(outcome) || !survived(s, outcome)) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: RUNS }
+    )
+  }, 60_000)
+
+  it("3. the client never breaks the manager's rules", () => {
+    fc.assert(
+      fc.property(scenario({ faults: true }), (s) => {
+        const outcome = run(s)
+        if (!noPolicyViolation(outcome)) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: RUNS }
+    )
+  }, 60_000)
+
+  it("1–3 with a pause (§10) in the run, without faults", () => {
+    fc.assert(
+      fc.property(scenario({ faults: false, pause: true }), (s) => {
+        const outcome = run(s)
+        const ok = clientToServerExactlyOnce(outcome) && serverToClientExactlyOnce(outcome) &&
+          noPolicyViolation(outcome) && survived(s, outcome)
+        if (!ok) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: 300 }
+    )
+  }, 60_000)
+
+  it("sanity: the generated runs do carry traffic", () => {
+    const samples = fc.sample(scenario({ faults: true }), { numRuns: 50, seed: 42 })
+    const traffic = samples.map((s) => run(s)).reduce((n, o) => n + ids(o.manager.forwarded).length, 0)
+    assert.isAbove(traffic, 100)
+  })
+})

@@ -1,0 +1,448 @@
+/**
+ * The machine step by step, against the examples and rules of XEP-0124 and XEP-0206.
+ */
+import { BodyParser, BoshSession, Element, Sha1 } from "@xmpp-core/protocol"
+import { assert, describe, it } from "@effect/vitest"
+import { Result } from "effect"
+
+const encoder = new TextEncoder()
+const parse = (xml: string): Element.Element => {
+  const parsed = BodyParser.parseBody(encoder.encode(xml))
+  if (Result.isFailure(parsed)) throw new Error(parsed.failure.message)
+  return parsed.success
+}
+
+const randomness = { rid: new Uint8Array([0, 0, 0, 0, 0, 99]), keySeed: new Uint8Array(16).fill(1) }
+const FIRST_RID = 100 // initialRid of the bytes above: 99 + 1
+
+type Machine = { state: BoshSession.State; actions: Array<BoshSession.Action> }
+
+const requests = (actions: ReadonlyArray<BoshSession.Action>) =>
+  actions.filter((a): a is BoshSession.Request => a._tag === "Request")
+const delivered = (actions: ReadonlyArray<BoshSession.Action>) =>
+  actions.flatMap((a) => a._tag === "Deliver" ? a.payloads.map((p) => Element.attribute(p, "id") ?? p.name) : [])
+const terminated = (actions: ReadonlyArray<BoshSession.Action>) =>
+  actions.flatMap((a) => a._tag === "Terminated" ? [a.error] : [])
+
+const step = (m: Machine, event: BoshSession.Event, now: number): Machine => {
+  const next = BoshSession.step(m.state, event, now)
+  return { state: next.state, actions: [...next.actions] }
+}
+
+const respond = (m: Machine, rid: number, xml: string, now: number, extra: Partial<{ status: number; reasonPhrase: string }> = {}) =>
+  step(m, { _tag: "HttpResponse", rid, status: extra.status ?? 200, reasonPhrase: extra.reasonPhrase, body: parse(xml) }, now)
+
+const creationResponse = (attributes = "") =>
+  `<body xmlns='http://jabber.org/protocol/httpbind' sid='SomeSID' wait='60' requests='2' hold='1' polling='5' inactivity='30' ver='1.6' ${attributes}/>`
+
+const message = (id: string) =>
+  Element.make("message", {
+    namespace: "jabber:client",
+    attributes: { id, to: "contact@example.com" },
+    children: [Element.make("body", { namespace: "jabber:client", children: ["Good morning!"] })]
+  })
+
+/** A session opened like XEP-0124 example 2; returns the machine after the first empty request went out. */
+const open = (options: Partial<BoshSession.Options> = {}, response = creationResponse()): Machine => {
+  const started = BoshSession.make({ to: "jabber.org", ...options }, randomness, 0)
+  return respond({ state: started.state, actions: [...started.actions] }, FIRST_RID, response, 10)
+}
+
+describe("session creation (XEP-0124 §7, XEP-0206 §4)", () => {
+  it("asks with to, xml:lang, wait, hold, ver, content, ack, route, from, xmpp:version and a newkey", () => {
+    const started = BoshSession.make(
+      { to: "jabber.org", route: "xmpp:jabber.org:9999", from: "alice@jabber.org", lang: "en" },
+      randomness,
+      0
+    )
+    assert.strictEqual(started.state._tag, "AwaitingSessionResponse")
+    const [request] = requests(started.actions)
+    assert.isDefined(request)
+    const a = request?.attributes ?? {}
+    assert.strictEqual(a.rid, String(FIRST_RID))
+    assert.strictEqual(a.to, "jabber.org")
+    assert.strictEqual(a.route, "xmpp:jabber.org:9999")
+    assert.strictEqual(a.from, "alice@jabber.org")
+    assert.strictEqual(a["xml:lang"], "en")
+    assert.strictEqual(a.wait, "60")
+    assert.strictEqual(a.hold, "1")
+    assert.strictEqual(a.ver, "1.11")
+    assert.strictEqual(a.content, "text/xml; charset=utf-8")
+    assert.strictEqual(a.ack, "1")
+    assert.strictEqual(a["xmpp:version"], "1.0")
+    assert.strictEqual(a["xmlns:xmpp"], "urn:xmpp:xbosh")
+    assert.match(a.newkey ?? "", /^[0-9a-f]{40}$/)
+    assert.isUndefined(a.sid)
+    // The wire text: the literal xmpp: prefix, declared, in the httpbind namespace.
+    assert.include(request?.text, "xmpp:version='1.0'")
+    assert.include(request?.text, "xmlns:xmpp='urn:xmpp:xbosh'")
+    assert.include(request?.text, "xmlns='http://jabber.org/protocol/httpbind'/>")
+    assert.deepStrictEqual(parse(request?.text ?? "").attributes.rid, String(FIRST_RID))
+  })
+
+  it("the initial rid is large, random and leaves room below 2^53 - 1", () => {
+    assert.strictEqual(BoshSession.initialRid(new Uint8Array(6)), 1)
+    assert.strictEqual(BoshSession.initialRid(new Uint8Array(6).fill(255)), 2 ** 48)
+    assert.isBelow(2 ** 48 + 1e9, Number.MAX_SAFE_INTEGER)
+  })
+
+  it("reads the session creation response of example 2 (§7.2)", () => {
+    const m = open({}, `<body wait='60' inactivity='30' polling='5' requests='2' hold='1' ack='${FIRST_RID}'
+      accept='deflate,gzip' maxpause='120' sid='SomeSID' charsets='ISO_8859-1 ISO-2022-JP' ver='1.6'
+      from='jabber.org' secure='true' authid='abc' xmlns='http://jabber.org/protocol/httpbind'/>`)
+    const established = m.actions.find((a) => a._tag === "SessionEstablished")
+    assert.isDefined(established)
+    const p = BoshSession.parameters(m.state)
+    assert.deepStrictEqual(p && {
+      sid: p.sid,
+      wait: p.wait,
+      inactivity: p.inactivity,
+      polling: p.polling,
+      requests: p.requests,
+      hold: p.hold,
+      maxpause: p.maxpause,
+      acknowledgements: p.acknowledgements,
+      version: p.version,
+      legacy: p.legacy,
+      accept: p.accept,
+      charsets: p.charsets,
+      from: p.from,
+      authid: p.authid
+    }, {
+      sid: "SomeSID",
+      wait: 60,
+      inactivity: 30,
+      polling: 5,
+      requests: 2,
+      hold: 1,
+      maxpause: 120,
+      acknowledgements: true,
+      version: { major: 1, minor: 6 },
+      legacy: false,
+      accept: ["deflate", "gzip"],
+      charsets: ["ISO_8859-1", "ISO-2022-JP"],
+      from: "jabber.org",
+      authid: "abc"
+    })
+    assert.strictEqual(m.state._tag, "Open")
+  })
+
+  it("applies the XEP's defaults: no ver means 1.5 (Openfire), no requests means hold + 1, no polling 0", () => {
+    const m = open({}, `<body sid='s' wait='60' xmlns='http://jabber.org/protocol/httpbind'/>`)
+    const p = BoshSession.parameters(m.state)
+    assert.deepStrictEqual(p?.version, { major: 1, minor: 5 })
+    assert.isTrue(p?.legacy)
+    assert.strictEqual(p?.hold, 1)
+    assert.strictEqual(p?.requests, 2)
+    assert.strictEqual(p?.polling, 0)
+    assert.isUndefined(p?.inactivity)
+    assert.isUndefined(p?.maxpause)
+    assert.isFalse(p?.acknowledgements)
+  })
+
+  const impossible: ReadonlyArray<readonly [string, string]> = [
+    ["no sid", `<body wait='60' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["no wait", `<body sid='s' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["a longer wait than asked", `<body sid='s' wait='61' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["a larger hold than asked", `<body sid='s' wait='60' hold='2' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["requests 0", `<body sid='s' wait='60' requests='0' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["a wait that is no number", `<body sid='s' wait='soon' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["a ver that is not major.minor", `<body sid='s' wait='60' ver='one' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["an ack that is not the creation rid", `<body sid='s' wait='60' ack='5' xmlns='http://jabber.org/protocol/httpbind'/>`],
+    ["polling not shorter than inactivity", `<body sid='s' wait='60' polling='30' inactivity='30' xmlns='http://jabber.org/protocol/httpbind'/>`]
+  ]
+  for (const [what, xml] of impossible) {
+    it(`refuses a creation response with ${what}: invalid-session-response`, () => {
+      const m = open({}, xml)
+      assert.strictEqual(m.state._tag, "Terminated")
+      assert.strictEqual(terminated(m.actions)[0]?.reason, "invalid-session-response")
+    })
+  }
+})
+
+describe("requests (§8, §14, §15)", () => {
+  it("after creation, exactly one empty request waits, with rid + 1, the sid and the next key", () => {
+    const started = BoshSession.make({ to: "jabber.org" }, randomness, 0)
+    const newkey = requests(started.actions)[0]?.attributes.newkey
+    const m = respond({ state: started.state, actions: [] }, FIRST_RID, creationResponse(), 10)
+    const sent = requests(m.actions)
+    assert.strictEqual(sent.length, 1)
+    const a = sent[0]?.attributes ?? {}
+    assert.strictEqual(a.rid, String(FIRST_RID + 1))
+    assert.strictEqual(a.sid, "SomeSID")
+    assert.strictEqual(Sha1.hexOfString(a.key ?? ""), newkey)
+    assert.strictEqual(sent[0]?.payloads.length, 0)
+  })
+
+  it("sends at once while a slot is free and batches while every slot is busy", () => {
+    let m = open()
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    assert.deepStrictEqual(requests(m.actions).map((r) => r.payloads.length), [1])
+    m = step(m, BoshSession.Event.send([message("b")]), 21)
+    m = step(m, BoshSession.Event.send([message("c")]), 22)
+    assert.deepStrictEqual(requests(m.actions), [])
+    assert.strictEqual(BoshSession.queuedStanzas(m.state), 2)
+    // The held empty request is answered: b and c go together in the next request.
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    const next = requests(m.actions)
+    assert.strictEqual(next.length, 1)
+    assert.deepStrictEqual(next[0]?.payloads.map((p) => Element.attribute(p, "id")), ["b", "c"])
+    assert.strictEqual(next[0]?.attributes.rid, String(FIRST_RID + 3))
+  })
+
+  it("splits a batch larger than maxBodyChars, keeping the order", () => {
+    let m = open({ maxBodyChars: 150 })
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    m = step(m, BoshSession.Event.send([message("b"), message("c"), message("d")]), 21)
+    const sent: Array<BoshSession.Request> = []
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    sent.push(...requests(m.actions))
+    m = respond(m, FIRST_RID + 2, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 31)
+    sent.push(...requests(m.actions))
+    const carried = sent.map((r) => r.payloads.map((p) => Element.attribute(p, "id")))
+    assert.deepStrictEqual(carried, [["b"], ["c"]])
+    // One stanza is about 110 characters: two would pass the limit of 150.
+    for (const r of sent) assert.strictEqual(r.payloads.length, 1)
+  })
+
+  it("delivers payloads in rid order whatever order the responses arrive in, and each once", () => {
+    let m = open()
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    const body = (id: string) =>
+      `<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' id='${id}'/></body>`
+    m = respond(m, FIRST_RID + 2, body("second"), 30)
+    assert.deepStrictEqual(delivered(m.actions), [])
+    m = respond(m, FIRST_RID + 2, body("second"), 31)
+    assert.deepStrictEqual(delivered(m.actions), [])
+    m = respond(m, FIRST_RID + 1, body("first"), 32)
+    assert.deepStrictEqual(delivered(m.actions), ["first", "second"])
+    m = respond(m, FIRST_RID + 1, body("first"), 33)
+    assert.deepStrictEqual(delivered(m.actions), [])
+  })
+
+  it("resends a request whose connection broke with the same rid and bytes, after a backoff", () => {
+    let m = open()
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    const original = requests(m.actions)[0]
+    m = step(m, { _tag: "HttpFailed", rid: FIRST_RID + 2, reason: "ECONNRESET", attempt: 1 }, 25)
+    assert.deepStrictEqual(requests(m.actions), [])
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 25 + 500)
+    m = step(m, BoshSession.Event.tick(), 525)
+    const again = requests(m.actions)[0]
+    assert.strictEqual(again?.rid, original?.rid)
+    assert.strictEqual(again?.text, original?.text)
+    assert.strictEqual(again?.attempt, 2)
+    // A late failure of the first attempt is not a second failure.
+    m = step(m, { _tag: "HttpFailed", rid: FIRST_RID + 2, reason: "late", attempt: 1 }, 530)
+    assert.deepStrictEqual(requests(m.actions), [])
+    // Next comes the held empty request's timeout (10 + 65 s), before the resent one's (525 + 65 s).
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 10 + 65_000)
+    const tick = step(m, BoshSession.Event.tick(), 65_010)
+    assert.deepStrictEqual(requests(tick.actions), [])
+    assert.strictEqual(BoshSession.nextDeadline(tick.state), 65_010 + 500)
+  })
+
+  it("times a request out after wait plus the margin, and resends it", () => {
+    const m = open()
+    // The held empty request went out at 10: its deadline is 10 + 60 s + 5 s.
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 10 + 65_000)
+    const timedOut = step(m, BoshSession.Event.tick(), 65_010)
+    assert.deepStrictEqual(requests(timedOut.actions), [])
+    const again = step(timedOut, BoshSession.Event.tick(), 65_510)
+    assert.strictEqual(requests(again.actions)[0]?.rid, FIRST_RID + 1)
+  })
+
+  it("treats HTTP 503 as recoverable and gives up after maxAttempts with connection-manager-unreachable", () => {
+    let m = open({ maxAttempts: 3 })
+    let now = 20
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      m = step(m, { _tag: "HttpResponse", rid: FIRST_RID + 1, status: 503, body: undefined, attempt }, now)
+      now += 10_000
+      if (attempt < 3) m = step(m, BoshSession.Event.tick(), now)
+    }
+    assert.strictEqual(m.state._tag, "Terminated")
+    assert.strictEqual(terminated(m.actions)[0]?.reason, "connection-manager-unreachable")
+  })
+
+  it("a recoverable binding error (type='error') resends that request and every earlier unanswered one (§17.3)", () => {
+    let m = open()
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    m = respond(m, FIRST_RID + 2, `<body type='error' xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    assert.deepStrictEqual(requests(m.actions).map((r) => r.rid).sort(), [FIRST_RID + 1, FIRST_RID + 2])
+  })
+
+  it("acknowledges responses (§9.2): ack names the last rid answered in order when one is missing", () => {
+    let m = open({}, creationResponse().replace("requests='2'", "requests='3'"))
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    // rid+2 answered first; rid+1 still out: the next request says ack=rid (the creation).
+    m = respond(m, FIRST_RID + 2, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    m = step(m, BoshSession.Event.send([message("b")]), 31)
+    const next = requests(m.actions)[0]
+    assert.strictEqual(next?.attributes.ack, String(FIRST_RID))
+    // In the normal case (everything answered) no ack is sent.
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 32)
+    m = respond(m, FIRST_RID + 3, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 33)
+    assert.isUndefined(requests(m.actions)[0]?.attributes.ack)
+  })
+
+  it("a report/time answer (§9.2) makes the client resend the reported request at once", () => {
+    let m = open({}, creationResponse(`ack='${FIRST_RID}'`))
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    const original = requests(m.actions)[0]
+    m = respond(m, FIRST_RID + 1, `<body report='${FIRST_RID + 2}' time='852' xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    const resent = requests(m.actions).find((r) => r.rid === FIRST_RID + 2)
+    assert.strictEqual(resent?.text, original?.text)
+  })
+
+  it("switches to a new key chain before the old one runs out (§15.4)", () => {
+    let m = open({ keyChainLength: 3 })
+    const keys: Array<{ key?: string | undefined; newkey?: string | undefined }> = []
+    let now = 20
+    for (let i = 0; i < 6; i++) {
+      m = step(m, BoshSession.Event.send([message(`m${i}`)]), now++)
+      for (const r of requests(m.actions)) keys.push({ key: r.attributes.key, newkey: r.attributes.newkey })
+      m = respond(m, FIRST_RID + 1 + i, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, now++)
+      for (const r of requests(m.actions)) keys.push({ key: r.attributes.key, newkey: r.attributes.newkey })
+    }
+    // Each key hashes to the key (or newkey) of the request before it.
+    for (let i = 1; i < keys.length; i++) {
+      const previous = keys[i - 1]
+      assert.strictEqual(Sha1.hexOfString(keys[i]?.key ?? ""), previous?.newkey ?? previous?.key)
+    }
+    assert.isAbove(keys.filter((k) => k.newkey !== undefined).length, 2)
+  })
+
+  it("refuses a stanza that is not valid XML with the XmlError, and queues nothing", () => {
+    const m = step(open(), BoshSession.Event.send([Element.make("bad name")]), 20)
+    const rejected = m.actions.find((a) => a._tag === "Rejected")
+    assert.strictEqual(rejected?._tag === "Rejected" ? rejected.error?._tag : undefined, "XmlError")
+    assert.strictEqual(BoshSession.queuedStanzas(m.state), 0)
+  })
+})
+
+describe("terminal conditions (§17)", () => {
+  const conditions = [
+    "bad-request",
+    "host-gone",
+    "host-unknown",
+    "improper-addressing",
+    "internal-server-error",
+    "item-not-found",
+    "other-request",
+    "policy-violation",
+    "remote-connection-failed",
+    "remote-stream-error",
+    "see-other-uri",
+    "system-shutdown",
+    "undefined-condition"
+  ] as const
+  for (const condition of conditions) {
+    it(`${condition} in the body ends the session with a BoshError of that reason`, () => {
+      const m = respond(open(), FIRST_RID + 1, `<body type='terminate' condition='${condition}' xmlns='http://jabber.org/protocol/httpbind'/>`, 20)
+      assert.strictEqual(m.state._tag, "Terminated")
+      assert.strictEqual(terminated(m.actions)[0]?.reason, condition)
+    })
+    it(`${condition} in the HTTP reason phrase with status 200 (ejabberd) does too`, () => {
+      const m = respond(open(), FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 20, { reasonPhrase: condition })
+      assert.strictEqual(terminated(m.actions)[0]?.reason, condition)
+    })
+  }
+
+  it("see-other-uri carries the URI", () => {
+    const m = respond(open(), FIRST_RID + 1, `<body condition='see-other-uri' type='terminate' xmlns='http://jabber.org/protocol/httpbind'><uri>https://secure.jabber.org/xmppcm</uri></body>`, 20)
+    assert.strictEqual(terminated(m.actions)[0]?.uri, "https://secure.jabber.org/xmppcm")
+  })
+
+  it("remote-stream-error carries the XMPP stream error, and the payloads before it are delivered", () => {
+    const m = respond(open(), FIRST_RID + 1, `<body condition='remote-stream-error' type='terminate'
+      xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'>
+      <message xmlns='jabber:client' id='last'><body>I said "Hi!"</body></message>
+      <stream:error><xml-not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></body>`, 20)
+    const error = terminated(m.actions)[0]
+    assert.strictEqual(error?.reason, "remote-stream-error")
+    assert.strictEqual(error?.streamError?.name, "error")
+    assert.strictEqual(error?.streamError?.children.find((c) => typeof c !== "string" && c.name === "xml-not-well-formed") !== undefined, true)
+    assert.deepStrictEqual(delivered(m.actions), ["last"])
+  })
+
+  for (const [status, reason] of [[400, "bad-request"], [403, "policy-violation"], [404, "item-not-found"]] as const) {
+    it(`legacy HTTP ${status} becomes ${reason}`, () => {
+      const m = step(open(), { _tag: "HttpResponse", rid: FIRST_RID + 1, status, body: undefined }, 20)
+      const error = terminated(m.actions)[0]
+      assert.strictEqual(error?.reason, reason)
+      assert.strictEqual(error?.status, status)
+    })
+  }
+
+  it("a terminate with no condition the client did not ask for is a typed error too", () => {
+    const m = respond(open(), FIRST_RID + 1, `<body type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>`, 20)
+    assert.strictEqual(terminated(m.actions)[0]?.reason, "terminated-by-connection-manager")
+  })
+})
+
+describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", () => {
+  it("restart sends xmpp:restart='true' with the literal prefix, to and xml:lang, and no payload", () => {
+    const m = step(open(), BoshSession.Event.restart(), 20)
+    const r = requests(m.actions)[0]
+    assert.include(r?.text, "xmpp:restart='true'")
+    assert.include(r?.text, "xmlns:xmpp='urn:xmpp:xbosh'")
+    assert.strictEqual(r?.attributes.to, "jabber.org")
+    assert.strictEqual(r?.attributes["xml:lang"], "en")
+    assert.strictEqual(r?.payloads.length, 0)
+  })
+
+  it("features in the restart's own response or in a later one are both delivered; nothing waits for them", () => {
+    let m = step(open(), BoshSession.Event.restart(), 20)
+    // Openfire: the restart is answered empty; the line stays open (a new empty request goes out).
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    m = respond(m, FIRST_RID + 2, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 31)
+    assert.strictEqual(requests(m.actions).length, 1)
+    m = respond(m, FIRST_RID + 3, `<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'><stream:features/></body>`, 40)
+    assert.deepStrictEqual(delivered(m.actions), ["features"])
+  })
+
+  it("pause is refused without maxpause, and sent with it; the session then stops refilling until resumed", () => {
+    const refused = step(open(), BoshSession.Event.pause(60), 20)
+    assert.strictEqual(refused.actions[0]?._tag, "Rejected")
+    let m = open({}, creationResponse("maxpause='120'"))
+    m = step(m, BoshSession.Event.pause(60), 20)
+    assert.strictEqual(requests(m.actions)[0]?.attributes.pause, "60")
+    assert.strictEqual(m.state._tag, "Paused")
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    assert.deepStrictEqual(requests(m.actions), [])
+    m = step(m, BoshSession.Event.resume(), 40_000)
+    assert.strictEqual(requests(m.actions).length, 1)
+    assert.strictEqual(m.state._tag, "Open")
+  })
+
+  it("a polling session (requests=1) polls no faster than polling allows", () => {
+    let m = open({}, `<body sid='s' wait='60' requests='1' hold='0' polling='5' inactivity='60' ver='1.6' xmlns='http://jabber.org/protocol/httpbind'/>`)
+    // The first poll waits `polling` (+ margin) after the creation request.
+    assert.deepStrictEqual(requests(m.actions), [])
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 0 + 5_000 + 250)
+    m = step(m, BoshSession.Event.tick(), 5_250)
+    assert.strictEqual(requests(m.actions).length, 1)
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 5_300)
+    assert.deepStrictEqual(requests(m.actions), [])
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 5_250 + 5_250)
+  })
+
+  it("close sends type='terminate' carrying every stanza still queued, then reports Closed", () => {
+    let m = open()
+    m = step(m, BoshSession.Event.send([message("a")]), 20)
+    m = step(m, BoshSession.Event.send([message("b")]), 21)
+    const presence = Element.make("presence", { namespace: "jabber:client", attributes: { type: "unavailable", id: "p" } })
+    m = step(m, BoshSession.Event.close([presence]), 22)
+    // Both slots busy: the terminate may use the one extra request §11 allows.
+    const terminate = requests(m.actions)[0]
+    assert.strictEqual(terminate?.attributes.type, "terminate")
+    assert.deepStrictEqual(terminate?.payloads.map((p) => Element.attribute(p, "id")), ["b", "p"])
+    assert.strictEqual(step(m, BoshSession.Event.send([message("late")]), 23).actions[0]?._tag, "Rejected")
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 30)
+    m = respond(m, FIRST_RID + 2, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 31)
+    m = respond(m, FIRST_RID + 3, `<body type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>`, 32)
+    assert.isTrue(m.actions.some((a) => a._tag === "Closed"))
+    assert.strictEqual(m.state._tag, "Terminated")
+    assert.isUndefined(m.state._tag === "Terminated" ? m.state.error : "open")
+  })
+})
