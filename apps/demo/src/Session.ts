@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { type Connector, type SaslCrypto, type ServerLookup, type TlsUpgrade, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import { XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
 import { Jid } from "@xmpp-core/protocol"
 import { Effect, type Scope } from "effect"
 import * as Output from "./Console.js"
@@ -24,7 +24,7 @@ export interface Session {
  *
  * @since 0.1.0
  */
-export type Ports = Connector.Connector | TlsUpgrade.TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto.SaslCrypto
+export type Ports = XmppClient.Ports
 
 /**
  * Where a configuration connects to, in words.

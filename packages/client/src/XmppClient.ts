@@ -25,16 +25,22 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import type { SecureRandom } from "effect/crypto"
+import * as BoshHttpConfig from "./http/BoshHttpConfig.js"
+import { BoshHttpClients } from "./http/BoshHttpClients.js"
 import * as Stream from "effect/Stream"
+import * as HttpClient from "effect/http/HttpClient"
 import type { Connector } from "./net/Connector.js"
 import type * as ServerLookup from "./net/ServerLookup.js"
 import type { TlsUpgrade } from "./net/TlsUpgrade.js"
 import type { SaslCrypto } from "./sasl/SaslCrypto.js"
 import * as StreamNegotiator from "./sasl/StreamNegotiator.js"
+import * as BoshTransport from "./transport/BoshTransport.js"
 import * as StreamTransport from "./transport/StreamTransport.js"
 import type * as Traffic from "./transport/Traffic.js"
 import type * as Transport from "./transport/Transport.js"
 import type { TransportError } from "./transport/TransportError.js"
+import type * as XmppClientConfigModule from "./XmppClientConfig.js"
 import type { XmppClientConfig } from "./XmppClientConfig.js"
 import { XmppClientError } from "./XmppClientError.js"
 
@@ -97,7 +103,8 @@ const fromTransportError = (reason: "ConnectFailed" | "ConnectionLost") => (erro
   new XmppClientError({
     reason: error.reason === "Closed" ? "Closed" : reason,
     message: error.message,
-    condition: error.reason,
+    // BOSH names its own conditions (item-not-found, see-other-uri…); TCP has only the reason.
+    condition: error.condition ?? error.reason,
     cause: error
   })
 
@@ -259,6 +266,112 @@ export const tcpOptions = (
 }
 
 /**
+ * The BOSH HTTP settings for a BOSH configuration. Only one HTTP proxy fits
+ * in front of a connection manager; anything else is refused, never skipped.
+ *
+ * @since 0.1.0
+ */
+export const boshHttpConfig = (
+  config: XmppClientConfig,
+  bosh: XmppClientConfigModule.BoshTransport
+): Result.Result<BoshHttpConfig.BoshHttpConfig, XmppClientError> => {
+  const proxies = bosh.proxies ?? []
+  const [proxy, ...others] = proxies
+  if (others.length > 0 || (proxy !== undefined && proxy._tag !== "HttpConnect")) {
+    return Result.fail(
+      new XmppClientError({
+        reason: "TransportUnavailable",
+        message: "BOSH goes through at most one HTTP proxy (HttpConnect); SOCKS5 and proxy chains are not available for BOSH"
+      })
+    )
+  }
+  const wait = bosh.wait ?? 60
+  try {
+    return Result.succeed(
+      new BoshHttpConfig.BoshHttpConfig({
+        url: bosh.url,
+        mode: bosh.mode ?? "keep-alive",
+        hold: bosh.hold ?? 1,
+        ...(proxy === undefined ? {} : {
+          proxy: new BoshHttpConfig.BoshHttpProxy({
+            url: `http://${proxy.host.includes(":") ? `[${proxy.host}]` : proxy.host}:${proxy.port}`,
+            ...(proxy.credentials === undefined
+              ? {}
+              : { username: proxy.credentials.username, password: proxy.credentials.password })
+          })
+        }),
+        ...(config.ca === undefined ? {} : { ca: config.ca }),
+        // An exchange may be held for `wait`: allow that plus a margin.
+        timeout: Duration.seconds(wait + 15),
+        maxResponseBytes: 4 * 1024 * 1024
+      })
+    )
+  } catch (cause) {
+    return Result.fail(
+      new XmppClientError({ reason: "InvalidConfig", message: `BOSH HTTP settings: ${String(cause)}`, cause })
+    )
+  }
+}
+
+/**
+ * The BoshTransport options for a BOSH configuration.
+ *
+ * @since 0.1.0
+ */
+export const boshOptions = (
+  bosh: XmppClientConfigModule.BoshTransport,
+  account: Jid.Jid,
+  options: ConnectOptions = {}
+): BoshTransport.Options => ({
+  domain: account.domain,
+  url: bosh.url,
+  account: Jid.format(Jid.bare(account)),
+  route: bosh.route,
+  hold: bosh.hold,
+  wait: bosh.wait,
+  closeTimeout: bosh.closeTimeout === undefined ? undefined : Duration.millis(bosh.closeTimeout),
+  onTraffic: options.onTraffic
+})
+
+const connectBosh = (
+  config: XmppClientConfig,
+  bosh: XmppClientConfigModule.BoshTransport,
+  account: Jid.Jid,
+  options: ConnectOptions
+) =>
+  Effect.gen(function*() {
+    const httpConfig = boshHttpConfig(config, bosh)
+    if (Result.isFailure(httpConfig)) return yield* httpConfig.failure
+    const clients = yield* BoshHttpClients
+    const http = yield* clients.make(httpConfig.success).pipe(
+      Effect.mapError((cause) =>
+        new XmppClientError({
+          reason: cause.reason === "UnsupportedByRuntime" ? "TransportUnavailable" : "InvalidConfig",
+          message: cause.message,
+          cause
+        })
+      )
+    )
+    return yield* BoshTransport.connect(boshOptions(bosh, account, options)).pipe(
+      Effect.provideService(HttpClient.HttpClient, http),
+      Effect.mapError(fromTransportError("ConnectFailed"))
+    )
+  })
+
+/**
+ * Everything `connect` needs from the platform, for either transport.
+ *
+ * @since 0.1.0
+ */
+export type Ports =
+  | Connector
+  | TlsUpgrade
+  | ServerLookup.ServerLookup
+  | SaslCrypto
+  | BoshHttpClients
+  | SecureRandom.SecureRandom
+
+/**
  * Connects with a decoded configuration and returns a bound client that
  * lives as long as the scope.
  *
@@ -267,25 +380,17 @@ export const tcpOptions = (
 export const connect = (
   config: XmppClientConfig,
   options: ConnectOptions = {}
-): Effect.Effect<
-  XmppClient["Service"],
-  XmppClientError,
-  Scope.Scope | Connector | TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto
-> =>
+): Effect.Effect<XmppClient["Service"], XmppClientError, Scope.Scope | Ports> =>
   Effect.gen(function*() {
     const account = Jid.parse(config.jid)
     if (Result.isFailure(account)) {
       return yield* new XmppClientError({ reason: "InvalidConfig", message: `invalid JID: ${account.failure.message}` })
     }
-    if (config.transport?._tag === "bosh") {
-      return yield* new XmppClientError({
-        reason: "TransportUnavailable",
-        message: "BOSH is not available in this build; use the tcp transport"
-      })
-    }
-    const transport = yield* StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
-      Effect.mapError(fromTransportError("ConnectFailed"))
-    )
+    const transport = config.transport?._tag === "bosh"
+      ? yield* connectBosh(config, config.transport, account.success, options)
+      : yield* StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
+        Effect.mapError(fromTransportError("ConnectFailed"))
+      )
     return yield* fromTransport(transport, config)
   })
 
@@ -297,5 +402,4 @@ export const connect = (
 export const layer = (
   config: XmppClientConfig,
   options: ConnectOptions = {}
-): Layer.Layer<XmppClient, XmppClientError, Connector | TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto> =>
-  Layer.effect(XmppClient, connect(config, options))
+): Layer.Layer<XmppClient, XmppClientError, Ports> => Layer.effect(XmppClient, connect(config, options))

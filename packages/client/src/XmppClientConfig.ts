@@ -56,16 +56,34 @@ export const TcpTransport = Schema.TaggedStruct("tcp", {
 })
 
 /**
- * XMPP over BOSH (XEP-0124/0206). Decodes, but this build has no BOSH
- * transport yet: `connect` fails with `TransportUnavailable`.
+ * XMPP over BOSH (XEP-0124/0206) through a connection manager at `url`.
+ *
+ * - `mode`: how HTTP requests map to connections (see `BoshHttpConfig`);
+ *   default `keep-alive`. `pipelining` suits Prosody only.
+ * - `proxies`: at most one `HttpConnect` proxy (with optional credentials):
+ *   requests to an `http://` manager are forwarded through it, an
+ *   `https://` manager is reached through a CONNECT tunnel. SOCKS5 is not
+ *   offered by the BOSH HTTP layer and is refused, never skipped.
+ * - `hold`, `wait`: what the session asks for (defaults 1 and 60 s).
+ * - `route`: XEP-0124 `route` (`xmpp:host:port`) for a standalone manager.
+ * - `closeTimeout`: milliseconds `close` waits for the terminate's answer (default 10,000).
+ *
+ * The channel is encrypted only with an `https://` URL; over `http://` the
+ * login needs `allowPlaintext` (and PLAIN also `allowPlainWithoutTls`).
  *
  * @since 0.1.0
  */
 export const BoshTransport = Schema.TaggedStruct("bosh", {
-  url: Schema.NonEmptyString,
+  url: Schema.String.check(
+    Schema.isPattern(/^https?:\/\/[^\s/?#]+[^\s]*$/i, { message: "expected an absolute http:// or https:// URL" })
+  ),
   /** How HTTP requests map to connections (see `BoshHttpConfig`). */
   mode: Schema.optionalKey(BoshHttpMode),
-  proxies: Schema.optionalKey(Schema.Array(Proxy))
+  proxies: Schema.optionalKey(Schema.Array(Proxy)),
+  hold: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 16 }))),
+  wait: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 3600 }))),
+  route: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9+.-]*:[^:]+:\d{1,5}$/))),
+  closeTimeout: Schema.optionalKey(PositiveInt)
 })
 
 /**
@@ -104,6 +122,9 @@ export type Mechanism = SaslMechanism.Name
 
 /** @since 0.1.0 */
 export type TcpTransport = typeof TcpTransport.Type
+
+/** @since 0.1.0 */
+export type BoshTransport = typeof BoshTransport.Type
 
 /**
  * Decodes a configuration from unknown input, with a `SchemaError` saying what is wrong.

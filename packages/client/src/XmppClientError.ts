@@ -7,7 +7,9 @@ import { Data } from "effect"
 
 /**
  * - `InvalidConfig`: the configuration cannot be used (e.g. the JID).
- * - `TransportUnavailable`: the configured transport is not in this build (BOSH, for now).
+ * - `TransportUnavailable`: the runtime cannot carry the configured transport as asked
+ *   (e.g. a BOSH proxy, CA or HTTP mode that fetch cannot do, or a SOCKS5 proxy for BOSH);
+ *   `cause` is the `BoshHttpConfigError` when there is one.
  * - `ConnectFailed`: the transport failed before the stream was bound
  *   (connect, proxy, TLS, the connection lost); `cause` is the `TransportError`.
  * - `AuthenticationFailed`: SASL failed; `condition` is the RFC 6120 §6.5

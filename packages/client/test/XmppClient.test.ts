@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { SaslCrypto, XmppClient, XmppClientConfig } from "@xmpp-core/client"
+import { BoshHttpClients, SaslCrypto, XmppClient, XmppClientConfig } from "@xmpp-core/client"
+import { SecureRandom } from "effect/crypto"
 import { Element, Jid, Namespaces, XmlError } from "@xmpp-core/protocol"
 import { Effect, Layer, Result, Schema, Stream } from "effect"
 import * as ScriptedServer from "./transport/ScriptedServer.js"
@@ -43,7 +44,7 @@ const connected = (options: { readonly refuse?: boolean } = {}) =>
   Effect.gen(function*() {
     const scripted = yield* ScriptedServer.make({ respond: loginScript(options) })
     const client = yield* XmppClient.connect(config()).pipe(
-      Effect.provide(Layer.merge(scripted.layer, SaslCrypto.layerWebCrypto))
+      Effect.provide(Layer.mergeAll(scripted.layer, SaslCrypto.layerWebCrypto, BoshHttpClients.layerFetch, SecureRandom.layerWebCrypto))
     )
     return { client, server: scripted.server }
   })
@@ -129,7 +130,7 @@ describe("XmppClient (scripted server)", () => {
     Effect.gen(function*() {
       const scripted = yield* ScriptedServer.make({ respond: loginScript({ refuse: true }) })
       const error = yield* XmppClient.connect(config()).pipe(
-        Effect.provide(Layer.merge(scripted.layer, SaslCrypto.layerWebCrypto)),
+        Effect.provide(Layer.mergeAll(scripted.layer, SaslCrypto.layerWebCrypto, BoshHttpClients.layerFetch, SecureRandom.layerWebCrypto)),
         Effect.flip
       )
       assert.strictEqual(error.reason, "AuthenticationFailed")
@@ -137,14 +138,15 @@ describe("XmppClient (scripted server)", () => {
       assert.strictEqual(scripted.server.written.at(-1), "</stream:stream>")
     }).pipe(Effect.scoped))
 
-  it.effect("a BOSH configuration decodes but fails with TransportUnavailable in this build", () =>
+  it.effect("BOSH with an HTTP mode fetch cannot do is TransportUnavailable, before any connection", () =>
     Effect.gen(function*() {
       const scripted = yield* ScriptedServer.make()
-      const error = yield* XmppClient.connect(config({ transport: { _tag: "bosh", url: "https://localhost/http-bind" } })).pipe(
-        Effect.provide(Layer.merge(scripted.layer, SaslCrypto.layerWebCrypto)),
+      const error = yield* XmppClient.connect(config({ transport: { _tag: "bosh", url: "https://localhost/http-bind", mode: "close" } })).pipe(
+        Effect.provide(Layer.mergeAll(scripted.layer, SaslCrypto.layerWebCrypto, BoshHttpClients.layerFetch, SecureRandom.layerWebCrypto)),
         Effect.flip
       )
       assert.strictEqual(error.reason, "TransportUnavailable")
+      assert.match(error.message, /fetch cannot do mode "close"/)
       assert.deepStrictEqual(scripted.server.dialed, [])
     }).pipe(Effect.scoped))
 

@@ -24,9 +24,10 @@ import {
   type Element,
   type XmlError
 } from "@xmpp-core/protocol"
-import { Clock, Data, Deferred, Duration, Effect, Fiber, Queue, Result, Scope, Semaphore } from "effect"
+import { Clock, Data, Deferred, Duration, Effect, Fiber, Option, Queue, Result, Scope, Semaphore } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { HttpClient, HttpClientRequest } from "effect/http"
+import { reasonPhrase } from "../http/ReasonPhrase.js"
 
 /**
  * Parses the bytes of an HTTP response into its `<body/>` element (the
@@ -47,6 +48,10 @@ export interface Options {
   readonly parseBody?: ParseBody | undefined
   /** Most stanzas waiting in `incoming` before the driver stops reading (back-pressure). Default 10,000. */
   readonly incomingCapacity?: number | undefined
+  /** Sees each request as it is posted (an XML console; resends included). Must not throw. */
+  readonly onRequest?: ((request: BoshSession.Request) => void) | undefined
+  /** Sees the bytes of each HTTP answer before they are parsed. Must not throw. */
+  readonly onResponse?: ((bytes: Uint8Array) => void) | undefined
 }
 
 /**
@@ -84,32 +89,6 @@ export interface BoshConnection {
 
 const CONTENT_TYPE = "text/xml; charset=utf-8"
 
-const stringField = (value: unknown, name: string): string | undefined => {
-  if (typeof value !== "object" || value === null || !(name in value)) return undefined
-  const field: unknown = Reflect.get(value, name)
-  return typeof field === "string" && field.length > 0 ? field : undefined
-}
-
-/**
- * The HTTP reason phrase, where the backend keeps one. effect 4.1's
- * `HttpClientResponse` has no field for it, but ejabberd puts BOSH conditions
- * there: the fetch backend keeps the web `Response` (`statusText`), the
- * node:http backend the `IncomingMessage` (`statusMessage`). Undici keeps none.
- * Read structurally, with runtime checks, because no interface promises it.
- */
-const reasonPhraseOf = (response: unknown): string | undefined => {
-  // HttpClient wraps the backend's response (`original`); look a few layers down.
-  let current: unknown = response
-  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
-    const source: unknown = "source" in current ? Reflect.get(current, "source") : undefined
-    const phrase = stringField(current, "statusText") ?? stringField(source, "statusText") ??
-      stringField(source, "statusMessage")
-    if (phrase !== undefined) return phrase
-    current = "original" in current ? Reflect.get(current, "original") : undefined
-  }
-  return undefined
-}
-
 /**
  * Opens a BOSH session. The session lives as long as the `Scope`. Fails at
  * once with `invalid-options` when the session options do not decode.
@@ -136,16 +115,25 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   let state: BoshSession.State
 
   const post = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> =>
+    Effect.suspend(() => {
+      options.onRequest?.(request)
+      return exchange(request)
+    })
+
+  const exchange = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> =>
     http.execute(HttpClientRequest.post(options.url).pipe(HttpClientRequest.bodyText(request.text, CONTENT_TYPE))).pipe(
       Effect.flatMap((response) =>
         Effect.map(response.arrayBuffer, (buffer): BoshSession.Event => {
-          const parsed = parseBody(new Uint8Array(buffer))
+          const bytes = new Uint8Array(buffer)
+          options.onResponse?.(bytes)
+          const parsed = parseBody(bytes)
           return {
             _tag: "HttpResponse",
             rid: request.rid,
             attempt: request.attempt,
             status: response.status,
-            reasonPhrase: reasonPhraseOf(response),
+            // ejabberd explains terminal conditions here, with status 200.
+            reasonPhrase: Option.getOrUndefined(reasonPhrase(response)),
             body: Result.isSuccess(parsed) ? parsed.success : undefined
           }
         })

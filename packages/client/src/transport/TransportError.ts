@@ -43,6 +43,12 @@ export type TransportErrorReason =
 export class TransportError extends Data.TaggedError("TransportError")<{
   readonly reason: TransportErrorReason
   readonly message: string
-  /** The underlying `ConnectError`, `ProxyError`, `TlsError`, `XmlError` or socket error. */
+  /**
+   * The protocol's own name for what happened, when it has one: over BOSH the
+   * `BoshError` reason (`item-not-found`, `remote-stream-error`,
+   * `see-other-uri`, `connection-manager-unreachable`…).
+   */
+  readonly condition?: string | undefined
+  /** The underlying `ConnectError`, `ProxyError`, `TlsError`, `XmlError`, `BoshError` or socket error. */
   readonly cause?: unknown
 }> {}

@@ -1,13 +1,16 @@
 /**
  * `XmppClient` on Node in one line: the Node connector (TCP, proxies, TLS),
- * DNS SRV lookup on Node's resolver, and SASL crypto on `node:crypto`.
+ * DNS SRV lookup on Node's resolver, SASL crypto on `node:crypto`, and BOSH
+ * over undici (`NodeBoshHttpClient`). The transport (TCP or BOSH) is chosen
+ * by the configuration.
  *
  * @since 0.1.0
  */
 import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
-import { type Connector, SaslCrypto, type ServerLookup, type TlsUpgrade, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import { SaslCrypto, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
 import * as Layer from "effect/Layer"
 import type { NetAddress } from "effect/net"
+import * as NodeBoshHttpClient from "../http/NodeBoshHttpClient.js"
 import * as NodeConnector from "../net/NodeConnector.js"
 import * as NodeServerLookup from "../net/NodeServerLookup.js"
 
@@ -36,24 +39,39 @@ export const layerSaslCrypto: Layer.Layer<SaslCrypto.SaslCrypto> = SaslCrypto.la
  */
 export const layerPorts = (
   options: Options = {}
-): Layer.Layer<
-  Connector.Connector | TlsUpgrade.TlsUpgrade | ServerLookup.ServerLookup | SaslCrypto.SaslCrypto,
-  NetAddress.NetAddressError
-> =>
+): Layer.Layer<XmppClient.Ports, NetAddress.NetAddressError> =>
   Layer.mergeAll(
     NodeConnector.layer(options.connector),
     NodeServerLookup.layer(options.serverLookup),
-    layerSaslCrypto
+    layerSaslCrypto,
+    NodeBoshHttpClient.layerClients,
+    NodeCrypto.layerSecureRandom
   )
 
 /**
- * A connected `XmppClient` over TCP: connects when the layer is built,
- * closes the stream when it is released.
+ * A connected `XmppClient` for any configuration (TCP or BOSH): connects
+ * when the layer is built, closes the stream when it is released.
  *
  * @since 0.1.0
  */
-export const layerTcp = (
+export const layer = (
   config: XmppClientConfig.XmppClientConfig,
   options: Options = {}
 ): Layer.Layer<XmppClient.XmppClient, XmppClientError | NetAddress.NetAddressError> =>
   XmppClient.layer(config, options).pipe(Layer.provide(layerPorts(options)))
+
+/**
+ * A connected `XmppClient` over TCP (the configuration's transport must be
+ * TCP or absent).
+ *
+ * @since 0.1.0
+ */
+export const layerTcp = layer
+
+/**
+ * A connected `XmppClient` over BOSH (the configuration's transport is
+ * `bosh`), on undici.
+ *
+ * @since 0.1.0
+ */
+export const layerBosh = layer

@@ -21,7 +21,7 @@
  *
  * @since 0.1.0
  */
-import { BoshHttpConfig, BoshHttpTracing } from "@xmpp-core/client"
+import { BoshHttpClients, BoshHttpConfig, BoshHttpTracing } from "@xmpp-core/client"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Layer } from "effect"
@@ -80,3 +80,13 @@ export const layer = (config: BoshHttpConfig.BoshHttpConfig): Layer.Layer<HttpCl
     Layer.provide(NodeHttpClient.layerUndiciNoDispatcher),
     Layer.provide(Layer.effect(NodeHttpClient.Dispatcher)(makeDispatcher(config)))
   )
+
+/**
+ * `BoshHttpClients` on undici: each BOSH session gets its own pool, sized
+ * and routed for its config, destroyed with the session.
+ *
+ * @since 0.1.0
+ */
+export const layerClients: Layer.Layer<BoshHttpClients.BoshHttpClients> = Layer.succeed(BoshHttpClients.BoshHttpClients)(
+  BoshHttpClients.fromLayer(layer)
+)

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url"
 
 const Port = Schema.Int
 const Proxy = Schema.Struct({ open: Port, auth: Port, user: Schema.String, password: Schema.String })
-const Xmpp = Schema.Struct({ c2s: Port, c2sDirectTls: Port })
+const Xmpp = Schema.Struct({ c2s: Port, c2sDirectTls: Port, http: Port, https: Port, boshPath: Schema.String })
 
 const ServersSchema = Schema.Struct({
   ca: Schema.String,
@@ -68,5 +68,46 @@ export const config = (
       directTls: overrides.directTls === true,
       ...(overrides.maxTlsVersion === undefined ? {} : { maxTlsVersion: overrides.maxTlsVersion }),
       ...(overrides.proxies === undefined ? {} : { proxies: overrides.proxies })
+    }
+  })
+
+/** The connection manager URL of a server: `https://localhost:…` or `http://127.0.0.1:…`. */
+export const boshUrl = (s: Servers, server: ServerName, scheme: "http" | "https") =>
+  scheme === "https"
+    ? `https://${s.domain}:${s[server].https}${s[server].boshPath}`
+    : `http://127.0.0.1:${s[server].http}${s[server].boshPath}`
+
+/** A BOSH client configuration for an account on a server, decoded like an app would. */
+export const boshConfig = (
+  s: Servers,
+  server: ServerName,
+  account: "alice" | "bob",
+  scheme: "http" | "https",
+  overrides: {
+    readonly password?: string
+    readonly resource?: string
+    readonly mechanisms?: ReadonlyArray<string>
+    readonly allowPlaintext?: boolean
+    readonly allowPlainWithoutTls?: boolean
+    readonly mode?: "close" | "keep-alive" | "pipelining"
+    readonly proxies?: ReadonlyArray<unknown>
+    readonly url?: string
+    readonly closeTimeout?: number
+  } = {}
+): XmppClientConfig.XmppClientConfig =>
+  Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
+    jid: `${account}@${s.domain}`,
+    password: overrides.password ?? s.accounts[account],
+    ca: readFileSync(s.ca, "utf8"),
+    ...(overrides.resource === undefined ? {} : { resource: overrides.resource }),
+    ...(overrides.mechanisms === undefined ? {} : { mechanisms: overrides.mechanisms }),
+    ...(overrides.allowPlaintext === undefined ? {} : { allowPlaintext: overrides.allowPlaintext }),
+    ...(overrides.allowPlainWithoutTls === undefined ? {} : { allowPlainWithoutTls: overrides.allowPlainWithoutTls }),
+    transport: {
+      _tag: "bosh",
+      url: overrides.url ?? boshUrl(s, server, scheme),
+      ...(overrides.mode === undefined ? {} : { mode: overrides.mode }),
+      ...(overrides.proxies === undefined ? {} : { proxies: overrides.proxies }),
+      ...(overrides.closeTimeout === undefined ? {} : { closeTimeout: overrides.closeTimeout })
     }
   })

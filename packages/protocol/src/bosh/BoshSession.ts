@@ -791,6 +791,14 @@ const processResponse = (
       actions.push({ _tag: "Closed" })
       return { _tag: "Terminated", error: undefined }
     }
+    // XEP-0124 §17.2 `other-request`: another request ended the session. A request
+    // held when our terminate arrived gets it (ejabberd 23.01 answers it so, and
+    // sends it ahead of the terminate's own answer): our close went through.
+    if (condition === "other-request" && session.terminateRid !== undefined && rid < session.terminateRid) {
+      if (payloads.length > 0) actions.push({ _tag: "Deliver", rid, payloads })
+      actions.push({ _tag: "Closed" })
+      return { _tag: "Terminated", error: undefined }
+    }
     const deliverable = payloads.filter((element) =>
       !(condition === "remote-stream-error" && element.name === "error" && element.namespace === STREAMS) &&
       !(condition === "see-other-uri" && element.name === "uri")

@@ -44,6 +44,8 @@ export interface SessionParameters {
   readonly charsets: ReadonlyArray<string>
   readonly authid: string | undefined
   readonly from: string | undefined
+  /** XEP-0206 `xmpp:version` of the answer (the stream version); absent when not sent. */
+  readonly xmppVersion?: string | undefined
 }
 
 /**
@@ -130,6 +132,7 @@ export const parse = (body: Element.Element, requested: Requested): Result.Resul
       accept: list(Element.attribute(body, "accept")),
       charsets: list(Element.attribute(body, "charsets")),
       authid: Element.attribute(body, "authid"),
-      from: Element.attribute(body, "from")
+      from: Element.attribute(body, "from"),
+      xmppVersion: Element.attribute(body, "xmpp:version")
     }
   })

@@ -445,4 +445,21 @@ describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", 
     assert.strictEqual(m.state._tag, "Terminated")
     assert.isUndefined(m.state._tag === "Terminated" ? m.state.error : "open")
   })
+
+  it("a held request answered with other-request after our terminate (ejabberd 23.01) means closed, not an error", () => {
+    let m = open()
+    m = step(m, BoshSession.Event.close(), 20)
+    const terminate = requests(m.actions)[0]
+    assert.strictEqual(terminate?.rid, FIRST_RID + 2)
+    // ejabberd answers the terminate first, then the held poll with other-request; processed in rid order.
+    m = respond(m, FIRST_RID + 2, `<body type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>`, 21)
+    m = respond(m, FIRST_RID + 1, `<body type='terminate' condition='other-request' xmlns='http://jabber.org/protocol/httpbind'/>`, 22)
+    assert.isTrue(m.actions.some((a) => a._tag === "Closed"))
+    assert.deepStrictEqual(terminated(m.actions), [])
+  })
+
+  it("other-request without a terminate of ours stays a typed error", () => {
+    const m = respond(open(), FIRST_RID + 1, `<body type='terminate' condition='other-request' xmlns='http://jabber.org/protocol/httpbind'/>`, 20)
+    assert.strictEqual(terminated(m.actions)[0]?.reason, "other-request")
+  })
 })
