@@ -9,12 +9,17 @@ import { Effect, Schema } from "effect"
 /**
  * How HTTP requests share TCP connections.
  *
- * - `close`: a new connection for every request.
- * - `keep-alive` (default): a pool of `hold + 1` kept-alive connections, one
+ * - `close`: a new connection for every request, at most `hold + 3` at once.
+ * - `keep-alive` (default): a pool of `hold + 3` kept-alive connections, one
  *   request at a time on each. Both Prosody and ejabberd make a second
  *   request on one connection wait until the first is answered, and BOSH
- *   keeps up to `hold` requests waiting, so `hold + 1` connections let a new
- *   request go out while others are held.
+ *   keeps up to `hold` requests waiting, so a new request needs a connection
+ *   of its own; two more cover the extra request XEP-0124 §11 allows
+ *   (terminate, pause) and a connection the pool has not released yet.
+ *   With only `hold + 1`, undici sometimes queued a payload request behind
+ *   the held poll, and ejabberd 23.01 (which answers the poll only when that
+ *   payload arrives) stalled until its 30 s negotiation timeout (measured:
+ *   2 logins in 8; 0 in 12 with `hold + 3`).
  * - `pipelining`: one connection, up to `hold + 1` requests written on it
  *   before their answers. Opt-in only: ejabberd (23.01) breaks with it —
  *   whenever two pipelined requests reach it in one read it answers the first
@@ -104,9 +109,9 @@ export const connectionPlan = (
 ): { readonly connections: number; readonly requestsPerConnection: number; readonly reuse: boolean } => {
   switch (config.mode) {
     case "close":
-      return { connections: config.hold + 1, requestsPerConnection: 1, reuse: false }
+      return { connections: config.hold + 3, requestsPerConnection: 1, reuse: false }
     case "keep-alive":
-      return { connections: config.hold + 1, requestsPerConnection: 1, reuse: true }
+      return { connections: config.hold + 3, requestsPerConnection: 1, reuse: true }
     case "pipelining":
       return { connections: 1, requestsPerConnection: config.hold + 1, reuse: true }
   }

@@ -44,12 +44,12 @@ describe("BoshHttpConfig", () => {
 
   it("plans connections per mode", () => {
     assert.deepStrictEqual(BoshHttpConfig.connectionPlan({ mode: "close", hold: 1 }), {
-      connections: 2,
+      connections: 4,
       requestsPerConnection: 1,
       reuse: false
     })
     assert.deepStrictEqual(BoshHttpConfig.connectionPlan({ mode: "keep-alive", hold: 2 }), {
-      connections: 3,
+      connections: 5,
       requestsPerConnection: 1,
       reuse: true
     })

@@ -5,8 +5,8 @@
  *
  * | mode | connections per manager | requests per connection |
  * |---|---|---|
- * | `close` | `hold + 1`, a new one per request | 1 |
- * | `keep-alive` (default) | `hold + 1`, reused | 1 |
+ * | `close` | up to `hold + 3`, a new one per request | 1 |
+ * | `keep-alive` (default) | up to `hold + 3`, reused | 1 |
  * | `pipelining` | 1 | `hold + 1`, written back to back |
  *
  * `pipelining` is opt-in: ejabberd (23.01) breaks with it (when two pipelined

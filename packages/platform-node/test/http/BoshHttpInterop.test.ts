@@ -164,7 +164,7 @@ describe("BOSH HTTP failures, real peers", () => {
 })
 
 describe("BOSH HTTP connection use, real managers", () => {
-  it.live("keep-alive reuses connections: 10 session creations on Prosody over at most hold + 1 connections", () =>
+  it.live("keep-alive reuses connections: 10 session creations in a row on Prosody over at most 2 connections", () =>
     Effect.gen(function*() {
       const cfg = yield* config({ url: managerUrl("prosody", "http"), mode: "keep-alive" })
       const { connections } = yield* countingConnections(
