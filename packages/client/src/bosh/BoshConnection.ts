@@ -24,7 +24,7 @@ import {
   type Element,
   type XmlError
 } from "@xmpp-core/protocol"
-import { Clock, Data, Deferred, Duration, Effect, Fiber, Option, Queue, Result, Scope, Semaphore } from "effect"
+import { Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Result, Scope, Semaphore } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { reasonPhrase } from "../http/ReasonPhrase.js"
@@ -48,6 +48,15 @@ export interface Options {
   readonly parseBody?: ParseBody | undefined
   /** Most stanzas waiting in `incoming` before the driver stops reading (back-pressure). Default 10,000. */
   readonly incomingCapacity?: number | undefined
+  /**
+   * Milliseconds a new request waits after the previous one was posted, while
+   * that one is still unanswered (default 0: none). Requests travel on
+   * different connections and may overtake each other; ejabberd 23.01 then
+   * stalls the session for good (it parks the later `rid`, holds the earlier
+   * one, and never looks at the parked one again), so requests posted back to
+   * back must reach it in order, and a head start makes that very likely.
+   */
+  readonly requestSpacingMs?: number | undefined
   /** Sees each request as it is posted (an XML console; resends included). Must not throw. */
   readonly onRequest?: ((request: BoshSession.Request) => void) | undefined
   /** Sees the bytes of each HTTP answer before they are parsed. Must not throw. */
@@ -114,11 +123,44 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   let timer: { readonly at: number; readonly fiber: Fiber.Fiber<void> } | undefined
   let state: BoshSession.State
 
-  const post = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> =>
-    Effect.suspend(() => {
-      options.onRequest?.(request)
-      return exchange(request)
-    })
+  const spacing = Math.max(0, options.requestSpacingMs ?? 0)
+  /**
+   * Per new rid: completed with the time it was posted (0 if it never was).
+   * A request waits for the one before it, so requests go out in rid order.
+   */
+  const posted = new Map<number, Deferred.Deferred<number>>()
+  /** Rids posted and not answered yet. */
+  const inFlight = new Set<number>()
+
+  // Waits until the previous rid was posted and, if it is still unanswered,
+  // has had `spacing` ms of head start.
+  const headStart = (rid: number): Effect.Effect<void> => {
+    const previous = posted.get(rid - 1)
+    if (spacing === 0 || previous === undefined) return Effect.void
+    return Effect.flatMap(Deferred.await(previous), (at) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        posted.delete(rid - 1)
+        return !inFlight.has(rid - 1) || now - at >= spacing
+          ? Effect.void
+          : Effect.sleep(Duration.millis(spacing - (now - at)))
+      }))
+  }
+
+  const post = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> => {
+    const signal = request.attempt === 1 ? posted.get(request.rid) : undefined
+    return Effect.andThen(
+      request.attempt === 1 ? headStart(request.rid) : Effect.void,
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        inFlight.add(request.rid)
+        if (signal !== undefined) Deferred.doneUnsafe(signal, Exit.succeed(now))
+        options.onRequest?.(request)
+        return Effect.ensuring(exchange(request), Effect.sync(() => inFlight.delete(request.rid)))
+      })
+    ).pipe(
+      // Never leave the next request waiting on one that was interrupted before it went out.
+      Effect.onInterrupt(() => signal === undefined ? Effect.void : Deferred.succeed(signal, 0))
+    )
+  }
 
   const exchange = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> =>
     http.execute(HttpClientRequest.post(options.url).pipe(HttpClientRequest.bodyText(request.text, CONTENT_TYPE))).pipe(
@@ -165,6 +207,9 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
           case "Request": {
             const previous = exchanges.get(action.rid)
             if (previous !== undefined) yield* Fiber.interrupt(previous)
+            if (spacing > 0 && action.attempt === 1 && !posted.has(action.rid)) {
+              posted.set(action.rid, Deferred.makeUnsafe<number>())
+            }
             const fiber = yield* post(action).pipe(
               Effect.flatMap((answer) => {
                 exchanges.delete(action.rid)

@@ -63,6 +63,11 @@ export interface Options {
   readonly hold?: number | undefined
   /** Longest hold, seconds (default 60). */
   readonly wait?: number | undefined
+  /**
+   * Head start, ms, of an unanswered request over the next one (default 20);
+   * see `BoshConnection.Options.requestSpacingMs`: ejabberd needs requests in order.
+   */
+  readonly requestSpacingMs?: number | undefined
   /** How long `close` waits for the manager to confirm the terminate. Default 10 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
   /** Further session options (keys, retries…); `to`, `from`, `route`, `hold`, `wait` above win. */
@@ -165,6 +170,7 @@ export const connect = (
         hold: options.hold,
         wait: options.wait
       },
+      requestSpacingMs: options.requestSpacingMs ?? 20,
       onRequest: onTraffic === undefined ? undefined : (request) => onTraffic("out", redactRequest(request)),
       onResponse: decoder === undefined || onTraffic === undefined
         ? undefined

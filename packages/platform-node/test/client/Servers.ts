@@ -93,6 +93,7 @@ export const boshConfig = (
     readonly proxies?: ReadonlyArray<unknown>
     readonly url?: string
     readonly closeTimeout?: number
+    readonly wait?: number
   } = {}
 ): XmppClientConfig.XmppClientConfig =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
@@ -108,6 +109,7 @@ export const boshConfig = (
       url: overrides.url ?? boshUrl(s, server, scheme),
       ...(overrides.mode === undefined ? {} : { mode: overrides.mode }),
       ...(overrides.proxies === undefined ? {} : { proxies: overrides.proxies }),
-      ...(overrides.closeTimeout === undefined ? {} : { closeTimeout: overrides.closeTimeout })
+      ...(overrides.closeTimeout === undefined ? {} : { closeTimeout: overrides.closeTimeout }),
+      ...(overrides.wait === undefined ? {} : { wait: overrides.wait })
     }
   })

@@ -5,6 +5,8 @@
  * test CA explicitly. The peer of every exchange is a TCP client, so each
  * message crosses transports.
  *
+ * Pipelining against Prosody: see the test's comment (one step per `wait`).
+ *
  * Not run: HTTP pipelining against ejabberd. ejabberd 23.01 answers the
  * first of two pipelined requests "400 XML is not well-formed" and never
  * answers the second (servers.md, `BoshHttpConfig`), so a session there
@@ -240,9 +242,16 @@ describe.each(["prosody", "ejabberd"] as const)("XmppClient over BOSH against %s
 })
 
 describe("XmppClient over BOSH: Prosody-only and failures", () => {
-  it.live("pipelining works against Prosody (login and a round trip)", () =>
+  // Prosody reads the next request of a connection only after answering the
+  // one before, so with hold=1 every request waits behind the held poll until
+  // `wait` runs out: pipelining works, but at one step per `wait` (here 1 s).
+  it.live("pipelining works against Prosody, one step per wait (login and a round trip)", () =>
     Effect.gen(function*() {
-      const alice = yield* connect(boshConfig(s, "prosody", "alice", "https", { resource: unique("pipe"), mode: "pipelining" }))
+      const started = Date.now()
+      const alice = yield* connect(
+        boshConfig(s, "prosody", "alice", "https", { resource: unique("pipe"), mode: "pipelining", wait: 1, mechanisms: ["PLAIN"] })
+      )
+      assert.isAtLeast(Date.now() - started, 1_000, "a request did not wait behind the held one: pipelining is not in effect")
       const bob = yield* connect(tcpPeer("prosody", unique("pipe-b")))
       const prefix = unique("pipelined")
       const bobSees = yield* Effect.forkChild(collectUntil(bob, prefix, `${prefix}-end`))
