@@ -59,11 +59,15 @@ describe("demo CLI", () => {
       const run = yield* runCli(["--no-servers"])
       assert.strictEqual(run.code, 0, run.stderr)
       for (const server of ["prosody", "ejabberd"]) {
-        assert.match(run.stdout, new RegExp(`^${server}/tcp: alice bound as alice@localhost/\\S+ with SCRAM-\\S+ in [\\d.]+ ms$`, "m"))
-        assert.match(run.stdout, new RegExp(`^${server}/tcp: bob received 5 messages \\(\\+ marker\\) exactly once, in order`, "m"))
-        assert.match(run.stdout, new RegExp(`^${server}/tcp: round trip alice → bob → alice [\\d.]+ ms$`, "m"))
-        assert.match(run.stdout, new RegExp(`^${server}/tcp: both closed cleanly`, "m"))
+        for (const transport of ["tcp", "bosh"]) {
+          const label = `${server}/${transport}`
+          assert.match(run.stdout, new RegExp(`^${label}: alice bound as alice@localhost/\\S+ with SCRAM-\\S+ in [\\d.]+ ms$`, "m"))
+          assert.match(run.stdout, new RegExp(`^${label}: bob received 5 messages \\(\\+ marker\\) exactly once, in order`, "m"))
+          assert.match(run.stdout, new RegExp(`^${label}: round trip alice → bob → alice [\\d.]+ ms$`, "m"))
+          assert.match(run.stdout, new RegExp(`^${label}: both closed cleanly`, "m"))
+        }
       }
+      assert.notMatch(run.stdout, /skipped/)
       assert.match(run.stdout, /^tour: ok$/m)
       // Progress went to stderr, not stdout.
       assert.include(run.stderr, "prosody/tcp alice starting TLS")
@@ -147,7 +151,7 @@ describe("demo CLI", () => {
       }
     }))
 
-  it.live("--transport bosh prints the typed TransportUnavailable error and exits 2", () =>
+  it.live("--transport bosh logs in over https BOSH and prints the bound JID", () =>
     Effect.gen(function*() {
       withPassword("DEMO_TEST_BOSH", s.accounts.alice)
       const run = yield* runCli([
@@ -161,10 +165,12 @@ describe("demo CLI", () => {
         "--bosh-url",
         `https://${s.domain}:${s.prosody.https}${s.prosody.boshPath}`,
         "--ca",
-        s.ca
+        s.ca,
+        "--for",
+        "1"
       ])
-      assert.strictEqual(run.code, 2)
-      assert.match(run.stderr, /^error: TransportUnavailable: /m)
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.match(run.stdout, /^bound alice@localhost\/\S+ with SCRAM-SHA-\S+$/m)
     }))
 
   it.live("--debug prints the XML console with arrows and the SASL payload redacted", () =>
