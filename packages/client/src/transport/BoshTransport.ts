@@ -162,6 +162,9 @@ export const connect = (
     const connection = yield* BoshConnection.connect({
       url: options.url,
       session: {
+        // A reply right after a delivery goes out before the next empty poll, not
+        // behind it (see `emptyRequestDelayMs`); callers may choose otherwise.
+        emptyRequestDelayMs: 20,
         ...options.session,
         to: options.domain,
         // XEP-0206 §4: the account only travels over an encrypted channel.

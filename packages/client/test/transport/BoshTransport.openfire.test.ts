@@ -23,7 +23,7 @@ const URL = "https://openfire.example/http-bind"
 /** A client logged in through the scripted manager (requests not spaced: no ejabberd here). */
 const login = (manager: ReturnType<typeof OpenfireLikeManager.make>) =>
   Effect.gen(function*() {
-    const transport = yield* BoshTransport.connect({ domain: "localhost", url: URL, account: "alice@localhost", requestSpacingMs: 0 })
+    const transport = yield* BoshTransport.connect({ domain: "localhost", url: URL, account: "alice@localhost", requestSpacingMs: 0, session: { emptyRequestDelayMs: 0 } })
     return yield* XmppClient.fromTransport(transport, settings)
   }).pipe(Effect.provide(Layer.mergeAll(manager.layer, SaslCrypto.layerWebCrypto, SecureRandom.layerWebCrypto)))
 

@@ -35,7 +35,8 @@ export const OptionsSchema = Schema.Struct({
   pollingMarginMs: milliseconds(60_000),
   maxAttempts: count(1, 100),
   retryBaseMs: milliseconds(600_000),
-  retryMaxMs: milliseconds(3_600_000)
+  retryMaxMs: milliseconds(3_600_000),
+  emptyRequestDelayMs: milliseconds(60_000)
 })
 
 /**

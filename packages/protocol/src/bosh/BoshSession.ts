@@ -86,6 +86,13 @@ export interface Options {
   /** First retry delay, ms; doubles up to `retryMaxMs`. Defaults 500 and 8,000. */
   readonly retryBaseMs?: number | undefined
   readonly retryMaxMs?: number | undefined
+  /**
+   * How long an empty request waits once it is due, ms (default 0). A stanza
+   * sent meanwhile takes its place, so a reply right after a delivery does
+   * not queue behind a fresh poll (and managers that need requests in
+   * order, like ejabberd 23.01, do not see a poll and a stanza race).
+   */
+  readonly emptyRequestDelayMs?: number | undefined
   readonly unsafeVariant?: UnsafeVariant | undefined
 }
 
@@ -108,6 +115,7 @@ interface Settings {
   readonly maxAttempts: number
   readonly retryBaseMs: number
   readonly retryMaxMs: number
+  readonly emptyRequestDelayMs: number
   readonly unsafeVariant: UnsafeVariant | undefined
 }
 
@@ -267,6 +275,8 @@ interface Session {
   lastNew: LastNew | undefined
   /** When a deferred empty request may go (polling rules). */
   emptyAt: number | undefined
+  /** When the empty request that became due waits until (`emptyRequestDelayMs`). */
+  emptyDueAt: number | undefined
   paused: boolean
   closeQueued: boolean
   terminateRid: number | undefined
@@ -347,6 +357,7 @@ const resolve = (options: Options): Settings => ({
   maxAttempts: options.maxAttempts ?? 5,
   retryBaseMs: options.retryBaseMs ?? 500,
   retryMaxMs: options.retryMaxMs ?? 8_000,
+  emptyRequestDelayMs: options.emptyRequestDelayMs ?? 0,
   unsafeVariant: options.unsafeVariant
 })
 
@@ -396,6 +407,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     keyChain,
     lastNew: undefined,
     emptyAt: undefined,
+    emptyDueAt: undefined,
     paused: false,
     closeQueued: false,
     terminateRid: undefined,
@@ -615,19 +627,28 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
       transmitNew(session, rid, "payloads", attributes, payloads, payloadText, now, actions)
       continue
     }
-    if (session.paused || session.closeQueued) return
+    if (session.paused || session.closeQueued) {
+      session.emptyDueAt = undefined
+      return
+    }
     // The manager holds no pause request (it answers or drops it): those do not count towards `hold`.
     const held = busy - unansweredPauses(session)
-    if (held >= parameters.hold && held >= 1) return
-    if (busy >= parameters.requests) return
+    if ((held >= parameters.hold && held >= 1) || busy >= parameters.requests) {
+      // Nothing is due: the next empty request starts its own delay.
+      session.emptyDueAt = undefined
+      return
+    }
     // Polling session (hold 0): one poll at a time, paced by `polling`.
     if (parameters.hold === 0 && busy > 0) return
     if (!windowAllows(session, parameters, now)) return
-    const earliest = earliestEmpty(session, parameters)
+    const delay = session.settings.emptyRequestDelayMs
+    if (delay > 0 && session.emptyDueAt === undefined) session.emptyDueAt = now + delay
+    const earliest = Math.max(earliestEmpty(session, parameters), session.emptyDueAt ?? -Infinity)
     if (now < earliest) {
       session.emptyAt = earliest
       return
     }
+    session.emptyDueAt = undefined
     const rid = session.nextRid++
     transmitNew(session, rid, "empty", baseAttributes(session, parameters.sid, rid), [], "", now, actions)
   }

@@ -458,6 +458,27 @@ describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", 
     assert.deepStrictEqual(terminated(m.actions), [])
   })
 
+  it("emptyRequestDelayMs: a due empty request waits, and a stanza sent meanwhile takes its place", () => {
+    // After creation one empty request is due at once; with the delay it waits.
+    const started = BoshSession.make({ to: "jabber.org", emptyRequestDelayMs: 20 }, randomness, 0)
+    let m: Machine = respond({ state: started.state, actions: [...started.actions] }, FIRST_RID, creationResponse(), 10)
+    assert.deepStrictEqual(requests(m.actions), [])
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 30)
+    m = step(m, BoshSession.Event.send([message("first")]), 15)
+    const sent = requests(m.actions)
+    assert.strictEqual(sent.length, 1)
+    assert.deepStrictEqual(sent[0]?.payloads.map((p) => Element.attribute(p, "id")), ["first"])
+    // The stanza's request is held by the manager: no empty request is due any more.
+    m = step(m, BoshSession.Event.tick(), 40)
+    assert.deepStrictEqual(requests(m.actions), [])
+    // Once it is answered, the empty request is due again and waits its own delay.
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 50)
+    assert.deepStrictEqual(requests(m.actions), [])
+    m = step(m, BoshSession.Event.tick(), 70)
+    assert.strictEqual(requests(m.actions)[0]?.rid, FIRST_RID + 2)
+    assert.deepStrictEqual(requests(m.actions)[0]?.payloads, [])
+  })
+
   it("other-request without a terminate of ours stays a typed error", () => {
     const m = respond(open(), FIRST_RID + 1, `<body type='terminate' condition='other-request' xmlns='http://jabber.org/protocol/httpbind'/>`, 20)
     assert.strictEqual(terminated(m.actions)[0]?.reason, "other-request")
