@@ -132,7 +132,7 @@ export const parse = (body: Element.Element, requested: Requested): Result.Resul
       accept: list(Element.attribute(body, "accept")),
       charsets: list(Element.attribute(body, "charsets")),
       authid: Element.attribute(body, "authid"),
-      from: Element.attribute(body, "from"),
-      xmppVersion: Element.attribute(body, "xmpp:version")
+      xmppVersion: Element.attribute(body, "xmpp:version"),
+      from: Element.attribute(body, "from")
     }
   })
