@@ -79,6 +79,33 @@ describe("BoshTransport against a scripted Openfire-like manager", () => {
       assert.isTrue(cause !== null && typeof cause === "object" && "_tag" in cause && cause._tag === "TransportError")
     }).pipe(Effect.scoped))
 
+  it.effect("a relayed stream error (remote-stream-error) reaches the client as its XMPP condition", () =>
+    Effect.gen(function*() {
+      const manager = OpenfireLikeManager.make()
+      const client = yield* login(manager)
+      const ended = yield* Effect.forkChild(client.stanzas.pipe(Stream.runDrain, Effect.flip))
+      yield* manager.script.terminate(
+        "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='remote-stream-error' xmlns:stream='http://etherx.jabber.org/streams'><stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></body>"
+      )
+      const error = yield* Fiber.join(ended)
+      assert.strictEqual(error.reason, "StreamError")
+      assert.strictEqual(error.condition, "conflict")
+    }).pipe(Effect.scoped))
+
+  it.effect("see-other-uri ends the session with a typed error that names the condition and the URI", () =>
+    Effect.gen(function*() {
+      const manager = OpenfireLikeManager.make()
+      const client = yield* login(manager)
+      const ended = yield* Effect.forkChild(client.stanzas.pipe(Stream.runDrain, Effect.flip))
+      yield* manager.script.terminate(
+        "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='see-other-uri'><uri>https://other.example/http-bind</uri></body>"
+      )
+      const error = yield* Fiber.join(ended)
+      assert.strictEqual(error.reason, "ConnectionLost")
+      assert.strictEqual(error.condition, "see-other-uri")
+      assert.include(error.message, "https://other.example/http-bind")
+    }).pipe(Effect.scoped))
+
   it.effect("a restart whose features never come fails with features-timeout instead of hanging", () =>
     Effect.gen(function*() {
       const manager = OpenfireLikeManager.make()

@@ -25,6 +25,8 @@ export interface Script {
   readonly requests: Array<string>
   /** The server sends these stanzas (XML text, no `xmlns`) to the client. */
   readonly push: (xml: string) => Effect.Effect<void>
+  /** The manager ends the session: the held request is answered with this terminate body (XML text). */
+  readonly terminate: (bodyXml: string) => Effect.Effect<void>
   /** The manager forgets the session: the held request and later ones get HTTP 404. */
   readonly forget: Effect.Effect<void>
   /** When false, the features after the restart never come (a broken manager). */
@@ -70,6 +72,13 @@ export const make = (): { readonly script: Script; readonly layer: Layer.Layer<H
       Effect.suspend(() => {
         outbox.push(xml)
         return release
+      }),
+    terminate: (bodyXml) =>
+      Effect.suspend(() => {
+        sid = undefined
+        const waiting = held
+        held = undefined
+        return waiting === undefined ? Effect.void : Deferred.succeed(waiting.answer, { status: 200, text: bodyXml })
       }),
     forget: Effect.suspend(() => {
       sid = undefined
