@@ -80,7 +80,15 @@ export const make = (
 export const next = (chain: KeyChain): { readonly chain: KeyChain; readonly keys: RequestKeys } => {
   const key = chain.keys[chain.remaining - 1]
   if (chain.remaining > 1) {
-    return { chain: { ...chain, remaining: chain.remaining - 1 }, keys: { key, newkey: undefined } }
+    // Spelled out, not spread: this runs once per request.
+    const rest: KeyChain = {
+      seed: chain.seed,
+      generation: chain.generation,
+      keys: chain.keys,
+      remaining: chain.remaining - 1,
+      fixedLength: chain.fixedLength
+    }
+    return { chain: rest, keys: { key, newkey: undefined } }
   }
   const fresh = build(chain.seed, chain.generation + 1, chain.fixedLength)
   return {

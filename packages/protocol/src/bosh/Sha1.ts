@@ -128,7 +128,55 @@ export const toHex = (bytes: Uint8Array): string => {
   return out
 }
 
-const hexCodes: Array<number> = new Array<number>(40).fill(48)
+// The schedule of the one-block fast path: reused, never observable from outside a call.
+const block = new Int32Array(80)
+
+/** The char code of the lower-case hex digit of `word`'s nibble at bit `shift`. */
+const hexCode = (word: number, shift: number): number => {
+  const nibble = (word >>> shift) & 15
+  return nibble < 10 ? 48 + nibble : 87 + nibble
+}
+
+/**
+ * 40 hex digits of the five state words, as one flat string: built in one
+ * call so it is not a rope of pieces that each later `charCodeAt` or
+ * comparison would have to flatten first (a chain key is hashed again).
+ */
+const stateHex = (a: number, b: number, c: number, d: number, e: number): string =>
+  String.fromCharCode(
+    hexCode(a, 28), hexCode(a, 24), hexCode(a, 20), hexCode(a, 16), hexCode(a, 12), hexCode(a, 8), hexCode(a, 4), hexCode(a, 0),
+    hexCode(b, 28), hexCode(b, 24), hexCode(b, 20), hexCode(b, 16), hexCode(b, 12), hexCode(b, 8), hexCode(b, 4), hexCode(b, 0),
+    hexCode(c, 28), hexCode(c, 24), hexCode(c, 20), hexCode(c, 16), hexCode(c, 12), hexCode(c, 8), hexCode(c, 4), hexCode(c, 0),
+    hexCode(d, 28), hexCode(d, 24), hexCode(d, 20), hexCode(d, 16), hexCode(d, 12), hexCode(d, 8), hexCode(d, 4), hexCode(d, 0),
+    hexCode(e, 28), hexCode(e, 24), hexCode(e, 20), hexCode(e, 16), hexCode(e, 12), hexCode(e, 8), hexCode(e, 4), hexCode(e, 0)
+  )
+
+/**
+ * The one-block case, for what the key chain hashes: at most 55 ASCII
+ * characters (the hex keys are 40). The characters go straight into the
+ * big-endian words of the block, no byte array in between. Undefined when
+ * the input does not fit.
+ */
+const hexOfShortAscii = (input: string): string | undefined => {
+  const length = input.length
+  if (length > 55) return undefined
+  block.fill(0, 0, 16)
+  let word = 0
+  for (let i = 0; i < length; i++) {
+    const code = input.charCodeAt(i)
+    if (code > 0x7f) return undefined
+    word |= code << (24 - 8 * (i & 3))
+    if ((i & 3) === 3) {
+      block[i >> 2] = word
+      word = 0
+    }
+  }
+  block[length >> 2] = word | (0x80 << (24 - 8 * (length & 3)))
+  block[15] = length * 8
+  initialize(state)
+  compress(block, state)
+  return stateHex(state[0] ?? 0, state[1] ?? 0, state[2] ?? 0, state[3] ?? 0, state[4] ?? 0)
+}
 
 /**
  * The SHA-1 of a string's UTF-8 bytes, as 40 lower-case hex digits: the
@@ -136,33 +184,4 @@ const hexCodes: Array<number> = new Array<number>(40).fill(48)
  *
  * @since 0.1.0
  */
-export const hexOfString = (input: string): string => {
-  // Fast path for what the key chain hashes: short ASCII (hex keys), one block.
-  if (input.length <= 55) {
-    schedule.fill(0, 0, 16)
-    let ascii = true
-    for (let i = 0; i < input.length; i++) {
-      const code = input.charCodeAt(i)
-      if (code > 0x7f) {
-        ascii = false
-        break
-      }
-      const word = i >> 2
-      schedule[word] = (schedule[word] ?? 0) | (code << (24 - 8 * (i & 3)))
-    }
-    if (ascii) {
-      const end = input.length
-      schedule[end >> 2] = (schedule[end >> 2] ?? 0) | (0x80 << (24 - 8 * (end & 3)))
-      schedule[15] = end * 8
-      initialize(state)
-      compress(schedule, state)
-      // One flat string, not a rope of 20 pieces: it is compared and written right after.
-      for (let i = 0; i < 40; i++) {
-        const nibble = ((state[i >> 3] ?? 0) >>> (28 - 4 * (i & 7))) & 15
-        hexCodes[i] = nibble < 10 ? 48 + nibble : 87 + nibble
-      }
-      return String.fromCharCode(...hexCodes)
-    }
-  }
-  return toHex(digest(utf8(input)))
-}
+export const hexOfString = (input: string): string => hexOfShortAscii(input) ?? toHex(digest(utf8(input)))
