@@ -137,34 +137,33 @@ const hexCode = (word: number, shift: number): number => {
   return nibble < 10 ? 48 + nibble : 87 + nibble
 }
 
-/**
- * 40 hex digits of the five state words, as one flat string: built in one
- * call so it is not a rope of pieces that each later `charCodeAt` or
- * comparison would have to flatten first (a chain key is hashed again).
- */
-const stateHex = (a: number, b: number, c: number, d: number, e: number): string =>
+/** Eight hex digits of a state word, made in one call. */
+const wordHex = (word: number): string =>
   String.fromCharCode(
-    hexCode(a, 28), hexCode(a, 24), hexCode(a, 20), hexCode(a, 16), hexCode(a, 12), hexCode(a, 8), hexCode(a, 4), hexCode(a, 0),
-    hexCode(b, 28), hexCode(b, 24), hexCode(b, 20), hexCode(b, 16), hexCode(b, 12), hexCode(b, 8), hexCode(b, 4), hexCode(b, 0),
-    hexCode(c, 28), hexCode(c, 24), hexCode(c, 20), hexCode(c, 16), hexCode(c, 12), hexCode(c, 8), hexCode(c, 4), hexCode(c, 0),
-    hexCode(d, 28), hexCode(d, 24), hexCode(d, 20), hexCode(d, 16), hexCode(d, 12), hexCode(d, 8), hexCode(d, 4), hexCode(d, 0),
-    hexCode(e, 28), hexCode(e, 24), hexCode(e, 20), hexCode(e, 16), hexCode(e, 12), hexCode(e, 8), hexCode(e, 4), hexCode(e, 0)
+    hexCode(word, 28),
+    hexCode(word, 24),
+    hexCode(word, 20),
+    hexCode(word, 16),
+    hexCode(word, 12),
+    hexCode(word, 8),
+    hexCode(word, 4),
+    hexCode(word, 0)
   )
 
 /**
  * The one-block case, for what the key chain hashes: at most 55 ASCII
  * characters (the hex keys are 40). The characters go straight into the
- * big-endian words of the block, no byte array in between. Undefined when
- * the input does not fit.
+ * big-endian words of the block, no byte array in between, and the digest is
+ * left in `state`. False when the input does not fit.
  */
-const hexOfShortAscii = (input: string): string | undefined => {
+const digestShortAscii = (input: string): boolean => {
   const length = input.length
-  if (length > 55) return undefined
+  if (length > 55) return false
   block.fill(0, 0, 16)
   let word = 0
   for (let i = 0; i < length; i++) {
     const code = input.charCodeAt(i)
-    if (code > 0x7f) return undefined
+    if (code > 0x7f) return false
     word |= code << (24 - 8 * (i & 3))
     if ((i & 3) === 3) {
       block[i >> 2] = word
@@ -175,7 +174,7 @@ const hexOfShortAscii = (input: string): string | undefined => {
   block[15] = length * 8
   initialize(state)
   compress(block, state)
-  return stateHex(state[0] ?? 0, state[1] ?? 0, state[2] ?? 0, state[3] ?? 0, state[4] ?? 0)
+  return true
 }
 
 /**
@@ -184,4 +183,24 @@ const hexOfShortAscii = (input: string): string | undefined => {
  *
  * @since 0.1.0
  */
-export const hexOfString = (input: string): string => hexOfShortAscii(input) ?? toHex(digest(utf8(input)))
+export const hexOfString = (input: string): string =>
+  digestShortAscii(input)
+    ? wordHex(state[0] ?? 0) + wordHex(state[1] ?? 0) + wordHex(state[2] ?? 0) + wordHex(state[3] ?? 0) +
+      wordHex(state[4] ?? 0)
+    : toHex(digest(utf8(input)))
+
+/**
+ * Whether `hex` is `hexOfString(input)`, without making the digest's string:
+ * what a connection manager checks for every §15 `key` (the hash of the key
+ * must be the previous key).
+ *
+ * @since 0.1.0
+ */
+export const isHexOf = (input: string, hex: string): boolean => {
+  if (hex.length !== 40) return false
+  if (!digestShortAscii(input)) return hexOfString(input) === hex
+  for (let i = 0; i < 40; i++) {
+    if (hexCode(state[i >> 3] ?? 0, 28 - 4 * (i & 7)) !== hex.charCodeAt(i)) return false
+  }
+  return true
+}

@@ -313,7 +313,7 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
   session.buffered.delete(waiting.rid)
   if (cm.config.enforceKeys === true && session.lastKey !== undefined) {
     const key = attributes.key
-    if (key === undefined || Sha1.hexOfString(key) !== session.lastKey) {
+    if (key === undefined || !Sha1.isHexOf(key, session.lastKey)) {
       session.held.push(waiting)
       return end(cm, session, "item-not-found", `request ${waiting.rid} has a wrong key`, out)
     }

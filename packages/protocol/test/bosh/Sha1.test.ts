@@ -32,6 +32,30 @@ describe("Sha1", () => {
       { numRuns: 500 }
     )
   })
+
+  it("isHexOf accepts exactly the digest's lower-case hex, on both paths", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 80 }),
+        fc.integer({ min: 0, max: 39 }),
+        fc.constantFrom("flip", "upper", "short", "long"),
+        (input, at, change) => {
+          const hex = createHash("sha1").update(input, "utf8").digest("hex")
+          assert.isTrue(Sha1.isHexOf(input, hex))
+          const digit = hex[at] ?? "0"
+          const altered = change === "flip"
+            ? hex.slice(0, at) + (digit === "0" ? "1" : "0") + hex.slice(at + 1)
+            : change === "upper"
+            ? hex.toUpperCase() === hex ? hex + "0" : hex.toUpperCase()
+            : change === "short"
+            ? hex.slice(0, 39)
+            : hex + "0"
+          assert.isFalse(Sha1.isHexOf(input, altered))
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
 })
 
 describe("KeyChain (XEP-0124 §15)", () => {
