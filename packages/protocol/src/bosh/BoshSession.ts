@@ -36,6 +36,7 @@ import * as XmlSerializer from "../xml/XmlSerializer.js"
 import type { XmlError } from "../xml/XmlError.js"
 import { BoshError, isTerminalCondition, type TerminalCondition } from "./BoshError.js"
 import * as KeyChain from "./KeyChain.js"
+import * as RidText from "./RidText.js"
 import * as SessionParameters from "./SessionParameters.js"
 import * as StanzaWriter from "./StanzaWriter.js"
 
@@ -318,8 +319,18 @@ const stanzaScope = XmlSerializer.scopeWithDefault(HTTP_BIND)
 export const serializeStanza = (element: Element.Element): Result.Result<string, XmlError> =>
   StanzaWriter.write(element, stanzaScope)
 
+/** Whether an attribute value has a character to escape; a plain scan beats a regex on these short values. */
+const needsEscape = (value: string): boolean => {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    // & ' " < > and the three whitespace controls
+    if (code < 0x20 || code === 0x26 || code === 0x27 || code === 0x22 || code === 0x3c || code === 0x3e) return true
+  }
+  return false
+}
+
 const escapeAttribute = (value: string): string =>
-  /[&<>'"\t\n\r]/.test(value)
+  needsEscape(value)
     ? value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, "&apos;")
       .replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;")
     : value
@@ -379,7 +390,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
   const attributes: Record<string, string> = {
     content: settings.content ?? "text/xml; charset=utf-8",
     hold: String(settings.hold),
-    rid: String(rid),
+    rid: RidText.format(rid),
     to: settings.to
   }
   if (settings.route !== undefined) attributes.route = settings.route
@@ -511,7 +522,7 @@ const windowAllows = (session: Session, parameters: SessionParameters.SessionPar
 
 /** Attributes every request after the first carries: rid, sid, keys, ack. */
 const baseAttributes = (session: Session, sid: string, rid: number): Record<string, string> => {
-  const attributes: Record<string, string> = { rid: String(rid), sid }
+  const attributes: Record<string, string> = { rid: RidText.format(rid), sid }
   if (session.keyChain !== undefined) {
     const next = KeyChain.next(session.keyChain)
     session.keyChain = next.chain
@@ -520,7 +531,7 @@ const baseAttributes = (session: Session, sid: string, rid: number): Record<stri
   }
   // §9.2: acknowledge the highest rid answered with all below it, unless that is rid - 1.
   const acknowledged = session.deliverRid - 1
-  if (session.settings.acknowledgements && acknowledged < rid - 1) attributes.ack = String(acknowledged)
+  if (session.settings.acknowledgements && acknowledged < rid - 1) attributes.ack = RidText.format(acknowledged)
   return attributes
 }
 
@@ -882,10 +893,14 @@ const tagFor = (session: Session): "AwaitingSessionResponse" | "Open" | "Paused"
     ? "Paused"
     : "Open"
 
-const live = (session: Session, actions: Array<Action>): Step => ({
-  state: { _tag: tagFor(session), session },
-  actions
-})
+type LiveState = Exclude<State, { readonly _tag: "Terminated" }>
+
+/** The step's result; the state value itself is kept when its tag did not change. */
+const live = (previous: LiveState, actions: Array<Action>): Step => {
+  const session = previous.session
+  const tag = tagFor(session)
+  return { state: tag === previous._tag ? previous : { _tag: tag, session }, actions }
+}
 
 // Rids delivered early by the broken "arrival order" variant, per session.
 const arrivalOrderDelivered = new WeakMap<Session, Set<number>>()
@@ -949,7 +964,7 @@ export const step = (state: State, event: Event, now: number): Step => {
     case "Send": {
       if (session.closeQueued) {
         actions.push(rejected("Send", "the session is closing", event.stanzas))
-        return live(session, actions)
+        return live(state, actions)
       }
       if (enqueueStanzas(session, event.stanzas, "Send", actions)) session.paused = false
       break
@@ -957,7 +972,7 @@ export const step = (state: State, event: Event, now: number): Step => {
     case "Restart": {
       if (session.closeQueued) {
         actions.push(rejected("Restart", "the session is closing"))
-        return live(session, actions)
+        return live(state, actions)
       }
       session.pending.push({ _tag: "Restart" })
       break
@@ -965,9 +980,9 @@ export const step = (state: State, event: Event, now: number): Step => {
     case "Close": {
       if (session.closeQueued) {
         actions.push(rejected("Close", "the session is already closing", event.stanzas))
-        return live(session, actions)
+        return live(state, actions)
       }
-      if (!enqueueStanzas(session, event.stanzas, "Close", actions)) return live(session, actions)
+      if (!enqueueStanzas(session, event.stanzas, "Close", actions)) return live(state, actions)
       session.pending.push({ _tag: "Close" })
       session.closeQueued = true
       session.paused = false
@@ -977,28 +992,28 @@ export const step = (state: State, event: Event, now: number): Step => {
       const parameters = session.parameters
       if (parameters === undefined || parameters.maxpause === undefined) {
         actions.push(rejected("Pause", "the connection manager offers no pause (no 'maxpause')"))
-        return live(session, actions)
+        return live(state, actions)
       }
       if (!(event.seconds > 0 && event.seconds <= parameters.maxpause)) {
         actions.push(rejected("Pause", `a pause must be 1 to ${parameters.maxpause} seconds`))
-        return live(session, actions)
+        return live(state, actions)
       }
       if (pendingLength(session) > 0 || session.paused || session.closeQueued) {
         actions.push(rejected("Pause", "payloads are still waiting to be sent"))
-        return live(session, actions)
+        return live(state, actions)
       }
       // The pause is the one request allowed beyond `requests` (§11); after it, one slot must
       // stay free for the request that shows the manager moved past it (ejabberd never answers it).
       if (parameters.requests < 2 || outstanding(session) > parameters.requests - 1) {
         actions.push(rejected("Pause", "no request slot is free for a pause"))
-        return live(session, actions)
+        return live(state, actions)
       }
       const rid = session.nextRid++
       const attributes = baseAttributes(session, parameters.sid, rid)
       attributes.pause = String(Math.floor(event.seconds))
       transmitNew(session, rid, "pause", attributes, [], "", now, actions)
       session.paused = true
-      return live(session, actions)
+      return live(state, actions)
     }
     case "Resume": {
       session.paused = false
@@ -1073,7 +1088,7 @@ export const step = (state: State, event: Event, now: number): Step => {
     }
   }
   pump(session, now, actions)
-  return live(session, actions)
+  return live(state, actions)
 }
 
 /**

@@ -24,6 +24,7 @@
  */
 import * as Element from "../xml/Element.js"
 import { HTTP_BIND, STREAMS } from "../xml/Namespaces.js"
+import * as RidText from "./RidText.js"
 import * as Sha1 from "./Sha1.js"
 
 /**
@@ -230,12 +231,21 @@ const answer = (
   payloads: ReadonlyArray<Element.Element>,
   out: Array<Answer>,
   now: number,
-  extra: Record<string, string | undefined> = {}
+  type?: "terminate"
 ) => {
-  const ack = session.acknowledgements && session.lastProcessedRid !== waiting.rid
-    ? String(session.lastProcessedRid)
-    : undefined
-  const response = body({ ack, ...extra }, payloads)
+  // Built directly (no spread, no copy): one answer per request.
+  const attributes: Record<string, string> = {}
+  if (session.acknowledgements && session.lastProcessedRid !== waiting.rid) {
+    attributes.ack = RidText.format(session.lastProcessedRid)
+  }
+  if (type !== undefined) attributes.type = type
+  const response: Element.Element = {
+    name: "body",
+    namespace: HTTP_BIND,
+    prefix: undefined,
+    attributes,
+    children: payloads.length === 0 ? noChildren : payloads
+  }
   for (const payload of payloads) cm.delivered.push(payload)
   session.cache.set(waiting.rid, response)
   // Keep as many answers as the client may have outstanding.
@@ -367,7 +377,7 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
   session.previous = { rid: waiting.rid, empty, arrivedAt: waiting.arrivedAt, hadPayloads: undefined }
   if (attributes.type === "terminate") {
     while (session.held.length > 0) answerOldest(cm, session, [], out, now)
-    answer(cm, session, waiting, [], out, now, { type: "terminate" })
+    answer(cm, session, waiting, [], out, now, "terminate")
     session.ended = "closed by the client"
     return
   }

@@ -4,6 +4,7 @@
 import { BodyParser, BoshSession, Element, Sha1 } from "@xmpp-core/protocol"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
+import * as fc from "fast-check"
 
 const encoder = new TextEncoder()
 const parse = (xml: string): Element.Element => {
@@ -444,5 +445,28 @@ describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", 
     assert.isTrue(m.actions.some((a) => a._tag === "Closed"))
     assert.strictEqual(m.state._tag, "Terminated")
     assert.isUndefined(m.state._tag === "Terminated" ? m.state.error : "open")
+  })
+})
+
+describe("rid text (§14.1)", () => {
+  it("every request's rid attribute is the decimal of its rid, across the whole 48-bit range", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.integer({ min: 1, max: 4 }), (bytes, sends) => {
+        const first = BoshSession.initialRid(bytes)
+        const started = BoshSession.make({ to: "jabber.org", acknowledgements: false }, { rid: bytes, keySeed: randomness.keySeed }, 0)
+        let m = respond({ state: started.state, actions: [...started.actions] }, first, creationResponse(), 10)
+        const seen = [...requests(started.actions), ...requests(m.actions)]
+        for (let i = 0; i < sends; i++) {
+          for (const request of requests(m.actions)) m = respond(m, request.rid, "<body xmlns='http://jabber.org/protocol/httpbind'/>", 20 + i)
+          m = step(m, BoshSession.Event.send([message(`m${i}`)]), 20 + i)
+          seen.push(...requests(m.actions))
+        }
+        assert.isAtLeast(seen.length, 3)
+        for (const request of seen) {
+          assert.strictEqual(request.attributes.rid, String(request.rid))
+          assert.include(request.text, ` rid='${request.rid}'`)
+        }
+      })
+    )
   })
 })
