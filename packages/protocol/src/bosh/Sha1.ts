@@ -204,3 +204,43 @@ export const isHexOf = (input: string, hex: string): boolean => {
   }
   return true
 }
+
+/** Four hex digit codes of the 16-bit half of `word` at bit `shift` (16 or 0), packed big-endian. */
+const halfHexWord = (word: number, shift: number): number =>
+  (hexCode(word, shift + 12) << 24) | (hexCode(word, shift + 8) << 16) | (hexCode(word, shift + 4) << 8) |
+  hexCode(word, shift)
+
+/**
+ * `hex(SHA-1(hex(D)))` without strings, for a key chain: `D` is the five
+ * words of a digest at `from[fromOffset…]`, its 40 hex digits go straight
+ * into the block, and the five words of the result go to `to[toOffset…]`.
+ * The same value as `hexOfString` of `D`'s hex text, as words.
+ *
+ * @since 0.1.0
+ */
+export const digestOfHexWords = (from: Int32Array, fromOffset: number, to: Int32Array, toOffset: number): void => {
+  for (let i = 0; i < 5; i++) {
+    const word = from[fromOffset + i] ?? 0
+    block[2 * i] = halfHexWord(word, 16)
+    block[2 * i + 1] = halfHexWord(word, 0)
+  }
+  // 40 bytes of text: the padding bit right after, the length (320 bits) at the end.
+  block[10] = 0x80000000 | 0
+  block[11] = 0
+  block[12] = 0
+  block[13] = 0
+  block[14] = 0
+  block[15] = 320
+  initialize(state)
+  compress(block, state)
+  for (let i = 0; i < 5; i++) to[toOffset + i] = state[i] ?? 0
+}
+
+/**
+ * The 40 lower-case hex digits of the five digest words at `words[offset…]`.
+ *
+ * @since 0.1.0
+ */
+export const hexOfWords = (words: Int32Array, offset: number): string =>
+  wordHex(words[offset] ?? 0) + wordHex(words[offset + 1] ?? 0) + wordHex(words[offset + 2] ?? 0) +
+  wordHex(words[offset + 3] ?? 0) + wordHex(words[offset + 4] ?? 0)

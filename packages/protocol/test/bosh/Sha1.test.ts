@@ -58,6 +58,22 @@ describe("Sha1", () => {
   })
 })
 
+describe("Sha1 on digest words (the key chain's path)", () => {
+  it("digestOfHexWords(D) is hexOfString(hex(D)), hexOfWords is the hex text", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: 5, maxLength: 5 }), (digest) => {
+        const from = Int32Array.from(digest)
+        const hex = Sha1.hexOfWords(from, 0)
+        assert.strictEqual(hex, digest.map((word) => (word >>> 0).toString(16).padStart(8, "0")).join(""))
+        const to = new Int32Array(7)
+        Sha1.digestOfHexWords(from, 0, to, 2)
+        assert.strictEqual(Sha1.hexOfWords(to, 2), createHash("sha1").update(hex, "utf8").digest("hex"))
+      }),
+      { numRuns: 500 }
+    )
+  })
+})
+
 describe("KeyChain (XEP-0124 §15)", () => {
   const seed = new Uint8Array(16).fill(9)
 
@@ -94,7 +110,7 @@ describe("KeyChain (XEP-0124 §15)", () => {
     const one = BoshKeyChain.make(seed)
     const two = BoshKeyChain.make(new Uint8Array(16).fill(10))
     assert.notStrictEqual(one.newkey, two.newkey)
-    assert.isAtLeast(one.chain.keys.length, 256)
-    assert.isAtMost(one.chain.keys.length, 1279)
+    assert.isAtLeast(one.chain.length, 256)
+    assert.isAtMost(one.chain.length, 1279)
   })
 })
