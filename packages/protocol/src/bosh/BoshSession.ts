@@ -270,6 +270,8 @@ interface Session {
   /** When a deferred empty request may go (polling rules). */
   emptyAt: number | undefined
   paused: boolean
+  /** While paused: when the machine comes back by itself, so the manager hears from it before the pause ends. */
+  resumeAt: number | undefined
   closeQueued: boolean
   terminateRid: number | undefined
   /** Highest `rid` the manager acknowledged receiving (§9.1). */
@@ -418,6 +420,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     lastNew: undefined,
     emptyAt: undefined,
     paused: false,
+    resumeAt: undefined,
     closeQueued: false,
     terminateRid: undefined,
     managerAck: rid - 1,
@@ -434,6 +437,16 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
 
 const timeoutFor = (session: Session): number =>
   ((session.parameters?.wait ?? session.settings.wait) * 1000) + session.settings.timeoutMarginMs
+
+/**
+ * How long a pause must last so that the manager still hears from us before it ends when
+ * the exchange in flight and its first resend both hang (the same two lost exchanges the
+ * session's `inactivity` is assumed to absorb): two timeouts, the two backoffs in between,
+ * and a second of slack for the network.
+ */
+const pauseRecoveryMs = (session: Session): number =>
+  2 * timeoutFor(session) + session.settings.retryBaseMs +
+  Math.min(2 * session.settings.retryBaseMs, session.settings.retryMaxMs) + 1000
 
 const transmitNew = (
   session: Session,
@@ -1008,11 +1021,27 @@ export const step = (state: State, event: Event, now: number): Step => {
         actions.push(rejected("Pause", "no request slot is free for a pause"))
         return live(state, actions)
       }
+      // §10: the manager drops the session once the pause is over with nothing from us. A
+      // pause shorter than our own detect-and-resend time could end before a lost request of
+      // ours gets through, so it is refused; a longer one ends, at the latest, by our coming
+      // back on our own that long before it is over (`resumeAt`, in `nextDeadline`).
+      const seconds = Math.floor(event.seconds)
+      const recovery = pauseRecoveryMs(session)
+      if (seconds * 1000 < recovery) {
+        actions.push(rejected(
+          "Pause",
+          `a pause shorter than ${Math.ceil(recovery / 1000)} seconds could end before a lost request is resent (wait ${
+            timeoutFor(session) / 1000
+          } s per attempt)`
+        ))
+        return live(state, actions)
+      }
       const rid = session.nextRid++
       const attributes = baseAttributes(session, parameters.sid, rid)
-      attributes.pause = String(Math.floor(event.seconds))
+      attributes.pause = String(seconds)
       transmitNew(session, rid, "pause", attributes, [], "", now, actions)
       session.paused = true
+      session.resumeAt = now + seconds * 1000 - recovery
       return live(state, actions)
     }
     case "Resume": {
@@ -1077,6 +1106,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       break
     }
     case "Tick": {
+      if (session.paused && session.resumeAt !== undefined && now >= session.resumeAt) session.paused = false
       oldestStraggler(session, now)
       for (const outgoing of session.outgoing.values()) {
         if (outgoing.status === "sent" && outgoing.deadline <= now && !session.received.has(outgoing.rid)) {
@@ -1100,6 +1130,7 @@ export const nextDeadline = (state: State): number | undefined => {
   if (state._tag === "Terminated") return undefined
   const session = state.session
   let deadline = session.emptyAt ?? Infinity
+  if (session.paused && session.resumeAt !== undefined && session.resumeAt < deadline) deadline = session.resumeAt
   for (const outgoing of session.outgoing.values()) {
     if (!session.received.has(outgoing.rid) && outgoing.deadline < deadline) deadline = outgoing.deadline
   }

@@ -91,6 +91,8 @@ interface Processed {
   readonly empty: boolean
   readonly arrivedAt: number
   hadPayloads: boolean | undefined
+  /** When it was answered (undefined while held). */
+  answeredAt: number | undefined
 }
 
 interface Session {
@@ -255,6 +257,7 @@ const answer = (
   }
   if (session.previous !== undefined && session.previous.rid === waiting.rid) {
     session.previous.hadPayloads = payloads.length > 0
+    session.previous.answeredAt = now
   }
   if (session.held.length === 0 && session.buffered.size === 0) session.idleSince = now
   out.push({ exchanges: waiting.exchanges, rid: waiting.rid, status: 200, reasonPhrase: "OK", body: response })
@@ -334,8 +337,14 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
     cm.emptyArrivals.push(waiting.arrivedAt)
     const previous = session.previous
     const interval = cm.config.polling * 1000
+    // §11 speaks of requests the client sends one after the other. One that reached us before
+    // its predecessor (that one was lost and resent, or overtaken) was not sent in reply to the
+    // predecessor's answer, nor after it: arrival times compare only for requests that came in
+    // rid order (ejabberd, for its part, checks the interval only in polling sessions).
+    const inOrder = previous !== undefined && waiting.arrivedAt >= previous.arrivedAt
     if (
-      previous !== undefined && previous.empty && previous.hadPayloads === false && session.held.length === 0 &&
+      previous !== undefined && inOrder && previous.empty && previous.hadPayloads === false &&
+      previous.answeredAt !== undefined && waiting.arrivedAt >= previous.answeredAt && session.held.length === 0 &&
       waiting.arrivedAt - previous.arrivedAt < interval
     ) {
       session.held.push(waiting)
@@ -348,7 +357,7 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
       )
     }
     if (
-      previous !== undefined && session.held.length + 1 >= cm.config.requests &&
+      previous !== undefined && inOrder && session.held.length + 1 >= cm.config.requests &&
       waiting.arrivedAt - previous.arrivedAt < interval
     ) {
       session.held.push(waiting)
@@ -374,7 +383,7 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
     return
   }
   const isRestart = attributes["xmpp:restart"] === "true"
-  session.previous = { rid: waiting.rid, empty, arrivedAt: waiting.arrivedAt, hadPayloads: undefined }
+  session.previous = { rid: waiting.rid, empty, arrivedAt: waiting.arrivedAt, hadPayloads: undefined, answeredAt: undefined }
   if (attributes.type === "terminate") {
     while (session.held.length > 0) answerOldest(cm, session, [], out, now)
     answer(cm, session, waiting, [], out, now, "terminate")
