@@ -337,11 +337,14 @@ const escapeAttribute = (value: string): string =>
       .replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;")
     : value
 
+/** Attributes whose values the machine itself writes as digits or hex: nothing to escape, nothing to scan. */
+const hexOrDigits: ReadonlySet<string> = new Set(["rid", "ack", "key", "newkey", "pause"])
+
 const writeBody = (attributes: Readonly<Record<string, string>>, payloadText: string): string => {
   let text = "<body"
   for (const name in attributes) {
     const value = attributes[name]
-    if (value !== undefined) text += ` ${name}='${escapeAttribute(value)}'`
+    if (value !== undefined) text += ` ${name}='${hexOrDigits.has(name) ? value : escapeAttribute(value)}'`
   }
   text += ` xmlns='${HTTP_BIND}'`
   return payloadText.length === 0 ? text + "/>" : text + ">" + payloadText + "</body>"
