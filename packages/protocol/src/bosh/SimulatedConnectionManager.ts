@@ -213,6 +213,14 @@ const isEmptyPoll = (request: IncomingRequest): boolean =>
 const isPauseOrTerminate = (request: IncomingRequest): boolean =>
   request.attributes.pause !== undefined || request.attributes.type === "terminate"
 
+/** 1 when a pause or terminate is among this request and those waiting: §11's one extra request. */
+const exemptSlots = (session: Session, request: IncomingRequest): number => {
+  if (isPauseOrTerminate(request)) return 1
+  for (const w of session.held) if (isPauseOrTerminate(w.request)) return 1
+  for (const w of session.buffered.values()) if (isPauseOrTerminate(w.request)) return 1
+  return 0
+}
+
 /** Answers the oldest held request with the given payloads. */
 const answerOldest = (
   cm: ConnectionManager,
@@ -251,9 +259,11 @@ const answer = (
   for (const payload of payloads) cm.delivered.push(payload)
   session.cache.set(waiting.rid, response)
   // Keep as many answers as the client may have outstanding.
-  for (const rid of session.cache.keys()) {
-    if (session.cache.size <= cm.config.requests) break
-    session.cache.delete(rid)
+  if (session.cache.size > cm.config.requests) {
+    for (const rid of session.cache.keys()) {
+      if (session.cache.size <= cm.config.requests) break
+      session.cache.delete(rid)
+    }
   }
   if (session.previous !== undefined && session.previous.rid === waiting.rid) {
     session.previous.hadPayloads = payloads.length > 0
@@ -457,23 +467,23 @@ export const receive = (
       return out
     }
   }
-  let exempt = isPauseOrTerminate(request) ? 1 : 0
-  for (const w of session.held) if (isPauseOrTerminate(w.request)) exempt = 1
-  for (const w of session.buffered.values()) if (isPauseOrTerminate(w.request)) exempt = 1
-  if (rid <= session.lastProcessedRid || rid > session.lastProcessedRid + cm.config.requests + exempt) {
+  const lastInWindow = session.lastProcessedRid + cm.config.requests
+  if (rid <= session.lastProcessedRid || (rid > lastInWindow && rid > lastInWindow + exemptSlots(session, request))) {
     end(cm, session, "item-not-found", `rid ${rid} is outside the window after ${session.lastProcessedRid}`, out)
     out.push(terminal(cm, [exchange], rid, "item-not-found"))
     logHeld(cm, now)
     return out
   }
   session.texts.set(rid, request.text)
-  for (const old of session.texts.keys()) {
-    if (old >= rid - 4 * cm.config.requests) break
-    session.texts.delete(old)
+  if (session.texts.size > 4 * cm.config.requests) {
+    for (const old of session.texts.keys()) {
+      if (old >= rid - 4 * cm.config.requests) break
+      session.texts.delete(old)
+    }
   }
   const waiting: Waiting = { rid, request, exchanges: [exchange], arrivedAt: now, heldSince: now }
   const simultaneous = session.held.length + session.buffered.size + 1
-  if (simultaneous > cm.config.requests + exempt) {
+  if (simultaneous > cm.config.requests && simultaneous > cm.config.requests + exemptSlots(session, request)) {
     session.held.push(waiting)
     end(
       cm,
