@@ -160,16 +160,24 @@ const digestShortAscii = (input: string): boolean => {
   const length = input.length
   if (length > 55) return false
   block.fill(0, 0, 16)
-  let word = 0
-  for (let i = 0; i < length; i++) {
-    const code = input.charCodeAt(i)
-    if (code > 0x7f) return false
-    word |= code << (24 - 8 * (i & 3))
-    if ((i & 3) === 3) {
-      block[i >> 2] = word
-      word = 0
-    }
+  // Four characters to a big-endian word; any code above 0x7f sets a bit in `high`.
+  let high = 0
+  const whole = length & ~3
+  for (let i = 0; i < whole; i += 4) {
+    const a = input.charCodeAt(i)
+    const b = input.charCodeAt(i + 1)
+    const c = input.charCodeAt(i + 2)
+    const d = input.charCodeAt(i + 3)
+    high |= a | b | c | d
+    block[i >> 2] = (a << 24) | (b << 16) | (c << 8) | d
   }
+  let word = 0
+  for (let i = whole; i < length; i++) {
+    const code = input.charCodeAt(i)
+    high |= code
+    word |= code << (24 - 8 * (i & 3))
+  }
+  if (high > 0x7f) return false
   block[length >> 2] = word | (0x80 << (24 - 8 * (length & 3)))
   block[15] = length * 8
   initialize(state)
@@ -199,8 +207,16 @@ export const hexOfString = (input: string): string =>
 export const isHexOf = (input: string, hex: string): boolean => {
   if (hex.length !== 40) return false
   if (!digestShortAscii(input)) return hexOfString(input) === hex
-  for (let i = 0; i < 40; i++) {
-    if (hexCode(state[i >> 3] ?? 0, 28 - 4 * (i & 7)) !== hex.charCodeAt(i)) return false
+  // Eight digits against each state word: the value they spell, or a mismatch for a non-digit.
+  for (let w = 0; w < 5; w++) {
+    let value = 0
+    for (let i = 8 * w; i < 8 * w + 8; i++) {
+      const code = hex.charCodeAt(i)
+      const nibble = code >= 48 && code <= 57 ? code - 48 : code >= 97 && code <= 102 ? code - 87 : -1
+      if (nibble < 0) return false
+      value = (value << 4) | nibble
+    }
+    if (value !== (state[w] ?? 0)) return false
   }
   return true
 }
