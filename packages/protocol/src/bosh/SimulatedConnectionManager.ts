@@ -11,10 +11,12 @@
  * - `item-not-found` for an unknown `sid`, a `rid` outside the window or no
  *   longer cached, a wrong §15 key; the session then ends;
  * - `policy-violation` for more simultaneous requests than `requests`
- *   (one more for pause/terminate), for an empty poll sooner than `polling`
- *   after an empty poll answered with nothing while no request is held, and
- *   for `requests` unanswered requests ending with an empty one that came
- *   sooner than `polling` after the previous one (§11, §12);
+ *   (one more for pause/terminate), for an empty poll that arrived after the
+ *   empty answer to the previous one but sooner than `polling` after it while
+ *   no request is held, and for `requests` unanswered requests ending with an
+ *   empty one that came sooner than `polling` after the previous one (§11,
+ *   §12); arrival times are compared only for requests that came in rid
+ *   order (one that overtook a lost predecessor was not sent after it);
  * - drops the session silently after `inactivity` seconds with no request held.
  *
  * It lives in the package (not in test code) because both the protocol's
