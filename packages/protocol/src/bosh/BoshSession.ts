@@ -800,7 +800,11 @@ const classify = (event: Extract<Event, { _tag: "HttpResponse" }>): Classified =
   return { _tag: "Recoverable", reason: `HTTP ${event.status}` }
 }
 
-const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> => Element.elements(body)
+const noPayloads: ReadonlyArray<Element.Element> = []
+
+// Most answers are empty: no array for them.
+const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> =>
+  body.children.length === 0 ? noPayloads : Element.elements(body)
 
 /** Processes one response in rid order. Returns the next state tag, or a terminal state. */
 const processResponse = (
@@ -815,7 +819,7 @@ const processResponse = (
   session.received.delete(rid)
   session.deliverRid = rid + 1
   const body = received.body
-  const payloads = body === undefined || alreadyDelivered ? [] : stanzaChildren(body)
+  const payloads = body === undefined || alreadyDelivered ? noPayloads : stanzaChildren(body)
   if (session.lastNew !== undefined && session.lastNew.rid === rid) {
     session.lastNew.hadPayloads = body !== undefined &&
       (alreadyDelivered ? Element.elements(body).length > 0 : payloads.length > 0)
