@@ -36,7 +36,9 @@ import * as XmlSerializer from "../xml/XmlSerializer.js"
 import type { XmlError } from "../xml/XmlError.js"
 import { BoshError, isTerminalCondition, type TerminalCondition } from "./BoshError.js"
 import * as KeyChain from "./KeyChain.js"
+import * as RidText from "./RidText.js"
 import * as SessionParameters from "./SessionParameters.js"
+import * as StanzaWriter from "./StanzaWriter.js"
 
 // ---------------------------------------------------------------------------
 // Options and inputs
@@ -278,6 +280,8 @@ interface Session {
   /** When the empty request that became due waits until (`emptyRequestDelayMs`). */
   emptyDueAt: number | undefined
   paused: boolean
+  /** While paused: when the machine comes back by itself, so the manager hears from it before the pause ends. */
+  resumeAt: number | undefined
   closeQueued: boolean
   terminateRid: number | undefined
   /** Highest `rid` the manager acknowledged receiving (§9.1). */
@@ -318,17 +322,39 @@ export interface Step {
 
 const stanzaScope = XmlSerializer.scopeWithDefault(HTTP_BIND)
 
+/**
+ * A stanza's text as it goes inside `<body/>` (the exact text and errors of
+ * `XmlSerializer.serialize` in the body's scope, written faster).
+ *
+ * @since 0.1.0
+ */
+export const serializeStanza = (element: Element.Element): Result.Result<string, XmlError> =>
+  StanzaWriter.write(element, stanzaScope)
+
+/** Whether an attribute value has a character to escape; a plain scan beats a regex on these short values. */
+const needsEscape = (value: string): boolean => {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    // & ' " < > and the three whitespace controls
+    if (code < 0x20 || code === 0x26 || code === 0x27 || code === 0x22 || code === 0x3c || code === 0x3e) return true
+  }
+  return false
+}
+
 const escapeAttribute = (value: string): string =>
-  /[&<>'"\t\n\r]/.test(value)
+  needsEscape(value)
     ? value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, "&apos;")
       .replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;")
     : value
+
+/** Attributes whose values the machine itself writes as digits or hex: nothing to escape, nothing to scan. */
+const hexOrDigits: ReadonlySet<string> = new Set(["rid", "ack", "key", "newkey", "pause"])
 
 const writeBody = (attributes: Readonly<Record<string, string>>, payloadText: string): string => {
   let text = "<body"
   for (const name in attributes) {
     const value = attributes[name]
-    if (value !== undefined) text += ` ${name}='${escapeAttribute(value)}'`
+    if (value !== undefined) text += ` ${name}='${hexOrDigits.has(name) ? value : escapeAttribute(value)}'`
   }
   text += ` xmlns='${HTTP_BIND}'`
   return payloadText.length === 0 ? text + "/>" : text + ">" + payloadText + "</body>"
@@ -380,7 +406,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
   const attributes: Record<string, string> = {
     content: settings.content ?? "text/xml; charset=utf-8",
     hold: String(settings.hold),
-    rid: String(rid),
+    rid: RidText.format(rid),
     to: settings.to
   }
   if (settings.route !== undefined) attributes.route = settings.route
@@ -409,6 +435,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     emptyAt: undefined,
     emptyDueAt: undefined,
     paused: false,
+    resumeAt: undefined,
     closeQueued: false,
     terminateRid: undefined,
     managerAck: rid - 1,
@@ -425,6 +452,16 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
 
 const timeoutFor = (session: Session): number =>
   ((session.parameters?.wait ?? session.settings.wait) * 1000) + session.settings.timeoutMarginMs
+
+/**
+ * How long a pause must last so that the manager still hears from us before it ends when
+ * the exchange in flight and its first resend both hang (the same two lost exchanges the
+ * session's `inactivity` is assumed to absorb): two timeouts, the two backoffs in between,
+ * and a second of slack for the network.
+ */
+const pauseRecoveryMs = (session: Session): number =>
+  2 * timeoutFor(session) + session.settings.retryBaseMs +
+  Math.min(2 * session.settings.retryBaseMs, session.settings.retryMaxMs) + 1000
 
 const transmitNew = (
   session: Session,
@@ -513,7 +550,7 @@ const windowAllows = (session: Session, parameters: SessionParameters.SessionPar
 
 /** Attributes every request after the first carries: rid, sid, keys, ack. */
 const baseAttributes = (session: Session, sid: string, rid: number): Record<string, string> => {
-  const attributes: Record<string, string> = { rid: String(rid), sid }
+  const attributes: Record<string, string> = { rid: RidText.format(rid), sid }
   if (session.keyChain !== undefined) {
     const next = KeyChain.next(session.keyChain)
     session.keyChain = next.chain
@@ -522,7 +559,7 @@ const baseAttributes = (session: Session, sid: string, rid: number): Record<stri
   }
   // §9.2: acknowledge the highest rid answered with all below it, unless that is rid - 1.
   const acknowledged = session.deliverRid - 1
-  if (session.settings.acknowledgements && acknowledged < rid - 1) attributes.ack = String(acknowledged)
+  if (session.settings.acknowledgements && acknowledged < rid - 1) attributes.ack = RidText.format(acknowledged)
   return attributes
 }
 
@@ -784,7 +821,11 @@ const classify = (event: Extract<Event, { _tag: "HttpResponse" }>): Classified =
   return { _tag: "Recoverable", reason: `HTTP ${event.status}` }
 }
 
-const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> => Element.elements(body)
+const noPayloads: ReadonlyArray<Element.Element> = []
+
+// Most answers are empty: no array for them.
+const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> =>
+  body.children.length === 0 ? noPayloads : Element.elements(body)
 
 /** Processes one response in rid order. Returns the next state tag, or a terminal state. */
 const processResponse = (
@@ -799,7 +840,7 @@ const processResponse = (
   session.received.delete(rid)
   session.deliverRid = rid + 1
   const body = received.body
-  const payloads = body === undefined || alreadyDelivered ? [] : stanzaChildren(body)
+  const payloads = body === undefined || alreadyDelivered ? noPayloads : stanzaChildren(body)
   if (session.lastNew !== undefined && session.lastNew.rid === rid) {
     session.lastNew.hadPayloads = body !== undefined &&
       (alreadyDelivered ? Element.elements(body).length > 0 : payloads.length > 0)
@@ -901,10 +942,14 @@ const tagFor = (session: Session): "AwaitingSessionResponse" | "Open" | "Paused"
     ? "Paused"
     : "Open"
 
-const live = (session: Session, actions: Array<Action>): Step => ({
-  state: { _tag: tagFor(session), session },
-  actions
-})
+type LiveState = Exclude<State, { readonly _tag: "Terminated" }>
+
+/** The step's result; the state value itself is kept when its tag did not change. */
+const live = (previous: LiveState, actions: Array<Action>): Step => {
+  const session = previous.session
+  const tag = tagFor(session)
+  return { state: tag === previous._tag ? previous : { _tag: tag, session }, actions }
+}
 
 // Rids delivered early by the broken "arrival order" variant, per session.
 const arrivalOrderDelivered = new WeakMap<Session, Set<number>>()
@@ -932,7 +977,7 @@ const enqueueStanzas = (
   }
   const items: Array<Pending> = []
   for (const element of stanzas) {
-    const written = XmlSerializer.serialize(element, stanzaScope)
+    const written = serializeStanza(element)
     if (Result.isFailure(written)) {
       actions.push(rejected(request, written.failure.message, stanzas, written.failure))
       return false
@@ -968,7 +1013,7 @@ export const step = (state: State, event: Event, now: number): Step => {
     case "Send": {
       if (session.closeQueued) {
         actions.push(rejected("Send", "the session is closing", event.stanzas))
-        return live(session, actions)
+        return live(state, actions)
       }
       if (enqueueStanzas(session, event.stanzas, "Send", actions)) session.paused = false
       break
@@ -976,7 +1021,7 @@ export const step = (state: State, event: Event, now: number): Step => {
     case "Restart": {
       if (session.closeQueued) {
         actions.push(rejected("Restart", "the session is closing"))
-        return live(session, actions)
+        return live(state, actions)
       }
       session.pending.push({ _tag: "Restart" })
       break
@@ -984,9 +1029,9 @@ export const step = (state: State, event: Event, now: number): Step => {
     case "Close": {
       if (session.closeQueued) {
         actions.push(rejected("Close", "the session is already closing", event.stanzas))
-        return live(session, actions)
+        return live(state, actions)
       }
-      if (!enqueueStanzas(session, event.stanzas, "Close", actions)) return live(session, actions)
+      if (!enqueueStanzas(session, event.stanzas, "Close", actions)) return live(state, actions)
       session.pending.push({ _tag: "Close" })
       session.closeQueued = true
       session.paused = false
@@ -996,28 +1041,44 @@ export const step = (state: State, event: Event, now: number): Step => {
       const parameters = session.parameters
       if (parameters === undefined || parameters.maxpause === undefined) {
         actions.push(rejected("Pause", "the connection manager offers no pause (no 'maxpause')"))
-        return live(session, actions)
+        return live(state, actions)
       }
       if (!(event.seconds > 0 && event.seconds <= parameters.maxpause)) {
         actions.push(rejected("Pause", `a pause must be 1 to ${parameters.maxpause} seconds`))
-        return live(session, actions)
+        return live(state, actions)
       }
       if (pendingLength(session) > 0 || session.paused || session.closeQueued) {
         actions.push(rejected("Pause", "payloads are still waiting to be sent"))
-        return live(session, actions)
+        return live(state, actions)
       }
       // The pause is the one request allowed beyond `requests` (§11); after it, one slot must
       // stay free for the request that shows the manager moved past it (ejabberd never answers it).
       if (parameters.requests < 2 || outstanding(session) > parameters.requests - 1) {
         actions.push(rejected("Pause", "no request slot is free for a pause"))
-        return live(session, actions)
+        return live(state, actions)
+      }
+      // §10: the manager drops the session once the pause is over with nothing from us. A
+      // pause shorter than our own detect-and-resend time could end before a lost request of
+      // ours gets through, so it is refused; a longer one ends, at the latest, by our coming
+      // back on our own that long before it is over (`resumeAt`, in `nextDeadline`).
+      const seconds = Math.floor(event.seconds)
+      const recovery = pauseRecoveryMs(session)
+      if (seconds * 1000 < recovery) {
+        actions.push(rejected(
+          "Pause",
+          `a pause shorter than ${Math.ceil(recovery / 1000)} seconds could end before a lost request is resent (wait ${
+            timeoutFor(session) / 1000
+          } s per attempt)`
+        ))
+        return live(state, actions)
       }
       const rid = session.nextRid++
       const attributes = baseAttributes(session, parameters.sid, rid)
-      attributes.pause = String(Math.floor(event.seconds))
+      attributes.pause = String(seconds)
       transmitNew(session, rid, "pause", attributes, [], "", now, actions)
       session.paused = true
-      return live(session, actions)
+      session.resumeAt = now + seconds * 1000 - recovery
+      return live(state, actions)
     }
     case "Resume": {
       session.paused = false
@@ -1081,6 +1142,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       break
     }
     case "Tick": {
+      if (session.paused && session.resumeAt !== undefined && now >= session.resumeAt) session.paused = false
       oldestStraggler(session, now)
       for (const outgoing of session.outgoing.values()) {
         if (outgoing.status === "sent" && outgoing.deadline <= now && !session.received.has(outgoing.rid)) {
@@ -1092,7 +1154,7 @@ export const step = (state: State, event: Event, now: number): Step => {
     }
   }
   pump(session, now, actions)
-  return live(session, actions)
+  return live(state, actions)
 }
 
 /**
@@ -1104,6 +1166,7 @@ export const nextDeadline = (state: State): number | undefined => {
   if (state._tag === "Terminated") return undefined
   const session = state.session
   let deadline = session.emptyAt ?? Infinity
+  if (session.paused && session.resumeAt !== undefined && session.resumeAt < deadline) deadline = session.resumeAt
   for (const outgoing of session.outgoing.values()) {
     if (!session.received.has(outgoing.rid) && outgoing.deadline < deadline) deadline = outgoing.deadline
   }

@@ -14,15 +14,20 @@
 import * as Sha1 from "./Sha1.js"
 
 /**
- * One chain being spent. `keys[i]` is K(i+1); `remaining` keys are still
- * secret, the next to send is `keys[remaining - 1]`.
+ * One chain being spent, kept as digest words (five per key, `words[5i…]` is
+ * K(i+1)): the chain is hashed hundreds of times at once, and only the key
+ * sent with a request needs its text. `remaining` keys are still secret, the
+ * next to send is K(remaining).
  *
  * @since 0.1.0
  */
 export interface KeyChain {
   readonly seed: Uint8Array
   readonly generation: number
-  readonly keys: ReadonlyArray<string>
+  /** Never written after the chain is built. */
+  readonly words: Int32Array
+  /** n, the number of keys. */
+  readonly length: number
   readonly remaining: number
   /** Forced chain length (tests); otherwise 256 to 1279, unpredictable. */
   readonly fixedLength: number | undefined
@@ -48,15 +53,27 @@ const chainStart = (seed: Uint8Array, generation: number): Uint8Array => {
 const build = (seed: Uint8Array, generation: number, fixedLength: number | undefined): KeyChain => {
   const start = chainStart(seed, generation)
   const length = fixedLength ?? 256 + ((((start[0] ?? 0) << 8) | (start[1] ?? 0)) % 1024)
-  const keys: Array<string> = []
-  let key = Sha1.hexOfString(Sha1.toHex(start))
-  keys.push(key)
-  for (let i = 1; i < length; i++) {
-    key = Sha1.hexOfString(key)
-    keys.push(key)
-  }
-  return { seed, generation, keys, remaining: length, fixedLength }
+  const startView = new DataView(start.buffer, start.byteOffset, start.byteLength)
+  const startWords = new Int32Array(5)
+  for (let i = 0; i < 5; i++) startWords[i] = startView.getInt32(4 * i)
+  const words = new Int32Array(5 * length)
+  // K(1) = hex(SHA-1(hex(start))), K(i+1) = hex(SHA-1(K(i))).
+  Sha1.digestOfHexWords(startWords, 0, words, 0)
+  for (let i = 1; i < length; i++) Sha1.digestOfHexWords(words, 5 * (i - 1), words, 5 * i)
+  return { seed, generation, words, length, remaining: length, fixedLength }
 }
+
+/** K(i) as text. */
+const keyText = (chain: KeyChain, i: number): string => Sha1.hexOfWords(chain.words, 5 * (i - 1))
+
+const withRemaining = (chain: KeyChain, remaining: number): KeyChain => ({
+  seed: chain.seed,
+  generation: chain.generation,
+  words: chain.words,
+  length: chain.length,
+  remaining,
+  fixedLength: chain.fixedLength
+})
 
 /**
  * A first chain and its `newkey` for the session creation request.
@@ -68,7 +85,7 @@ export const make = (
   fixedLength?: number
 ): { readonly chain: KeyChain; readonly newkey: string } => {
   const chain = build(seed, 0, fixedLength === undefined ? undefined : Math.max(2, fixedLength))
-  return { chain: { ...chain, remaining: chain.remaining - 1 }, newkey: chain.keys[chain.keys.length - 1] ?? "" }
+  return { chain: withRemaining(chain, chain.length - 1), newkey: keyText(chain, chain.length) }
 }
 
 /**
@@ -78,13 +95,11 @@ export const make = (
  * @since 0.1.0
  */
 export const next = (chain: KeyChain): { readonly chain: KeyChain; readonly keys: RequestKeys } => {
-  const key = chain.keys[chain.remaining - 1]
-  if (chain.remaining > 1) {
-    return { chain: { ...chain, remaining: chain.remaining - 1 }, keys: { key, newkey: undefined } }
-  }
+  const key = keyText(chain, chain.remaining)
+  if (chain.remaining > 1) return { chain: withRemaining(chain, chain.remaining - 1), keys: { key, newkey: undefined } }
   const fresh = build(chain.seed, chain.generation + 1, chain.fixedLength)
   return {
-    chain: { ...fresh, remaining: fresh.remaining - 1 },
-    keys: { key, newkey: fresh.keys[fresh.keys.length - 1] }
+    chain: withRemaining(fresh, fresh.length - 1),
+    keys: { key, newkey: keyText(fresh, fresh.length) }
   }
 }

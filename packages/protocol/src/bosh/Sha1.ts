@@ -128,7 +128,62 @@ export const toHex = (bytes: Uint8Array): string => {
   return out
 }
 
-const hexCodes: Array<number> = new Array<number>(40).fill(48)
+// The schedule of the one-block fast path: reused, never observable from outside a call.
+const block = new Int32Array(80)
+
+/** The char code of the lower-case hex digit of `word`'s nibble at bit `shift`. */
+const hexCode = (word: number, shift: number): number => {
+  const nibble = (word >>> shift) & 15
+  return nibble < 10 ? 48 + nibble : 87 + nibble
+}
+
+/** Eight hex digits of a state word, made in one call. */
+const wordHex = (word: number): string =>
+  String.fromCharCode(
+    hexCode(word, 28),
+    hexCode(word, 24),
+    hexCode(word, 20),
+    hexCode(word, 16),
+    hexCode(word, 12),
+    hexCode(word, 8),
+    hexCode(word, 4),
+    hexCode(word, 0)
+  )
+
+/**
+ * The one-block case, for what the key chain hashes: at most 55 ASCII
+ * characters (the hex keys are 40). The characters go straight into the
+ * big-endian words of the block, no byte array in between, and the digest is
+ * left in `state`. False when the input does not fit.
+ */
+const digestShortAscii = (input: string): boolean => {
+  const length = input.length
+  if (length > 55) return false
+  block.fill(0, 0, 16)
+  // Four characters to a big-endian word; any code above 0x7f sets a bit in `high`.
+  let high = 0
+  const whole = length & ~3
+  for (let i = 0; i < whole; i += 4) {
+    const a = input.charCodeAt(i)
+    const b = input.charCodeAt(i + 1)
+    const c = input.charCodeAt(i + 2)
+    const d = input.charCodeAt(i + 3)
+    high |= a | b | c | d
+    block[i >> 2] = (a << 24) | (b << 16) | (c << 8) | d
+  }
+  let word = 0
+  for (let i = whole; i < length; i++) {
+    const code = input.charCodeAt(i)
+    high |= code
+    word |= code << (24 - 8 * (i & 3))
+  }
+  if (high > 0x7f) return false
+  block[length >> 2] = word | (0x80 << (24 - 8 * (length & 3)))
+  block[15] = length * 8
+  initialize(state)
+  compress(block, state)
+  return true
+}
 
 /**
  * The SHA-1 of a string's UTF-8 bytes, as 40 lower-case hex digits: the
@@ -136,33 +191,85 @@ const hexCodes: Array<number> = new Array<number>(40).fill(48)
  *
  * @since 0.1.0
  */
-export const hexOfString = (input: string): string => {
-  // Fast path for what the key chain hashes: short ASCII (hex keys), one block.
-  if (input.length <= 55) {
-    schedule.fill(0, 0, 16)
-    let ascii = true
-    for (let i = 0; i < input.length; i++) {
-      const code = input.charCodeAt(i)
-      if (code > 0x7f) {
-        ascii = false
-        break
-      }
-      const word = i >> 2
-      schedule[word] = (schedule[word] ?? 0) | (code << (24 - 8 * (i & 3)))
+export const hexOfString = (input: string): string =>
+  digestShortAscii(input)
+    ? wordHex(state[0] ?? 0) + wordHex(state[1] ?? 0) + wordHex(state[2] ?? 0) + wordHex(state[3] ?? 0) +
+      wordHex(state[4] ?? 0)
+    : toHex(digest(utf8(input)))
+
+/**
+ * Whether `hex` is `hexOfString(input)`, without making the digest's string:
+ * what a connection manager checks for every §15 `key` (the hash of the key
+ * must be the previous key).
+ *
+ * @since 0.1.0
+ */
+export const isHexOf = (input: string, hex: string): boolean => {
+  if (hex.length !== 40) return false
+  if (!digestShortAscii(input)) return hexOfString(input) === hex
+  // Eight digits against each state word: the value they spell, or a mismatch for a non-digit.
+  for (let w = 0; w < 5; w++) {
+    let value = 0
+    for (let i = 8 * w; i < 8 * w + 8; i++) {
+      const code = hex.charCodeAt(i)
+      const nibble = code >= 48 && code <= 57 ? code - 48 : code >= 97 && code <= 102 ? code - 87 : -1
+      if (nibble < 0) return false
+      value = (value << 4) | nibble
     }
-    if (ascii) {
-      const end = input.length
-      schedule[end >> 2] = (schedule[end >> 2] ?? 0) | (0x80 << (24 - 8 * (end & 3)))
-      schedule[15] = end * 8
-      initialize(state)
-      compress(schedule, state)
-      // One flat string, not a rope of 20 pieces: it is compared and written right after.
-      for (let i = 0; i < 40; i++) {
-        const nibble = ((state[i >> 3] ?? 0) >>> (28 - 4 * (i & 7))) & 15
-        hexCodes[i] = nibble < 10 ? 48 + nibble : 87 + nibble
-      }
-      return String.fromCharCode(...hexCodes)
-    }
+    if (value !== (state[w] ?? 0)) return false
   }
-  return toHex(digest(utf8(input)))
+  return true
+}
+
+/** Four hex digit codes of the 16-bit half of `word` at bit `shift` (16 or 0), packed big-endian. */
+const halfHexWord = (word: number, shift: number): number =>
+  (hexCode(word, shift + 12) << 24) | (hexCode(word, shift + 8) << 16) | (hexCode(word, shift + 4) << 8) |
+  hexCode(word, shift)
+
+/**
+ * `hex(SHA-1(hex(D)))` without strings, for a key chain: `D` is the five
+ * words of a digest at `from[fromOffset…]`, its 40 hex digits go straight
+ * into the block, and the five words of the result go to `to[toOffset…]`.
+ * The same value as `hexOfString` of `D`'s hex text, as words.
+ *
+ * @since 0.1.0
+ */
+export const digestOfHexWords = (from: Int32Array, fromOffset: number, to: Int32Array, toOffset: number): void => {
+  for (let i = 0; i < 5; i++) {
+    const word = from[fromOffset + i] ?? 0
+    block[2 * i] = halfHexWord(word, 16)
+    block[2 * i + 1] = halfHexWord(word, 0)
+  }
+  // 40 bytes of text: the padding bit right after, the length (320 bits) at the end.
+  block[10] = 0x80000000 | 0
+  block[11] = 0
+  block[12] = 0
+  block[13] = 0
+  block[14] = 0
+  block[15] = 320
+  initialize(state)
+  compress(block, state)
+  for (let i = 0; i < 5; i++) to[toOffset + i] = state[i] ?? 0
+}
+
+/**
+ * The 40 lower-case hex digits of the five digest words at `words[offset…]`,
+ * made in one call: a flat string, not a rope of five pieces that the
+ * manager's check and the next hash would each have to flatten first.
+ *
+ * @since 0.1.0
+ */
+export const hexOfWords = (words: Int32Array, offset: number): string => {
+  const a = words[offset] ?? 0
+  const b = words[offset + 1] ?? 0
+  const c = words[offset + 2] ?? 0
+  const d = words[offset + 3] ?? 0
+  const e = words[offset + 4] ?? 0
+  return String.fromCharCode(
+    hexCode(a, 28), hexCode(a, 24), hexCode(a, 20), hexCode(a, 16), hexCode(a, 12), hexCode(a, 8), hexCode(a, 4), hexCode(a, 0),
+    hexCode(b, 28), hexCode(b, 24), hexCode(b, 20), hexCode(b, 16), hexCode(b, 12), hexCode(b, 8), hexCode(b, 4), hexCode(b, 0),
+    hexCode(c, 28), hexCode(c, 24), hexCode(c, 20), hexCode(c, 16), hexCode(c, 12), hexCode(c, 8), hexCode(c, 4), hexCode(c, 0),
+    hexCode(d, 28), hexCode(d, 24), hexCode(d, 20), hexCode(d, 16), hexCode(d, 12), hexCode(d, 8), hexCode(d, 4), hexCode(d, 0),
+    hexCode(e, 28), hexCode(e, 24), hexCode(e, 20), hexCode(e, 16), hexCode(e, 12), hexCode(e, 8), hexCode(e, 4), hexCode(e, 0)
+  )
 }

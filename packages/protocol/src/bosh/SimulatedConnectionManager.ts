@@ -11,10 +11,12 @@
  * - `item-not-found` for an unknown `sid`, a `rid` outside the window or no
  *   longer cached, a wrong §15 key; the session then ends;
  * - `policy-violation` for more simultaneous requests than `requests`
- *   (one more for pause/terminate), for an empty poll sooner than `polling`
- *   after an empty poll answered with nothing while no request is held, and
- *   for `requests` unanswered requests ending with an empty one that came
- *   sooner than `polling` after the previous one (§11, §12);
+ *   (one more for pause/terminate), for an empty poll that arrived after the
+ *   empty answer to the previous one but sooner than `polling` after it while
+ *   no request is held, and for `requests` unanswered requests ending with an
+ *   empty one that came sooner than `polling` after the previous one (§11,
+ *   §12); arrival times are compared only for requests that came in rid
+ *   order (one that overtook a lost predecessor was not sent after it);
  * - drops the session silently after `inactivity` seconds with no request held.
  *
  * It lives in the package (not in test code) because both the protocol's
@@ -24,6 +26,7 @@
  */
 import * as Element from "../xml/Element.js"
 import { HTTP_BIND, STREAMS } from "../xml/Namespaces.js"
+import * as RidText from "./RidText.js"
 import * as Sha1 from "./Sha1.js"
 
 /**
@@ -90,6 +93,8 @@ interface Processed {
   readonly empty: boolean
   readonly arrivedAt: number
   hadPayloads: boolean | undefined
+  /** When it was answered (undefined while held). */
+  answeredAt: number | undefined
 }
 
 interface Session {
@@ -210,6 +215,14 @@ const isEmptyPoll = (request: IncomingRequest): boolean =>
 const isPauseOrTerminate = (request: IncomingRequest): boolean =>
   request.attributes.pause !== undefined || request.attributes.type === "terminate"
 
+/** 1 when a pause or terminate is among this request and those waiting: §11's one extra request. */
+const exemptSlots = (session: Session, request: IncomingRequest): number => {
+  if (isPauseOrTerminate(request)) return 1
+  for (const w of session.held) if (isPauseOrTerminate(w.request)) return 1
+  for (const w of session.buffered.values()) if (isPauseOrTerminate(w.request)) return 1
+  return 0
+}
+
 /** Answers the oldest held request with the given payloads. */
 const answerOldest = (
   cm: ConnectionManager,
@@ -230,21 +243,33 @@ const answer = (
   payloads: ReadonlyArray<Element.Element>,
   out: Array<Answer>,
   now: number,
-  extra: Record<string, string | undefined> = {}
+  type?: "terminate"
 ) => {
-  const ack = session.acknowledgements && session.lastProcessedRid !== waiting.rid
-    ? String(session.lastProcessedRid)
-    : undefined
-  const response = body({ ack, ...extra }, payloads)
+  // Built directly (no spread, no copy): one answer per request.
+  const attributes: Record<string, string> = {}
+  if (session.acknowledgements && session.lastProcessedRid !== waiting.rid) {
+    attributes.ack = RidText.format(session.lastProcessedRid)
+  }
+  if (type !== undefined) attributes.type = type
+  const response: Element.Element = {
+    name: "body",
+    namespace: HTTP_BIND,
+    prefix: undefined,
+    attributes,
+    children: payloads.length === 0 ? noChildren : payloads
+  }
   for (const payload of payloads) cm.delivered.push(payload)
   session.cache.set(waiting.rid, response)
   // Keep as many answers as the client may have outstanding.
-  for (const rid of session.cache.keys()) {
-    if (session.cache.size <= cm.config.requests) break
-    session.cache.delete(rid)
+  if (session.cache.size > cm.config.requests) {
+    for (const rid of session.cache.keys()) {
+      if (session.cache.size <= cm.config.requests) break
+      session.cache.delete(rid)
+    }
   }
   if (session.previous !== undefined && session.previous.rid === waiting.rid) {
     session.previous.hadPayloads = payloads.length > 0
+    session.previous.answeredAt = now
   }
   if (session.held.length === 0 && session.buffered.size === 0) session.idleSince = now
   out.push({ exchanges: waiting.exchanges, rid: waiting.rid, status: 200, reasonPhrase: "OK", body: response })
@@ -313,7 +338,7 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
   session.buffered.delete(waiting.rid)
   if (cm.config.enforceKeys === true && session.lastKey !== undefined) {
     const key = attributes.key
-    if (key === undefined || Sha1.hexOfString(key) !== session.lastKey) {
+    if (key === undefined || !Sha1.isHexOf(key, session.lastKey)) {
       session.held.push(waiting)
       return end(cm, session, "item-not-found", `request ${waiting.rid} has a wrong key`, out)
     }
@@ -324,8 +349,14 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
     cm.emptyArrivals.push(waiting.arrivedAt)
     const previous = session.previous
     const interval = cm.config.polling * 1000
+    // §11 speaks of requests the client sends one after the other. One that reached us before
+    // its predecessor (that one was lost and resent, or overtaken) was not sent in reply to the
+    // predecessor's answer, nor after it: arrival times compare only for requests that came in
+    // rid order (ejabberd, for its part, checks the interval only in polling sessions).
+    const inOrder = previous !== undefined && waiting.arrivedAt >= previous.arrivedAt
     if (
-      previous !== undefined && previous.empty && previous.hadPayloads === false && session.held.length === 0 &&
+      previous !== undefined && inOrder && previous.empty && previous.hadPayloads === false &&
+      previous.answeredAt !== undefined && waiting.arrivedAt >= previous.answeredAt && session.held.length === 0 &&
       waiting.arrivedAt - previous.arrivedAt < interval
     ) {
       session.held.push(waiting)
@@ -338,7 +369,7 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
       )
     }
     if (
-      previous !== undefined && session.held.length + 1 >= cm.config.requests &&
+      previous !== undefined && inOrder && session.held.length + 1 >= cm.config.requests &&
       waiting.arrivedAt - previous.arrivedAt < interval
     ) {
       session.held.push(waiting)
@@ -364,10 +395,10 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
     return
   }
   const isRestart = attributes["xmpp:restart"] === "true"
-  session.previous = { rid: waiting.rid, empty, arrivedAt: waiting.arrivedAt, hadPayloads: undefined }
+  session.previous = { rid: waiting.rid, empty, arrivedAt: waiting.arrivedAt, hadPayloads: undefined, answeredAt: undefined }
   if (attributes.type === "terminate") {
     while (session.held.length > 0) answerOldest(cm, session, [], out, now)
-    answer(cm, session, waiting, [], out, now, { type: "terminate" })
+    answer(cm, session, waiting, [], out, now, "terminate")
     session.ended = "closed by the client"
     return
   }
@@ -438,23 +469,23 @@ export const receive = (
       return out
     }
   }
-  let exempt = isPauseOrTerminate(request) ? 1 : 0
-  for (const w of session.held) if (isPauseOrTerminate(w.request)) exempt = 1
-  for (const w of session.buffered.values()) if (isPauseOrTerminate(w.request)) exempt = 1
-  if (rid <= session.lastProcessedRid || rid > session.lastProcessedRid + cm.config.requests + exempt) {
+  const lastInWindow = session.lastProcessedRid + cm.config.requests
+  if (rid <= session.lastProcessedRid || (rid > lastInWindow && rid > lastInWindow + exemptSlots(session, request))) {
     end(cm, session, "item-not-found", `rid ${rid} is outside the window after ${session.lastProcessedRid}`, out)
     out.push(terminal(cm, [exchange], rid, "item-not-found"))
     logHeld(cm, now)
     return out
   }
   session.texts.set(rid, request.text)
-  for (const old of session.texts.keys()) {
-    if (old >= rid - 4 * cm.config.requests) break
-    session.texts.delete(old)
+  if (session.texts.size > 4 * cm.config.requests) {
+    for (const old of session.texts.keys()) {
+      if (old >= rid - 4 * cm.config.requests) break
+      session.texts.delete(old)
+    }
   }
   const waiting: Waiting = { rid, request, exchanges: [exchange], arrivedAt: now, heldSince: now }
   const simultaneous = session.held.length + session.buffered.size + 1
-  if (simultaneous > cm.config.requests + exempt) {
+  if (simultaneous > cm.config.requests && simultaneous > cm.config.requests + exemptSlots(session, request)) {
     session.held.push(waiting)
     end(
       cm,

@@ -234,6 +234,12 @@ export interface Context {
   readonly tls: ChannelBinding.TlsChannel | undefined
   /** The mechanism that authenticated, once one has. */
   readonly authenticated: Authenticated | undefined
+  /**
+   * The channel binding the SASL attempt in progress binds to, and whether
+   * the server listed its types (XEP-0440): what a failure message needs to
+   * point at a server that offers -PLUS but cannot verify `tls-exporter`.
+   */
+  readonly saslBinding?: { readonly type: ChannelBinding.ChannelBindingType; readonly serverListed: boolean } | undefined
 }
 
 /**
@@ -518,10 +524,16 @@ const onFeatures = (context: Context, features: Element.Element, now: number): T
   })
   if (Result.isFailure(started)) return fail(started.failure)
   const { initialResponse, session } = started.success
+  const saslContext: Context = selection.scramBinding._tag === "Bound"
+    ? {
+      ...context,
+      saslBinding: { type: selection.scramBinding.binding.type, serverListed: advertisedBindingTypes(features) !== undefined }
+    }
+    : context
   // RFC 6120 §6.4.2: an empty initial response is written as "=".
   const payload = initialResponse.length === 0 ? "=" : Base64.encode(initialResponse)
   return {
-    state: { _tag: "AwaitingSaslResult", context, deadline: now + responseTimeout(context), session },
+    state: { _tag: "AwaitingSaslResult", context: saslContext, deadline: now + responseTimeout(context), session },
     actions: [
       send(Element.make("auth", {
         namespace: Namespaces.SASL,
@@ -560,6 +572,24 @@ const decodePayload = (element: Element.Element): Uint8Array | undefined => {
 
 const abort = () => send(Element.make("abort", { namespace: Namespaces.SASL }))
 
+// Servers from before XEP-0440 may offer -PLUS yet verify only `tls-unique`
+// (measured: ejabberd 23.01 refuses `tls-exporter` on TLS 1.3). The client
+// never drops the binding by itself, since that is the downgrade binding
+// exists to stop; it says what the user can choose instead.
+const withBindingHint = (failure: SaslFailure.SaslFailure, context: Context): SaslFailure.SaslFailure => {
+  const binding = context.saslBinding
+  if (failure.reason !== "not-authorized" || binding === undefined || binding.serverListed) return failure
+  if (binding.type !== "tls-exporter") return failure
+  return new SaslFailure.SaslFailure({
+    reason: failure.reason,
+    text: failure.text,
+    mechanism: failure.mechanism,
+    message: `${failure.message}; the server offered ${failure.mechanism} without listing its channel binding types ` +
+      `and may not support tls-exporter (ejabberd before 23.04 takes only tls-unique): if the password is right, ` +
+      `cap TLS at 1.2 or turn channel binding off for this server`
+  })
+}
+
 const onSaslAnswer = (
   state: Extract<State, { _tag: "AwaitingSaslResult" }>,
   element: Element.Element,
@@ -569,7 +599,7 @@ const onSaslAnswer = (
   if (element.namespace !== Namespaces.SASL) {
     return fail(negotiationError("unexpected-element", `unexpected <${element.name}/> during SASL`), [abort()])
   }
-  if (element.name === "failure") return fail(SaslFailure.fromElement(element, session.name))
+  if (element.name === "failure") return fail(withBindingHint(SaslFailure.fromElement(element, session.name), context))
   if (element.name !== "challenge" && element.name !== "success") {
     return fail(negotiationError("unexpected-element", `unexpected <${element.name}/> during SASL`), [abort()])
   }

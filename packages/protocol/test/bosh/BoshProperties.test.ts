@@ -66,6 +66,26 @@ describe("BOSH session properties (simulated connection manager, injected faults
     )
   }, 60_000)
 
+  it("1–3 with a pause (§10) in the run, with faults", () => {
+    fc.assert(
+      fc.property(scenario({ faults: true, pause: true }), (s) => {
+        const outcome = run(s)
+        const ok = clientToServerExactlyOnce(outcome) && serverToClientExactlyOnce(outcome) &&
+          noPolicyViolation(outcome) && survived(s, outcome)
+        if (!ok) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: 300 }
+    )
+  }, 60_000)
+
+  it("sanity: in the pause runs, most pauses are sent (the others are refused as too short)", () => {
+    const samples = fc.sample(scenario({ faults: true, pause: true }), { numRuns: 200, seed: 42 })
+    const withPause = samples.filter((s) => s.pause !== undefined)
+    const paused = withPause.filter((s) => run(s).requests.some((r) => r.pause)).length
+    assert.isAbove(withPause.length, 50)
+    assert.isAbove(paused, withPause.length / 3)
+  })
+
   it("sanity: the generated runs do carry traffic", () => {
     const samples = fc.sample(scenario({ faults: true }), { numRuns: 50, seed: 42 })
     const traffic = samples.map((s) => run(s)).reduce((n, o) => n + ids(o.manager.forwarded).length, 0)

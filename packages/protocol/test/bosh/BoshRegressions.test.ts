@@ -113,4 +113,34 @@ describe("BOSH regressions (shrunk counterexamples)", () => {
       jitter: [6, 53, 59]
     })
   })
+
+  it("a pause shorter than two lost exchanges is refused, so the manager cannot drop the session as inactive", () => {
+    // hold=2, wait 5 (10 s per attempt): a 20 s pause made the manager's inactivity 20 s while the
+    // answer to a held poll hung and its resend hung too; the second resend came at 21.5 s, too late.
+    const s: Scenario = {
+      ...base,
+      manager: { ...manager, hold: 2, requests: 3, wait: 5, inactivity: 40 },
+      client: { wait: 5, hold: 2 },
+      pause: { at: 1261, seconds: 20, resumeAfter: 0 },
+      faults: ["none", "hang-response", "none", "none", "hang-request"]
+    }
+    holdsAll(s)
+    // And a pause just long enough (2 × 10 s + 1.5 s backoff + 1 s) survives the same faults.
+    holdsAll({ ...s, pause: { at: 1261, seconds: 23, resumeAfter: 0 } })
+  })
+
+  it("a poll that reached the manager before its lost predecessor's resend is not a too-early poll", () => {
+    // hold=2: the first copy of an empty poll hung, the next poll and the pause overtook it and
+    // waited in the manager's buffer. The manager compared arrival times in rid order, so the
+    // overtaking poll looked sent "-8.25 s" after the resend, and the session ended with
+    // policy-violation. §11 is about requests the client sends after an empty answer; this one
+    // was sent before its predecessor was even received.
+    holdsAll({
+      ...base,
+      manager: { ...manager, hold: 2, requests: 3 },
+      client: { wait: 4, hold: 2 },
+      pause: { at: 1511, seconds: 21, resumeAfter: 0 },
+      faults: ["delay-response", "hang-request"]
+    })
+  })
 })

@@ -4,6 +4,7 @@
 import { BodyParser, BoshSession, Element, Sha1 } from "@xmpp-core/protocol"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
+import * as fc from "fast-check"
 
 const encoder = new TextEncoder()
 const parse = (xml: string): Element.Element => {
@@ -404,7 +405,8 @@ describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", 
   it("pause is refused without maxpause, and sent with it; the session then stops refilling until resumed", () => {
     const refused = step(open(), BoshSession.Event.pause(60), 20)
     assert.strictEqual(refused.actions[0]?._tag, "Rejected")
-    let m = open({}, creationResponse("maxpause='120'"))
+    // wait 20: a pause must cover two lost exchanges of 25 s each plus backoff (53 s).
+    let m = open({ wait: 20 }, creationResponse("maxpause='120'").replace("wait='60'", "wait='20'"))
     m = step(m, BoshSession.Event.pause(60), 20)
     assert.strictEqual(requests(m.actions)[0]?.attributes.pause, "60")
     assert.strictEqual(m.state._tag, "Paused")
@@ -413,6 +415,36 @@ describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", 
     m = step(m, BoshSession.Event.resume(), 40_000)
     assert.strictEqual(requests(m.actions).length, 1)
     assert.strictEqual(m.state._tag, "Open")
+  })
+
+  it("a pause shorter than two lost exchanges and their backoff is refused (§10: it would end before we are back)", () => {
+    // wait 20 + 5 s margin per attempt: 2 × 25 s + 0.5 s + 1 s backoff + 1 s slack = 52.5 s.
+    const m = open({ wait: 20 }, creationResponse("maxpause='120'").replace("wait='60'", "wait='20'"))
+    const refused = step(m, BoshSession.Event.pause(52), 20)
+    assert.strictEqual(refused.actions[0]?._tag, "Rejected")
+    assert.deepStrictEqual(requests(refused.actions), [])
+    assert.strictEqual(refused.state._tag, "Open")
+    const accepted = step(open({ wait: 20 }, creationResponse("maxpause='120'").replace("wait='60'", "wait='20'")), BoshSession.Event.pause(53), 20)
+    assert.strictEqual(requests(accepted.actions)[0]?.attributes.pause, "53")
+  })
+
+  it("a paused session comes back by itself in time for a lost request to get through before the pause ends", () => {
+    let m = open({ wait: 20 }, creationResponse("maxpause='120'").replace("wait='60'", "wait='20'"))
+    m = step(m, BoshSession.Event.pause(100), 1_000)
+    assert.strictEqual(m.state._tag, "Paused")
+    // The manager answers the held poll at once and never the pause (ejabberd).
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 1_010)
+    assert.deepStrictEqual(requests(m.actions), [])
+    const resumeAt = 1_000 + 100_000 - 52_500
+    assert.strictEqual(BoshSession.nextDeadline(m.state), resumeAt)
+    m = step(m, BoshSession.Event.tick(), resumeAt - 1)
+    assert.strictEqual(m.state._tag, "Paused")
+    m = step(m, BoshSession.Event.tick(), resumeAt)
+    assert.strictEqual(m.state._tag, "Open")
+    const [poll] = requests(m.actions)
+    assert.isDefined(poll)
+    assert.strictEqual(poll?.payloads.length, 0)
+    assert.isUndefined(poll?.attributes.pause)
   })
 
   it("a polling session (requests=1) polls no faster than polling allows", () => {
@@ -482,5 +514,28 @@ describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", 
   it("other-request without a terminate of ours stays a typed error", () => {
     const m = respond(open(), FIRST_RID + 1, `<body type='terminate' condition='other-request' xmlns='http://jabber.org/protocol/httpbind'/>`, 20)
     assert.strictEqual(terminated(m.actions)[0]?.reason, "other-request")
+  })
+})
+
+describe("rid text (§14.1)", () => {
+  it("every request's rid attribute is the decimal of its rid, across the whole 48-bit range", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.integer({ min: 1, max: 4 }), (bytes, sends) => {
+        const first = BoshSession.initialRid(bytes)
+        const started = BoshSession.make({ to: "jabber.org", acknowledgements: false }, { rid: bytes, keySeed: randomness.keySeed }, 0)
+        let m = respond({ state: started.state, actions: [...started.actions] }, first, creationResponse(), 10)
+        const seen = [...requests(started.actions), ...requests(m.actions)]
+        for (let i = 0; i < sends; i++) {
+          for (const request of requests(m.actions)) m = respond(m, request.rid, "<body xmlns='http://jabber.org/protocol/httpbind'/>", 20 + i)
+          m = step(m, BoshSession.Event.send([message(`m${i}`)]), 20 + i)
+          seen.push(...requests(m.actions))
+        }
+        assert.isAtLeast(seen.length, 3)
+        for (const request of seen) {
+          assert.strictEqual(request.attributes.rid, String(request.rid))
+          assert.include(request.text, ` rid='${request.rid}'`)
+        }
+      })
+    )
   })
 })

@@ -32,6 +32,46 @@ describe("Sha1", () => {
       { numRuns: 500 }
     )
   })
+
+  it("isHexOf accepts exactly the digest's lower-case hex, on both paths", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 80 }),
+        fc.integer({ min: 0, max: 39 }),
+        fc.constantFrom("flip", "upper", "short", "long"),
+        (input, at, change) => {
+          const hex = createHash("sha1").update(input, "utf8").digest("hex")
+          assert.isTrue(Sha1.isHexOf(input, hex))
+          const digit = hex[at] ?? "0"
+          const altered = change === "flip"
+            ? hex.slice(0, at) + (digit === "0" ? "1" : "0") + hex.slice(at + 1)
+            : change === "upper"
+            ? hex.toUpperCase() === hex ? hex + "0" : hex.toUpperCase()
+            : change === "short"
+            ? hex.slice(0, 39)
+            : hex + "0"
+          assert.isFalse(Sha1.isHexOf(input, altered))
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+})
+
+describe("Sha1 on digest words (the key chain's path)", () => {
+  it("digestOfHexWords(D) is hexOfString(hex(D)), hexOfWords is the hex text", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: 5, maxLength: 5 }), (digest) => {
+        const from = Int32Array.from(digest)
+        const hex = Sha1.hexOfWords(from, 0)
+        assert.strictEqual(hex, digest.map((word) => (word >>> 0).toString(16).padStart(8, "0")).join(""))
+        const to = new Int32Array(7)
+        Sha1.digestOfHexWords(from, 0, to, 2)
+        assert.strictEqual(Sha1.hexOfWords(to, 2), createHash("sha1").update(hex, "utf8").digest("hex"))
+      }),
+      { numRuns: 500 }
+    )
+  })
 })
 
 describe("KeyChain (XEP-0124 §15)", () => {
@@ -70,7 +110,7 @@ describe("KeyChain (XEP-0124 §15)", () => {
     const one = BoshKeyChain.make(seed)
     const two = BoshKeyChain.make(new Uint8Array(16).fill(10))
     assert.notStrictEqual(one.newkey, two.newkey)
-    assert.isAtLeast(one.chain.keys.length, 256)
-    assert.isAtMost(one.chain.keys.length, 1279)
+    assert.isAtLeast(one.chain.length, 256)
+    assert.isAtMost(one.chain.length, 1279)
   })
 })

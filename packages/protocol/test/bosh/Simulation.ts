@@ -61,7 +61,7 @@ export interface Outcome {
   readonly terminatedAt: number | undefined
   readonly error: BoshError | undefined
   readonly closed: boolean
-  readonly requests: ReadonlyArray<{ readonly at: number; readonly rid: number; readonly empty: boolean }>
+  readonly requests: ReadonlyArray<{ readonly at: number; readonly rid: number; readonly empty: boolean; readonly pause: boolean }>
   readonly rejected: number
 }
 
@@ -169,7 +169,7 @@ export const run = (scenario: Scenario): Outcome => {
   const manager = CM.make(scenario.manager)
   const clientSent: Array<Element.Element> = []
   const clientDelivered: Array<Element.Element> = []
-  const requests: Array<{ at: number; rid: number; empty: boolean }> = []
+  const requests: Array<{ at: number; rid: number; empty: boolean; pause: boolean }> = []
   const faultsPerRid = new Map<number, number>()
   let exchangeCount = 0
   let clientCount = 0
@@ -207,7 +207,12 @@ export const run = (scenario: Scenario): Outcome => {
       switch (action._tag) {
         case "Request": {
           const exchange = exchangeCount++
-          requests.push({ at: now, rid: action.rid, empty: action.payloads.length === 0 })
+          requests.push({
+            at: now,
+            rid: action.rid,
+            empty: action.payloads.length === 0,
+            pause: action.attributes.pause !== undefined
+          })
           let fault: Fault = scenario.faults[exchange] ?? "none"
           if (fault !== "none") {
             const used = faultsPerRid.get(action.rid) ?? 0

@@ -428,6 +428,25 @@ describe("Mechanism choice in negotiation", () => {
     assert.match(result.payload, /^n,,n=user/)
   })
 
+  it("a refused tls-exporter login from a server that lists no binding types says what the user can do", () => {
+    const refused = (extra: ReadonlyArray<Element.Element>, tls: Negotiation.Config["tls"] = tls13()) => {
+      const { state } = drive({ ...tcp, tls }, [
+        serverHeader(),
+        el(features(mechanisms(...all), ...extra)),
+        el(saslFailure("not-authorized"))
+      ])
+      assert.strictEqual(state._tag, "Failed")
+      if (state._tag !== "Failed" || state.error._tag !== "SaslFailure") throw new Error("expected a SaslFailure")
+      assert.strictEqual(state.error.reason, "not-authorized")
+      return state.error.message
+    }
+    assert.match(refused([]), /may not support tls-exporter/)
+    // The server's own list makes the choice deliberate: no hint.
+    assert.notMatch(refused([channelBindingTypes("tls-exporter")]), /tls-exporter/)
+    // tls-unique on TLS 1.2 is what such servers take: no hint either.
+    assert.notMatch(refused([], tls12()), /tls-exporter/)
+  })
+
   it("says n when there is no binding data", () => {
     assert.match(offered({ tlsVersion: "TLSv1.3", bindings: [] }, all).payload, /^n,,n=user/)
   })
