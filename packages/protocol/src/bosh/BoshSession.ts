@@ -23,9 +23,9 @@
  *   and never more than `requests` are outstanding (one more for pause or
  *   terminate, as §11 allows).
  *
- * Ownership: `step` reuses the buffers of the state it is given, so a state
- * must not be used again after it was passed to `step` (the quinn-proto way;
- * it keeps a burst of 100,000 stanzas linear).
+ * Values: a state never changes once returned; `step` copies the small maps
+ * it changes and shares the queue of unsent stanzas, each state reading only
+ * its own window of it, so a burst of 100,000 stanzas stays linear.
  *
  * @since 0.1.0
  */
@@ -270,8 +270,15 @@ interface Session {
   deliverRid: number
   readonly outgoing: Map<number, Outgoing>
   readonly received: Map<number, Received>
-  readonly pending: Array<Pending>
+  /**
+   * The stanzas (and restart/close marks) not sent yet: this state's window
+   * `[pendingHead, pendingEnd)` of an array shared with the states stepped
+   * from it. A step only appends past the end in place when no other step
+   * did so first; otherwise it takes its own copy (see `appendPending`).
+   */
+  pending: Array<Pending>
   pendingHead: number
+  pendingEnd: number
   queuedStanzas: number
   keyChain: KeyChain.KeyChain | undefined
   lastNew: LastNew | undefined
@@ -429,6 +436,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     received: new Map(),
     pending: [],
     pendingHead: 0,
+    pendingEnd: 0,
     queuedStanzas: 0,
     keyChain,
     lastNew: undefined,
@@ -589,13 +597,26 @@ const earliestEmpty = (session: Session, parameters: SessionParameters.SessionPa
   return earliest
 }
 
-const pendingLength = (session: Session): number => session.pending.length - session.pendingHead
+const pendingLength = (session: Session): number => session.pendingEnd - session.pendingHead
+
+// Gives the session an array of its own holding just its window (and `front` before it).
+const ownPending = (session: Session, front: ReadonlyArray<Pending> = []): void => {
+  session.pending = [...front, ...session.pending.slice(session.pendingHead, session.pendingEnd)]
+  session.pendingHead = 0
+  session.pendingEnd = session.pending.length
+}
+
+// Appending in place is invisible to older states, which read only up to
+// their own end; a second append at the same place (a step replayed from an
+// older state) must not overwrite what the first one wrote.
+const appendPending = (session: Session, item: Pending): void => {
+  if (session.pending.length !== session.pendingEnd) ownPending(session)
+  session.pending.push(item)
+  session.pendingEnd += 1
+}
 
 const compactPending = (session: Session): void => {
-  if (session.pendingHead > 1024 && session.pendingHead * 2 > session.pending.length) {
-    session.pending.splice(0, session.pendingHead)
-    session.pendingHead = 0
-  }
+  if (session.pendingHead > 1024 && session.pendingHead * 2 > session.pendingEnd) ownPending(session)
 }
 
 /** Sends what may be sent now: due retries, queued payloads, then empty requests up to `hold`. */
@@ -635,7 +656,7 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
       let payloadText = ""
       const payloads: Array<Element.Element> = []
       let close = false
-      while (index < session.pending.length) {
+      while (index < session.pendingEnd) {
         const item = session.pending[index]
         if (item === undefined || item._tag === "Restart") break
         if (item._tag === "Close") {
@@ -695,7 +716,7 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
 const closeWithinReach = (session: Session): boolean => {
   if (!session.closeQueued) return false
   let chars = 0
-  for (let index = session.pendingHead; index < session.pending.length; index++) {
+  for (let index = session.pendingHead; index < session.pendingEnd; index++) {
     const item = session.pending[index]
     if (item === undefined || item._tag === "Restart") return false
     if (item._tag === "Close") return true
@@ -731,7 +752,7 @@ const failed = (session: Session, outgoing: Outgoing, reason: string, now: numbe
       element,
       text: XmlSerializer.toXml(element, stanzaScope)
     }))
-    session.pending.splice(session.pendingHead, 0, ...again)
+    ownPending(session, again)
     session.queuedStanzas += again.length
     return undefined
   }
@@ -954,6 +975,29 @@ const live = (previous: LiveState, actions: Array<Action>): Step => {
 // Rids delivered early by the broken "arrival order" variant, per session.
 const arrivalOrderDelivered = new WeakMap<Session, Set<number>>()
 
+// A copy of everything a step may change, so that a state value, once
+// returned, stays what it was (the caller may keep it, compare it, replay
+// from it). The maps hold at most `requests` entries; the queue of stanzas
+// not yet sent is shared, each state reading only its own window of it.
+const forkSession = (session: Session): Session => {
+  const outgoing = new Map<number, Outgoing>()
+  for (const [rid, request] of session.outgoing) outgoing.set(rid, { ...request })
+  const copies = new Map<number, Array<number>>()
+  for (const [rid, attempts] of session.copies) copies.set(rid, attempts.slice())
+  const forked: Session = {
+    ...session,
+    outgoing,
+    received: new Map(session.received),
+    // Shared: each state reads only its own window of it.
+    pending: session.pending,
+    lastNew: session.lastNew === undefined ? undefined : { ...session.lastNew },
+    copies
+  }
+  const delivered = arrivalOrderDelivered.get(session)
+  if (delivered !== undefined) arrivalOrderDelivered.set(forked, new Set(delivered))
+  return forked
+}
+
 // ---------------------------------------------------------------------------
 // The step
 // ---------------------------------------------------------------------------
@@ -984,7 +1028,7 @@ const enqueueStanzas = (
     }
     items.push({ _tag: "Stanza", element, text: written.success })
   }
-  for (const item of items) session.pending.push(item)
+  for (const item of items) appendPending(session, item)
   session.queuedStanzas += items.length
   return true
 }
@@ -994,8 +1038,9 @@ const enqueueStanzas = (
  *
  * @since 0.1.0
  */
-export const step = (state: State, event: Event, now: number): Step => {
-  if (state._tag === "Terminated") {
+export const step = (given: State, event: Event, now: number): Step => {
+  if (given._tag === "Terminated") {
+    const state = given
     switch (event._tag) {
       case "Send":
       case "Close":
@@ -1007,6 +1052,8 @@ export const step = (state: State, event: Event, now: number): Step => {
         return { state, actions: [] }
     }
   }
+  // The state given is never changed: the step works on its own copy.
+  const state: LiveState = { ...given, session: forkSession(given.session) }
   const session = state.session
   const actions: Array<Action> = []
   switch (event._tag) {
@@ -1023,7 +1070,7 @@ export const step = (state: State, event: Event, now: number): Step => {
         actions.push(rejected("Restart", "the session is closing"))
         return live(state, actions)
       }
-      session.pending.push({ _tag: "Restart" })
+      appendPending(session, { _tag: "Restart" })
       break
     }
     case "Close": {
@@ -1032,7 +1079,7 @@ export const step = (state: State, event: Event, now: number): Step => {
         return live(state, actions)
       }
       if (!enqueueStanzas(session, event.stanzas, "Close", actions)) return live(state, actions)
-      session.pending.push({ _tag: "Close" })
+      appendPending(session, { _tag: "Close" })
       session.closeQueued = true
       session.paused = false
       break

@@ -539,3 +539,49 @@ describe("rid text (§14.1)", () => {
     )
   })
 })
+
+describe("a state value never changes once returned", () => {
+  it("step works on a copy: the state it was given is the same after, whatever the event", () => {
+    // Replaying from an old state must give the same result as the first time.
+    const states: Array<BoshSession.State> = []
+    const snapshots: Array<string> = []
+    // What a state holds: maps as entries, and of the queue of unsent stanzas
+    // (shared between states, each with its own window) just its window.
+    const view = (state: BoshSession.State) =>
+      JSON.stringify(state, (_key, value) => {
+        if (value instanceof Map) return [...value]
+        if (
+          typeof value === "object" && value !== null && Array.isArray(value.pending) &&
+          typeof value.pendingHead === "number" && typeof value.pendingEnd === "number"
+        ) {
+          return { ...value, pending: value.pending.slice(value.pendingHead, value.pendingEnd), pendingHead: 0, pendingEnd: 0 }
+        }
+        return value
+      })
+    const remember = (m: Machine): Machine => {
+      states.push(m.state)
+      snapshots.push(view(m.state))
+      return m
+    }
+    let m = remember(open())
+    m = remember(step(m, { _tag: "Send", stanzas: [message("a"), message("b")] }, 20))
+    m = remember(step(m, { _tag: "Send", stanzas: [message("c")] }, 21))
+    const [first, second] = requests([...m.actions])
+    m = remember(respond(m, second?.rid ?? 0, "<body xmlns='http://jabber.org/protocol/httpbind'><message id='s2'/></body>", 30))
+    m = remember(step(m, { _tag: "HttpFailed", rid: first?.rid ?? 0, reason: "connection reset" }, 31))
+    m = remember(step(m, { _tag: "Tick" }, 5_000))
+    m = remember(step(m, { _tag: "Close", stanzas: [message("bye")] }, 5_001))
+    // And a replay from an early state gives what it gave the first time.
+    const replayA = BoshSession.step(states[1] ?? m.state, { _tag: "Send", stanzas: [message("x")] }, 22)
+    const replayB = BoshSession.step(states[1] ?? m.state, { _tag: "Send", stanzas: [message("x")] }, 22)
+    assert.deepStrictEqual(requests(replayA.actions).map((r) => r.text), requests(replayB.actions).map((r) => r.text))
+    // Neither the steps nor the replays changed any state seen before.
+    states.forEach((state, i) => {
+      assert.strictEqual(
+        view(state),
+        snapshots[i],
+        `state ${i} changed after later steps`
+      )
+    })
+  })
+})
