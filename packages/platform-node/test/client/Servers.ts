@@ -6,38 +6,12 @@
 import { XmppClientConfig } from "@xmpp-core/client"
 import { Schema } from "effect"
 import { readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import * as TestServers from "../support/TestServers.js"
 
-const Port = Schema.Int
-const Proxy = Schema.Struct({ open: Port, auth: Port, user: Schema.String, password: Schema.String })
-const Xmpp = Schema.Struct({ c2s: Port, c2sDirectTls: Port, http: Port, https: Port, boshPath: Schema.String })
-
-const ServersSchema = Schema.Struct({
-  ca: Schema.String,
-  domain: Schema.String,
-  accounts: Schema.Struct({ alice: Schema.String, bob: Schema.String }),
-  prosody: Xmpp,
-  ejabberd: Xmpp,
-  tinyproxy: Proxy,
-  microsocks: Proxy,
-  dnsmasq: Schema.Struct({ port: Port, srvDomain: Schema.String })
-})
-
-export type Servers = typeof ServersSchema.Type
+export type Servers = TestServers.TestServers
 export type ServerName = "prosody" | "ejabberd"
 
-const file = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", ".state", "servers.json")
-
-export const servers = (): Servers => {
-  let text: string
-  try {
-    text = readFileSync(file, "utf8")
-  } catch (cause) {
-    throw new Error(`${file} is missing: start the test servers with \`./run servers up\` (./run test does it)`, { cause })
-  }
-  return Schema.decodeUnknownSync(ServersSchema)(JSON.parse(text))
-}
+export const servers = TestServers.testServers
 
 /** A client configuration for an account on a server, decoded like an app would. */
 export const config = (
