@@ -81,26 +81,7 @@ const scan = (value: string, quote: boolean): number => {
   return result
 }
 
-const escapeText = (value: string): string =>
-  value.replace(/[&<>]/g, (c) => c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;")
-
-const escapeAttribute = (value: string): string =>
-  value.replace(/[&<>'\t\n]/g, (c) => {
-    switch (c) {
-      case "&":
-        return "&amp;"
-      case "<":
-        return "&lt;"
-      case ">":
-        return "&gt;"
-      case "'":
-        return "&apos;"
-      case "\t":
-        return "&#9;"
-      default:
-        return "&#10;"
-    }
-  })
+const { escapeAttribute, escapeText } = XmlSerializer
 
 /** `node` written in the default namespace `inherited`; undefined when the fast path cannot. */
 const writeFast = (node: Element.Node, inherited: string): string | undefined => {

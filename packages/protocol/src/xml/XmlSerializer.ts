@@ -26,12 +26,23 @@ const qName = new RegExp(`^[${nameStart}][${nameChar}]*(?::[${nameStart}][${name
 const textSpecial = /[&<>\r]/
 const attributeSpecial = /[&<>'\t\n\r]/
 
-const escapeText = (value: string): string =>
+/**
+ * Text content escaped for XML (`>` too, so `]]>` never appears).
+ *
+ * @since 0.1.0
+ */
+export const escapeText = (value: string): string =>
   textSpecial.test(value)
     ? value.replace(/[&<>\r]/g, (c) => c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&#13;")
     : value
 
-const escapeAttribute = (value: string): string =>
+/**
+ * An attribute value escaped for single quotes; tab and line ends as
+ * character references, so they survive attribute-value normalization.
+ *
+ * @since 0.1.0
+ */
+export const escapeAttribute = (value: string): string =>
   attributeSpecial.test(value)
     ? value.replace(/[&<>'\t\n\r]/g, (c) => {
       switch (c) {
