@@ -979,18 +979,51 @@ const arrivalOrderDelivered = new WeakMap<Session, Set<number>>()
 // returned, stays what it was (the caller may keep it, compare it, replay
 // from it). The maps hold at most `requests` entries; the queue of stanzas
 // not yet sent is shared, each state reading only its own window of it.
+const copyOutgoing = (request: Outgoing): Outgoing => ({
+  rid: request.rid,
+  kind: request.kind,
+  text: request.text,
+  attributes: request.attributes,
+  payloads: request.payloads,
+  attempts: request.attempts,
+  status: request.status,
+  deadline: request.deadline,
+  lastSentAt: request.lastSentAt
+})
+
 const forkSession = (session: Session): Session => {
   const outgoing = new Map<number, Outgoing>()
-  for (const [rid, request] of session.outgoing) outgoing.set(rid, { ...request })
+  session.outgoing.forEach((request, rid) => outgoing.set(rid, copyOutgoing(request)))
   const copies = new Map<number, Array<number>>()
-  for (const [rid, attempts] of session.copies) copies.set(rid, attempts.slice())
+  session.copies.forEach((attempts, rid) => copies.set(rid, attempts.slice()))
+  const received = new Map<number, Received>()
+  session.received.forEach((value, rid) => received.set(rid, value))
+  const lastNew = session.lastNew
+  // Written field by field, in the order `make` uses, so every session shares one object shape.
   const forked: Session = {
-    ...session,
+    settings: session.settings,
+    creationRid: session.creationRid,
+    parameters: session.parameters,
+    nextRid: session.nextRid,
+    deliverRid: session.deliverRid,
     outgoing,
-    received: new Map(session.received),
+    received,
     // Shared: each state reads only its own window of it.
     pending: session.pending,
-    lastNew: session.lastNew === undefined ? undefined : { ...session.lastNew },
+    pendingHead: session.pendingHead,
+    pendingEnd: session.pendingEnd,
+    queuedStanzas: session.queuedStanzas,
+    keyChain: session.keyChain,
+    lastNew: lastNew === undefined
+      ? undefined
+      : { rid: lastNew.rid, empty: lastNew.empty, lastSentAt: lastNew.lastSentAt, hadPayloads: lastNew.hadPayloads },
+    emptyAt: session.emptyAt,
+    emptyDueAt: session.emptyDueAt,
+    paused: session.paused,
+    resumeAt: session.resumeAt,
+    closeQueued: session.closeQueued,
+    terminateRid: session.terminateRid,
+    managerAck: session.managerAck,
     copies
   }
   const delivered = arrivalOrderDelivered.get(session)
