@@ -14,6 +14,13 @@ const teardown: Runtime.Teardown = (exit, onExit) => {
   return Runtime.defaultTeardown(exit, onExit)
 }
 
+// A reader that stops early (`./run demo connect | head`) is not an error of ours:
+// the output simply has nowhere to go, so end quietly as a pipe's writer should.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0)
+  throw error
+})
+
 Program.run(process.argv.slice(2)).pipe(
   Effect.provide(NodeServices.layer),
   NodeRuntime.runMain({ teardown, disableErrorReporting: true })
