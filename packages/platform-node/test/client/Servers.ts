@@ -13,6 +13,29 @@ export type ServerName = "prosody" | "ejabberd"
 
 export const servers = TestServers.testServers
 
+/** The account part of a configuration, shared by every transport; absent overrides stay absent. */
+const accountFields = (
+  s: Servers,
+  account: "alice" | "bob",
+  overrides: {
+    readonly password?: string
+    readonly resource?: string
+    readonly mechanisms?: ReadonlyArray<string>
+    readonly channelBinding?: boolean
+    readonly allowPlaintext?: boolean
+    readonly allowPlainWithoutTls?: boolean
+  }
+) => ({
+  jid: `${account}@${s.domain}`,
+  password: overrides.password ?? s.accounts[account],
+  ca: readFileSync(s.ca, "utf8"),
+  ...(overrides.resource === undefined ? {} : { resource: overrides.resource }),
+  ...(overrides.mechanisms === undefined ? {} : { mechanisms: overrides.mechanisms }),
+  ...(overrides.channelBinding === undefined ? {} : { channelBinding: overrides.channelBinding }),
+  ...(overrides.allowPlaintext === undefined ? {} : { allowPlaintext: overrides.allowPlaintext }),
+  ...(overrides.allowPlainWithoutTls === undefined ? {} : { allowPlainWithoutTls: overrides.allowPlainWithoutTls })
+})
+
 /** A client configuration for an account on a server, decoded like an app would. */
 export const config = (
   s: Servers,
@@ -29,12 +52,7 @@ export const config = (
   } = {}
 ): XmppClientConfig.XmppClientConfig =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
-    jid: `${account}@${s.domain}`,
-    password: overrides.password ?? s.accounts[account],
-    ca: readFileSync(s.ca, "utf8"),
-    ...(overrides.resource === undefined ? {} : { resource: overrides.resource }),
-    ...(overrides.mechanisms === undefined ? {} : { mechanisms: overrides.mechanisms }),
-    ...(overrides.channelBinding === undefined ? {} : { channelBinding: overrides.channelBinding }),
+    ...accountFields(s, account, overrides),
     transport: {
       _tag: "tcp",
       host: "127.0.0.1",
@@ -71,13 +89,7 @@ export const boshConfig = (
   } = {}
 ): XmppClientConfig.XmppClientConfig =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
-    jid: `${account}@${s.domain}`,
-    password: overrides.password ?? s.accounts[account],
-    ca: readFileSync(s.ca, "utf8"),
-    ...(overrides.resource === undefined ? {} : { resource: overrides.resource }),
-    ...(overrides.mechanisms === undefined ? {} : { mechanisms: overrides.mechanisms }),
-    ...(overrides.allowPlaintext === undefined ? {} : { allowPlaintext: overrides.allowPlaintext }),
-    ...(overrides.allowPlainWithoutTls === undefined ? {} : { allowPlainWithoutTls: overrides.allowPlainWithoutTls }),
+    ...accountFields(s, account, overrides),
     transport: {
       _tag: "bosh",
       url: overrides.url ?? boshUrl(s, server, scheme),
