@@ -31,14 +31,15 @@
  */
 import { Result } from "effect"
 import * as Element from "../xml/Element.js"
-import { HTTP_BIND, STREAMS, XBOSH } from "../xml/Namespaces.js"
+import { STREAMS, XBOSH } from "../xml/Namespaces.js"
 import * as XmlSerializer from "../xml/XmlSerializer.js"
 import type { XmlError } from "../xml/XmlError.js"
-import { BoshError, isTerminalCondition, type TerminalCondition } from "./BoshError.js"
+import { BoshError } from "./BoshError.js"
+import * as BodyWriter from "./BodyWriter.js"
 import * as KeyChain from "./KeyChain.js"
+import * as ResponseClassifier from "./ResponseClassifier.js"
 import * as RidText from "./RidText.js"
 import * as SessionParameters from "./SessionParameters.js"
-import * as StanzaWriter from "./StanzaWriter.js"
 
 // ---------------------------------------------------------------------------
 // Options and inputs
@@ -242,11 +243,6 @@ interface Outgoing {
   lastSentAt: number
 }
 
-interface Received {
-  readonly body: Element.Element | undefined
-  readonly terminal: BoshError | undefined
-}
-
 type Pending =
   | { readonly _tag: "Stanza"; readonly element: Element.Element; readonly text: string }
   | { readonly _tag: "Restart" }
@@ -323,49 +319,14 @@ export interface Step {
   readonly actions: ReadonlyArray<Action>
 }
 
-// ---------------------------------------------------------------------------
-// Body writing
-// ---------------------------------------------------------------------------
-
-const stanzaScope = XmlSerializer.scopeWithDefault(HTTP_BIND)
-
 /**
- * A stanza's text as it goes inside `<body/>` (the exact text and errors of
- * `XmlSerializer.serialize` in the body's scope, written faster).
+ * A stanza's text as it goes inside `<body/>` (see `BodyWriter`).
  *
  * @since 0.1.0
  */
-export const serializeStanza = (element: Element.Element): Result.Result<string, XmlError> =>
-  StanzaWriter.write(element, stanzaScope)
+export const serializeStanza = BodyWriter.serializeStanza
 
-/** Whether an attribute value has a character to escape; a plain scan beats a regex on these short values. */
-const needsEscape = (value: string): boolean => {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i)
-    // & ' " < > and the three whitespace controls
-    if (code < 0x20 || code === 0x26 || code === 0x27 || code === 0x22 || code === 0x3c || code === 0x3e) return true
-  }
-  return false
-}
-
-const escapeAttribute = (value: string): string =>
-  needsEscape(value)
-    ? value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, "&apos;")
-      .replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;")
-    : value
-
-/** Attributes whose values the machine itself writes as digits or hex: nothing to escape, nothing to scan. */
-const hexOrDigits: ReadonlySet<string> = new Set(["rid", "ack", "key", "newkey", "pause"])
-
-const writeBody = (attributes: Readonly<Record<string, string>>, payloadText: string): string => {
-  let text = "<body"
-  for (const name in attributes) {
-    const value = attributes[name]
-    if (value !== undefined) text += ` ${name}='${hexOrDigits.has(name) ? value : escapeAttribute(value)}'`
-  }
-  text += ` xmlns='${HTTP_BIND}'`
-  return payloadText.length === 0 ? text + "/>" : text + ">" + payloadText + "</body>"
-}
+type Received = ResponseClassifier.Received
 
 // ---------------------------------------------------------------------------
 // Construction
@@ -481,7 +442,7 @@ const transmitNew = (
   now: number,
   actions: Array<Action>
 ): void => {
-  const text = writeBody(attributes, payloadText)
+  const text = BodyWriter.writeBody(attributes, payloadText)
   const outgoing: Outgoing = {
     rid,
     kind,
@@ -750,7 +711,7 @@ const failed = (session: Session, outgoing: Outgoing, reason: string, now: numbe
     const again: Array<Pending> = outgoing.payloads.map((element) => ({
       _tag: "Stanza",
       element,
-      text: XmlSerializer.toXml(element, stanzaScope)
+      text: XmlSerializer.toXml(element, BodyWriter.stanzaScope)
     }))
     ownPending(session, again)
     session.queuedStanzas += again.length
@@ -779,68 +740,6 @@ const failed = (session: Session, outgoing: Outgoing, reason: string, now: numbe
 // ---------------------------------------------------------------------------
 // Responses
 // ---------------------------------------------------------------------------
-
-const legacyStatus: Readonly<Record<number, TerminalCondition>> = {
-  400: "bad-request",
-  403: "policy-violation",
-  404: "item-not-found"
-}
-
-const conditionError = (condition: TerminalCondition, body: Element.Element | undefined, status?: number) => {
-  const uri = condition === "see-other-uri" && body !== undefined
-    ? Element.text(Element.child(body, "uri") ?? Element.make("uri")).trim()
-    : undefined
-  const streamError = condition === "remote-stream-error" && body !== undefined
-    ? Element.child(body, "error", STREAMS)
-    : undefined
-  return new BoshError({
-    reason: condition,
-    message: `the connection manager ended the session: ${condition}`,
-    status,
-    uri,
-    streamError
-  })
-}
-
-type Classified =
-  | { readonly _tag: "Accept"; readonly received: Received }
-  | { readonly _tag: "Recoverable"; readonly reason: string }
-  | { readonly _tag: "RecoverableAll" }
-
-const classify = (event: Extract<Event, { _tag: "HttpResponse" }>): Classified => {
-  const phrase = event.reasonPhrase?.trim().toLowerCase()
-  if (event.status === 200) {
-    // ejabberd puts the condition in the reason phrase with status 200.
-    if (phrase !== undefined && isTerminalCondition(phrase)) {
-      return { _tag: "Accept", received: { body: event.body, terminal: conditionError(phrase, event.body, 200) } }
-    }
-    const body = event.body
-    if (body === undefined) return { _tag: "Recoverable", reason: "HTTP 200 without a parsable body" }
-    if (body.name !== "body" || body.namespace !== HTTP_BIND) {
-      return {
-        _tag: "Accept",
-        received: {
-          body: undefined,
-          terminal: new BoshError({ reason: "invalid-response", message: `expected <body/>, got <${body.name}/>` })
-        }
-      }
-    }
-    const type = Element.attribute(body, "type")
-    if (type === "error") return { _tag: "RecoverableAll" }
-    const condition = Element.attribute(body, "condition")
-    if (type === "terminate" && condition !== undefined) {
-      // A condition the XEP does not name is still terminal: undefined-condition.
-      const known = isTerminalCondition(condition) ? condition : "undefined-condition"
-      return { _tag: "Accept", received: { body, terminal: conditionError(known, body) } }
-    }
-    return { _tag: "Accept", received: { body, terminal: undefined } }
-  }
-  const legacy = legacyStatus[event.status]
-  if (legacy !== undefined) {
-    return { _tag: "Accept", received: { body: event.body, terminal: conditionError(legacy, undefined, event.status) } }
-  }
-  return { _tag: "Recoverable", reason: `HTTP ${event.status}` }
-}
 
 const noPayloads: ReadonlyArray<Element.Element> = []
 
@@ -1054,7 +953,7 @@ const enqueueStanzas = (
   }
   const items: Array<Pending> = []
   for (const element of stanzas) {
-    const written = serializeStanza(element)
+    const written = BodyWriter.serializeStanza(element)
     if (Result.isFailure(written)) {
       actions.push(rejected(request, written.failure.message, stanzas, written.failure))
       return false
@@ -1180,7 +1079,7 @@ export const step = (given: State, event: Event, now: number): Step => {
       const outgoing = session.outgoing.get(event.rid)
       // Once per rid: duplicates, stale answers and strangers are dropped here.
       if (outgoing === undefined || session.received.has(event.rid)) break
-      const classified = classify(event)
+      const classified = ResponseClassifier.classify(event)
       if (classified._tag === "Recoverable") {
         if (event.attempt !== undefined && event.attempt !== outgoing.attempts) break
         if (outgoing.status !== "sent") break
