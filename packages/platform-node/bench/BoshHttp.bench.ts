@@ -11,22 +11,15 @@
 import { BoshHttpConfig, BoshHttpExchange } from "@xmpp-core/client"
 import { Agent as UndiciAgent } from "@effect/platform-node/Undici"
 import { Effect, ManagedRuntime } from "effect"
-import { existsSync, readFileSync } from "node:fs"
 import * as Http from "node:http"
 import * as Net from "node:net"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { performance } from "node:perf_hooks"
 import { report } from "../../../scripts/bench-harness.mjs"
+import { benchServers, notRun } from "./BenchServers.js"
 import { NodeBoshHttpClient } from "@xmpp-core/platform-node"
 
-const statePath = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", ".state", "servers.json")
-const notUp = (why: string): never => {
-  console.log(`\n## BOSH HTTP round trip: NOT RUN — ${why}. Start the servers with \`./run servers up\`.`)
-  process.exit(1)
-}
-if (!existsSync(statePath)) notUp(`${statePath} is missing`)
-const servers: { prosody: { http: number; boshPath: string }; domain: string } = JSON.parse(readFileSync(statePath, "utf8"))
+const title = "BOSH HTTP round trip"
+const servers = benchServers(title)
 const port = servers.prosody.http
 const path = servers.prosody.boshPath
 const url = `http://127.0.0.1:${port}${path}`
@@ -38,7 +31,7 @@ const reachable = await new Promise<boolean>((resolve) => {
   })
   socket.once("error", () => resolve(false))
 })
-if (!reachable) notUp(`nothing listens on 127.0.0.1:${port} (Prosody HTTP)`)
+if (!reachable) notRun(title, `nothing listens on 127.0.0.1:${port} (Prosody HTTP)`)
 
 const body = "<body rid='4242' sid='no-such-session' xmlns='http://jabber.org/protocol/httpbind'/>"
 const headers = { "content-type": BoshHttpExchange.contentType, "content-length": String(Buffer.byteLength(body)) }
@@ -66,7 +59,7 @@ const undiciOnce = async () => {
 }
 
 const sample = await nodeOnce(nodeAgent)
-if (!sample.includes("<body")) notUp(`Prosody answered something that is not a BOSH body: ${sample.slice(0, 200)}`)
+if (!sample.includes("<body")) notRun(title, `Prosody answered something that is not a BOSH body: ${sample.slice(0, 200)}`)
 
 const runBatch = (once: () => Promise<unknown>) => async () => {
   for (let i = 0; i < batch; i++) await once()

@@ -5,23 +5,16 @@
  */
 import { Connector, Route } from "@xmpp-core/client"
 import { NodeConnector } from "@xmpp-core/platform-node"
-import { Effect, ManagedRuntime, Schema } from "effect"
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
+import { Effect, ManagedRuntime } from "effect"
 import * as Net from "node:net"
 import * as Tls from "node:tls"
 import { measureAsync, report } from "../../../scripts/bench-harness.mjs"
+import { benchServers, caPem } from "./BenchServers.js"
 
-const State = Schema.Struct({
-  ca: Schema.String,
-  prosody: Schema.Struct({ c2sDirectTls: Schema.Int }),
-  microsocks: Schema.Struct({ open: Schema.Int })
-})
-const state = Schema.decodeUnknownSync(State)(JSON.parse(readFileSync(join(process.cwd(), ".state", "servers.json"), "utf8")))
-const caPath = state.ca
+const state = benchServers("Connect")
 const port = state.prosody.c2sDirectTls
 const socksPort = state.microsocks.open
-const ca = readFileSync(caPath, "utf8")
+const ca = caPem(state)
 
 const bare = () =>
   new Promise<void>((resolve, reject) => {

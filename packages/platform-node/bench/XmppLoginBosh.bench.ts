@@ -9,21 +9,12 @@ import { XmppClient, XmppClientConfig } from "@xmpp-core/client"
 import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
 import { Effect, ManagedRuntime, Queue, Schema, Stream } from "effect"
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { report } from "../../../scripts/bench-harness.mjs"
+import { benchServers, caPem } from "./BenchServers.js"
 
-const Xmpp = Schema.Struct({ c2s: Schema.Int, https: Schema.Int, boshPath: Schema.String })
-const State = Schema.Struct({
-  ca: Schema.String,
-  domain: Schema.String,
-  accounts: Schema.Struct({ alice: Schema.String, bob: Schema.String }),
-  prosody: Xmpp,
-  ejabberd: Xmpp
-})
-const state = Schema.decodeUnknownSync(State)(JSON.parse(readFileSync(join(process.cwd(), ".state", "servers.json"), "utf8")))
-const ca = readFileSync(state.ca, "utf8")
+const state = benchServers("XMPP login over BOSH")
+const ca = caPem(state)
 type Server = "prosody" | "ejabberd"
 
 const boshConfig = (server: Server, account: "alice" | "bob", mechanism: string, resource?: string) =>
