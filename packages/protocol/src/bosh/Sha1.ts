@@ -10,21 +10,7 @@
  *
  * @since 0.1.0
  */
-
-// UTF-8 by hand: the protocol package is built without DOM or Node typings.
-const utf8 = (input: string): Uint8Array => {
-  const out: Array<number> = []
-  for (const char of input) {
-    const code = char.codePointAt(0) ?? 0
-    if (code < 0x80) out.push(code)
-    else if (code < 0x800) out.push(0xc0 | (code >> 6), 0x80 | (code & 63))
-    else if (code < 0x10000) out.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63))
-    else {
-      out.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63))
-    }
-  }
-  return Uint8Array.from(out)
-}
+import * as Utf8 from "../encoding/Utf8.js"
 
 // Scratch space for the message schedule; never observable from outside a call.
 const schedule = new Int32Array(80)
@@ -195,7 +181,7 @@ export const hexOfString = (input: string): string =>
   digestShortAscii(input)
     ? wordHex(state[0] ?? 0) + wordHex(state[1] ?? 0) + wordHex(state[2] ?? 0) + wordHex(state[3] ?? 0) +
       wordHex(state[4] ?? 0)
-    : toHex(digest(utf8(input)))
+    : toHex(digest(Utf8.encode(input)))
 
 /**
  * Whether `hex` is `hexOfString(input)`, without making the digest's string:

@@ -46,25 +46,6 @@ export const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
 }
 
 /**
- * UTF-8 bytes of a string (lone surrogates become U+FFFD). The protocol package
- * targets plain ES2023, where `TextEncoder` is not declared.
- *
- * @internal
- */
-export const utf8 = (text: string): Uint8Array => {
-  const out: Array<number> = []
-  for (const char of text) {
-    let cp = char.codePointAt(0) ?? 0xfffd
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd
-    if (cp < 0x80) out.push(cp)
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f))
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
-  }
-  return Uint8Array.from(out)
-}
-
-/**
  * Bytes read as ISO-8859-1, one character per byte: how HTTP header bytes are
  * interpreted (RFC 9110 §5.5).
  *

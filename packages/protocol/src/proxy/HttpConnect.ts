@@ -8,7 +8,8 @@
  */
 import { Result } from "effect"
 import { Base64 } from "effect/encoding"
-import { concat, type Handshake, latin1, type Step, utf8 } from "./Handshake.js"
+import { encode as utf8 } from "../encoding/Utf8.js"
+import { concat, type Handshake, latin1, type Step } from "./Handshake.js"
 import { ProxyHandshakeError } from "./ProxyHandshakeError.js"
 
 /**

@@ -7,7 +7,8 @@
  * @since 0.1.0
  */
 import { Result } from "effect"
-import { concat, type Handshake, type Step, utf8 } from "./Handshake.js"
+import { encode as utf8 } from "../encoding/Utf8.js"
+import { concat, type Handshake, type Step } from "./Handshake.js"
 import { ProxyHandshakeError, type ProxyHandshakeReason } from "./ProxyHandshakeError.js"
 
 /**

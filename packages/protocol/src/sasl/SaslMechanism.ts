@@ -10,7 +10,7 @@ import * as ChannelBinding from "./ChannelBinding.js"
 import * as SaslPrep from "./SaslPrep.js"
 import { SaslMechanismError } from "./SaslMechanismError.js"
 import * as Scram from "./Scram.js"
-import * as Utf8 from "./Utf8.js"
+import * as Utf8 from "../encoding/Utf8.js"
 
 /**
  * Every mechanism this client speaks.

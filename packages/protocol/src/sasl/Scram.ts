@@ -15,7 +15,7 @@ import * as Base64 from "effect/encoding/Base64"
 import type { ChannelBinding } from "./ChannelBinding.js"
 import * as SaslPrep from "./SaslPrep.js"
 import { SaslMechanismError } from "./SaslMechanismError.js"
-import * as Utf8 from "./Utf8.js"
+import * as Utf8 from "../encoding/Utf8.js"
 
 /**
  * The hash functions of the SCRAM family this client implements.

@@ -1,7 +1,8 @@
 /**
  * UTF-8 without `TextEncoder`/`TextDecoder`, which are not part of the
  * ES library this package is compiled against (it must not assume a DOM or
- * Node). SASL payloads are short, so a plain loop is enough.
+ * Node). What it encodes is short (SASL payloads, proxy handshakes, BOSH
+ * keys), so a plain loop is enough; the one UTF-8 encoder of the package.
  *
  * @since 0.1.0
  */
