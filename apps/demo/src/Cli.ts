@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Connector, SaslCrypto, ServerLookup, TlsUpgrade, XmppClient } from "@xmpp-core/client"
-import { Jid, XmlSerializer } from "@xmpp-core/protocol"
+import { type Element, Jid, XmlSerializer } from "@xmpp-core/protocol"
 import { Duration, Effect, Option, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Output from "./Console.js"
@@ -39,17 +39,24 @@ const forAtMost = <A, E, R>(seconds: Option.Option<number>, effect: Effect.Effec
 const announce = (client: XmppClient.XmppClient["Service"]) =>
   Output.result(`bound ${Jid.format(client.jid)} with ${client.mechanism}`)
 
+// Logged in and available until --for ends (or Ctrl-C), each incoming stanza
+// handed to `onStanza`; then a clean close.
+const stayOnline = <E>(
+  flags: Flags.ConnectionFlags & { readonly for: Option.Option<number> },
+  onStanza: (client: XmppClient.XmppClient["Service"], stanza: Element.Element) => Effect.Effect<void, E>
+) =>
+  Effect.gen(function*() {
+    const { client } = yield* loginWith(flags)
+    yield* announce(client)
+    yield* client.send(Stanza.presence)
+    yield* forAtMost(flags.for, Stream.runForEach(client.stanzas, (stanza) => onStanza(client, stanza)))
+    yield* client.close
+  }).pipe(Effect.scoped)
+
 const connect = Command.make(
   "connect",
   { ...Flags.connection, for: forSeconds },
-  (flags) =>
-    Effect.gen(function*() {
-      const { client } = yield* loginWith(flags)
-      yield* announce(client)
-      yield* client.send(Stanza.presence)
-      yield* forAtMost(flags.for, Stream.runForEach(client.stanzas, (stanza) => Output.result(XmlSerializer.toXml(stanza))))
-      yield* client.close
-    }).pipe(Effect.scoped)
+  (flags) => stayOnline(flags, (_client, stanza) => Output.result(XmlSerializer.toXml(stanza)))
 ).pipe(Command.withDescription("Log in, print the bound JID and mechanism, then print incoming stanzas until Ctrl-C or --for"))
 
 const send = Command.make(
@@ -78,23 +85,16 @@ const echo = Command.make(
   "echo",
   { ...Flags.connection, for: forSeconds },
   (flags) =>
-    Effect.gen(function*() {
-      const { client } = yield* loginWith(flags)
-      yield* announce(client)
-      yield* client.send(Stanza.presence)
-      const replies = Stream.runForEach(client.stanzas, (stanza) => {
-        const from = stanza.attributes["from"]
-        const text = Stanza.body(stanza)
-        const sender = from === undefined ? undefined : Jid.parse(from)
-        if (stanza.name !== "message" || stanza.attributes["type"] !== "chat" || text === undefined) return Effect.void
-        if (sender === undefined || Result.isFailure(sender)) return Effect.void
-        return client.send(Stanza.chat({ to: sender.success, body: text })).pipe(
-          Effect.andThen(Output.result(`echoed to ${from}: ${text}`))
-        )
-      })
-      yield* forAtMost(flags.for, replies)
-      yield* client.close
-    }).pipe(Effect.scoped)
+    stayOnline(flags, (client, stanza) => {
+      const from = stanza.attributes["from"]
+      const text = Stanza.body(stanza)
+      const sender = from === undefined ? undefined : Jid.parse(from)
+      if (stanza.name !== "message" || stanza.attributes["type"] !== "chat" || text === undefined) return Effect.void
+      if (sender === undefined || Result.isFailure(sender)) return Effect.void
+      return client.send(Stanza.chat({ to: sender.success, body: text })).pipe(
+        Effect.andThen(Output.result(`echoed to ${from}: ${text}`))
+      )
+    })
 ).pipe(Command.withDescription("An echo bot: answers each chat message with the same body, until Ctrl-C or --for"))
 
 /**
