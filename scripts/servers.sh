@@ -18,13 +18,31 @@ STATE=$ROOT/.state
 TEMPLATES=$ROOT/scripts/servers
 
 # Ports well away from the standard ones, so a developer's own servers do not clash.
-PROSODY_C2S=25222 PROSODY_C2S_TLS=25223 PROSODY_HTTP=25280 PROSODY_HTTPS=25281
-EJABBERD_C2S=35222 EJABBERD_C2S_TLS=35223 EJABBERD_HTTP=35280 EJABBERD_HTTPS=35443 EJABBERD_DIST=35270
-TINYPROXY_OPEN=28888 TINYPROXY_AUTH=28889
-SOCKS_OPEN=21080 SOCKS_AUTH=21081
-DNS_PORT=25353
-UNTRUSTED_TLS=25443 WRONG_NAME_TLS=25444
-CLOSED_PORT=25999 # nothing listens here: the "refused target" of proxy tests
+# A second checkout on the same machine (a worktree, a fresh clone to try CI)
+# runs its own servers on shifted ports: XMPP_CORE_PORT_OFFSET=100 ./run test.
+# The offset of the servers last started is kept in .state/port-offset, so
+# `down` and `status` find them without the variable.
+mkdir -p "$STATE"
+if [[ -n ${XMPP_CORE_PORT_OFFSET:-} ]]; then
+  OFFSET=$XMPP_CORE_PORT_OFFSET
+elif [[ -f $STATE/port-offset ]]; then
+  OFFSET=$(cat "$STATE/port-offset")
+else
+  OFFSET=0
+fi
+[[ $OFFSET =~ ^[0-9]{1,4}$ ]] || { echo "XMPP_CORE_PORT_OFFSET must be a number from 0 to 9999" >&2; exit 2; }
+PROSODY_C2S=$((25222 + OFFSET)) PROSODY_C2S_TLS=$((25223 + OFFSET))
+PROSODY_HTTP=$((25280 + OFFSET)) PROSODY_HTTPS=$((25281 + OFFSET))
+EJABBERD_C2S=$((35222 + OFFSET)) EJABBERD_C2S_TLS=$((35223 + OFFSET))
+EJABBERD_HTTP=$((35280 + OFFSET)) EJABBERD_HTTPS=$((35443 + OFFSET)) EJABBERD_DIST=$((35270 + OFFSET))
+TINYPROXY_OPEN=$((28888 + OFFSET)) TINYPROXY_AUTH=$((28889 + OFFSET))
+SOCKS_OPEN=$((21080 + OFFSET)) SOCKS_AUTH=$((21081 + OFFSET))
+DNS_PORT=$((25353 + OFFSET))
+UNTRUSTED_TLS=$((25443 + OFFSET)) WRONG_NAME_TLS=$((25444 + OFFSET))
+CLOSED_PORT=$((25999 + OFFSET)) # nothing listens here: the "refused target" of proxy tests
+# Node names must differ between checkouts' ejabberd instances.
+EJABBERD_NODE=ejabberd@localhost
+((OFFSET == 0)) || EJABBERD_NODE=ejabberd$OFFSET@localhost
 SERVERS=(prosody ejabberd tinyproxy-open tinyproxy-auth socks-open socks-auth dnsmasq tls-untrusted tls-wrong-name)
 
 say() { printf '» %s\n' "$*" >&2; }
@@ -98,7 +116,7 @@ write_configs() {
   fill "$TEMPLATES/prosody.cfg.lua.in" "$STATE/prosody/prosody.cfg.lua"
   fill "$TEMPLATES/ejabberd.yml.in" "$STATE/ejabberd/ejabberd.yml"
   cat > "$STATE/ejabberd/ejabberdctl.cfg" <<CFG
-ERLANG_NODE=ejabberd@localhost
+ERLANG_NODE=$EJABBERD_NODE
 ERL_DIST_PORT=$EJABBERD_DIST
 ERL_EPMD_ADDRESS=127.0.0.1
 INET_DIST_INTERFACE=127.0.0.1
@@ -184,6 +202,32 @@ main_port() {
   esac
 }
 
+# A port one of our servers needs, held by a process that is not ours: most
+# often another checkout's servers. Say which, and how to get out of the way.
+check_ports_free() {
+  local s port holder pid dir
+  for s in "${SERVERS[@]}"; do
+    alive "$s" && continue
+    port=$(main_port "$s")
+    port_open "$port" || continue
+    holder=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1) || true
+    pid=${holder#pid=}
+    dir=""
+    if [[ -n $pid ]]; then
+      dir=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -o '/[^ ]*/\.state' | head -1) || true
+      dir=${dir%/.state}
+    fi
+    if [[ -n $dir && $dir != "$ROOT" ]]; then
+      echo "port $port ($s) is held by the test servers of the checkout $dir (pid $pid)." >&2
+      echo "Stop them with '$dir/run servers down', or run this checkout's on other ports: XMPP_CORE_PORT_OFFSET=100 ./run test" >&2
+    else
+      echo "port $port ($s) is already in use${pid:+ by pid $pid ($(ps -o comm= -p "$pid" 2>/dev/null))}." >&2
+      echo "Free it, or run this checkout's servers on other ports: XMPP_CORE_PORT_OFFSET=100 ./run test" >&2
+    fi
+    exit 1
+  done
+}
+
 ejabberdctl() {
   HOME=$STATE/ejabberd "$STATE/ejabberd/ejabberdctl" --config-dir "$STATE/ejabberd" \
     --logs "$STATE/ejabberd/log" --spool "$STATE/ejabberd/db" "$@"
@@ -241,6 +285,12 @@ up() {
     say "test servers are up (.state/servers.json)"
     return
   fi
+  check_ports_free
+  if [[ -f $STATE/port-offset && $(cat "$STATE/port-offset") != "$OFFSET" ]]; then
+    # ejabberd's database is tied to its node name, which follows the offset.
+    down
+    rm -rf "$STATE/ejabberd/db" "$STATE/ejabberd/registered"
+  fi
   ensure_packages
   make_pki
   write_configs
@@ -268,6 +318,7 @@ up() {
   wait_port ejabberd $EJABBERD_C2S
   register_ejabberd
   write_manifest
+  echo "$OFFSET" > "$STATE/port-offset"
   say "test servers are up in $((SECONDS - started)) s (.state/servers.json)"
 }
 

@@ -1,6 +1,6 @@
 /**
- * The local test servers as `.state/servers.json` describes them (see
- * SERVERS.md), with what the client tests need. Missing file: a clear
+ * The local test servers as `.state/servers.json` describes them (written by
+ * scripts/servers.sh), with what the client tests need. Missing file: a clear
  * failure, never a skip, because `./run test` starts the servers first.
  */
 import { XmppClientConfig } from "@xmpp-core/client"

@@ -1,7 +1,8 @@
 /**
  * StreamTransport with DNS SRV against the test dnsmasq: `example.test` has
- * `_xmpps-client` 25223 (priority 5) and `_xmpp-client` 25222 (10) and
- * 35222 (20), all on `localhost`. The certificate names `localhost`, not
+ * `_xmpps-client` on Prosody's direct TLS port (priority 5) and
+ * `_xmpp-client` on Prosody's (10) and ejabberd's (20) STARTTLS ports, all on
+ * `localhost`. The certificate names `localhost`, not
  * `example.test`, so the direct TLS endpoint must fail verification and the
  * transport must go on to the next endpoint (STARTTLS, plaintext at first).
  */
@@ -24,7 +25,11 @@ describe("StreamTransport with SRV (dnsmasq)", () => {
   it.live("tries the SRV endpoints in order and skips the one whose certificate does not name the domain", () =>
     Effect.gen(function*() {
       const routes = yield* StreamTransport.routes({ domain: s.dnsmasq.srvDomain, ca })
-      assert.deepStrictEqual(routes.map((r) => `${r.port}${r.tls === undefined ? "" : " tls"}`), ["25223 tls", "25222", "35222"])
+      assert.deepStrictEqual(routes.map((r) => `${r.port}${r.tls === undefined ? "" : " tls"}`), [
+        `${s.prosody.c2sDirectTls} tls`,
+        `${s.prosody.c2s}`,
+        `${s.ejabberd.c2s}`
+      ])
       assert.strictEqual(routes[0]?.tls?.servername, s.dnsmasq.srvDomain)
       const transport = yield* StreamTransport.connect({ domain: s.dnsmasq.srvDomain, ca })
       // Connected on the STARTTLS endpoint: not yet encrypted.

@@ -1,5 +1,5 @@
 /**
- * SRV lookup against the real dnsmasq on 127.0.0.1:25353, then a connection
+ * SRV lookup against the real test dnsmasq (its port is in servers.json), then a connection
  * to the first endpoint it names.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -21,9 +21,9 @@ describe("NodeServerLookup against dnsmasq", () => {
       const lookup = yield* ServerLookup.ServerLookup
       const endpoints = yield* lookup.lookup(s.dnsmasq.srvDomain)
       assert.deepStrictEqual(endpoints, [
-        { host: "localhost", port: 25223, directTls: true },
-        { host: "localhost", port: 25222, directTls: false },
-        { host: "localhost", port: 35222, directTls: false }
+        { host: "localhost", port: s.prosody.c2sDirectTls, directTls: true },
+        { host: "localhost", port: s.prosody.c2s, directTls: false },
+        { host: "localhost", port: s.ejabberd.c2s, directTls: false }
       ])
     }).pipe(Effect.provide(layer)))
 

@@ -1,6 +1,6 @@
 /**
  * The local test servers, as `./run servers up` describes them in
- * `.state/servers.json` (see SERVERS.md). Missing file: a clear failure,
+ * `.state/servers.json` (written by scripts/servers.sh). Missing file: a clear failure,
  * never a skip, because `./run test` starts the servers first.
  */
 import * as TestServers from "../support/TestServers.js"
