@@ -91,9 +91,16 @@ describe("Flags", () => {
         ...defaults,
         transport: "bosh",
         boshUrl: Option.some("https://localhost:25281/http-bind"),
-        httpMode: Option.some("pipelining")
+        httpMode: Option.some("close")
       }, password)
-      assert.deepStrictEqual(config.transport, { _tag: "bosh", url: "https://localhost:25281/http-bind", mode: "pipelining" })
+      assert.deepStrictEqual(config.transport, { _tag: "bosh", url: "https://localhost:25281/http-bind", mode: "close" })
+      const pipelined = yield* Effect.flip(Flags.toConfig({
+        ...defaults,
+        transport: "bosh",
+        boshUrl: Option.some("https://localhost:25281/http-bind"),
+        httpMode: Option.some("pipelining")
+      }, password))
+      assert.include(pipelined.message, "pipelining needs hold 0")
       const refused = yield* Effect.flip(Flags.toConfig({ ...defaults, httpMode: Option.some("close") }, password))
       assert.strictEqual(refused.reason, "InvalidFlags")
       assert.include(refused.message, "--transport bosh")

@@ -101,7 +101,8 @@ export const isStanza = (element: Element.Element): boolean =>
 
 const fromTransportError = (reason: "ConnectFailed" | "ConnectionLost") => (error: TransportError) =>
   new XmppClientError({
-    reason: error.reason === "Closed" ? "Closed" : reason,
+    // A stream error is the server's word, whenever it comes: during login or after.
+    reason: error.reason === "Closed" ? "Closed" : error.reason === "StreamError" ? "StreamError" : reason,
     message: error.message,
     // BOSH names its own conditions (item-not-found, see-other-uri…); TCP has only the reason.
     condition: error.condition ?? error.reason,
@@ -320,16 +321,18 @@ export const boshHttpConfig = (
  */
 export const boshOptions = (
   bosh: XmppClientConfigModule.BoshTransport,
+  http: BoshHttpConfig.BoshHttpConfig,
   account: Jid.Jid,
   options: ConnectOptions = {}
 ): BoshTransport.Options => ({
   domain: account.domain,
-  url: bosh.url,
+  http,
   account: Jid.format(Jid.bare(account)),
   route: bosh.route,
   hold: bosh.hold,
   wait: bosh.wait,
   closeTimeout: bosh.closeTimeout === undefined ? undefined : Duration.millis(bosh.closeTimeout),
+  session: bosh.requestTimeout === undefined ? undefined : { requestTimeoutMs: bosh.requestTimeout },
   onTraffic: options.onTraffic
 })
 
@@ -352,7 +355,7 @@ const connectBosh = (
         })
       )
     )
-    return yield* BoshTransport.connect(boshOptions(bosh, account, options)).pipe(
+    return yield* BoshTransport.connect(boshOptions(bosh, httpConfig.success, account, options)).pipe(
       Effect.provideService(HttpClient.HttpClient, http),
       Effect.mapError(fromTransportError("ConnectFailed"))
     )

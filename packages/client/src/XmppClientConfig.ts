@@ -59,7 +59,11 @@ export const TcpTransport = Schema.TaggedStruct("tcp", {
  * XMPP over BOSH (XEP-0124/0206) through a connection manager at `url`.
  *
  * - `mode`: how HTTP requests map to connections (see `BoshHttpConfig`);
- *   default `keep-alive`. `pipelining` suits Prosody only.
+ *   default `keep-alive`. `pipelining` is refused unless `hold` is 0: with a
+ *   held request on the connection, every request behind it waits up to
+ *   `wait` (measured on Prosody 0.12 and ejabberd 23.01, which serve one
+ *   request per connection at a time; ejabberd also answers two requests
+ *   in one read with 400).
  * - `proxies`: at most one `HttpConnect` proxy (with optional credentials):
  *   requests to an `http://` manager are forwarded through it, an
  *   `https://` manager is reached through a CONNECT tunnel. SOCKS5 is not
@@ -67,6 +71,9 @@ export const TcpTransport = Schema.TaggedStruct("tcp", {
  * - `hold`, `wait`: what the session asks for (defaults 1 and 60 s).
  * - `route`: XEP-0124 `route` (`xmpp:host:port`) for a standalone manager.
  * - `closeTimeout`: milliseconds `close` waits for the terminate's answer (default 10,000).
+ * - `requestTimeout`: milliseconds to wait for the answers a manager gives at
+ *   once (session creation, restart, terminate); default 10,000. A silent
+ *   manager fails the connection after this, not after `wait`.
  *
  * The channel is encrypted only with an `https://` URL; over `http://` the
  * login needs `allowPlaintext` (and PLAIN also `allowPlainWithoutTls`).
@@ -83,8 +90,16 @@ export const BoshTransport = Schema.TaggedStruct("bosh", {
   hold: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 16 }))),
   wait: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 3600 }))),
   route: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9+.-]*:[^:]+:\d{1,5}$/))),
-  closeTimeout: Schema.optionalKey(PositiveInt)
-})
+  closeTimeout: Schema.optionalKey(PositiveInt),
+  requestTimeout: Schema.optionalKey(PositiveInt)
+}).check(
+  Schema.makeFilter((bosh) =>
+    bosh.mode === "pipelining" && bosh.hold !== 0
+      ? "HTTP pipelining needs hold 0: a request pipelined behind a held one waits up to `wait` seconds " +
+        "(Prosody and ejabberd serve one request per connection at a time); use mode keep-alive"
+      : undefined
+  )
+)
 
 /**
  * A JID as text, checked (RFC 7622) when decoded.

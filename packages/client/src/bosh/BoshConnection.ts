@@ -4,9 +4,18 @@
  *
  * - every event (a call of the API, an HTTP answer or failure, the machine's
  *   deadline) steps the machine under one lock, and its actions are performed
- *   at once: requests are posted in their own fibers, payloads go to
- *   `incoming`, the end of the session completes `ended`;
- * - a resend of a `rid` interrupts the previous exchange of that `rid`;
+ *   at once: requests are posted in their own fibers through the one
+ *   exchange (`BoshHttpExchange.post`: bounded, typed), payloads go to
+ *   `incoming` in the machine's order (a slow reader holds the machine, it
+ *   never reorders), the end of the session completes `ended`;
+ * - a new `rid` is posted only once the previous new `rid` was written to
+ *   its connection (`RequestWritten`), so requests reach the manager in
+ *   order without any timer;
+ * - a resend of a `rid` interrupts the previous exchange of that `rid`: at
+ *   most one exchange per `rid` is live;
+ * - a failed exchange reaches the machine with its typed cause and whether
+ *   resending can help (`ExchangeFailure`);
+ * - once the session ended, every call fails with the error that ended it;
  * - time comes from `Clock`, so a `TestClock` drives timeouts in tests;
  * - randomness (initial `rid`, key-chain seed) comes from `SecureRandom`.
  *
@@ -26,8 +35,9 @@ import {
 } from "@xmpp-core/protocol"
 import { Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Result, Scope, Semaphore } from "effect"
 import { SecureRandom } from "effect/crypto"
-import { HttpClient, HttpClientRequest } from "effect/http"
-import { reasonPhrase } from "../http/ReasonPhrase.js"
+import { HttpClient } from "effect/http"
+import * as BoshHttpExchange from "../http/BoshHttpExchange.js"
+import { isRecoverable } from "./ExchangeFailure.js"
 
 /**
  * Parses the bytes of an HTTP response into its `<body/>` element (the
@@ -41,22 +51,13 @@ export type ParseBody = (bytes: Uint8Array) => Result.Result<Element.Element, Xm
  * @since 0.1.0
  */
 export interface Options {
-  /** The connection manager's URL, e.g. `https://example.org/http-bind`. */
-  readonly url: string
+  /** The connection manager's URL (`url`, e.g. `https://example.org/http-bind`), the proxy and the answer size limit. */
+  readonly http: BoshHttpExchange.ExchangeConfig
   readonly session: BoshSession.Options
   /** How response bytes become a `<body/>`; default `BodyParser.parseBody` (restricted XML, bounded). */
   readonly parseBody?: ParseBody | undefined
   /** Most stanzas waiting in `incoming` before the driver stops reading (back-pressure). Default 10,000. */
   readonly incomingCapacity?: number | undefined
-  /**
-   * Milliseconds a new request waits after the previous one was posted, while
-   * that one is still unanswered (default 0: none). Requests travel on
-   * different connections and may overtake each other; ejabberd 23.01 then
-   * stalls the session for good (it parks the later `rid`, holds the earlier
-   * one, and never looks at the parked one again), so requests posted back to
-   * back must reach it in order, and a head start makes that very likely.
-   */
-  readonly requestSpacingMs?: number | undefined
   /** Sees each request as it is posted (an XML console; resends included). Must not throw. */
   readonly onRequest?: ((request: BoshSession.Request) => void) | undefined
   /** Sees the bytes of each HTTP answer before they are parsed. Must not throw. */
@@ -64,8 +65,10 @@ export interface Options {
 }
 
 /**
- * A request the machine refused (the session ended or is closing, too many
- * stanzas waiting, a stanza that is not valid XML, a pause not offered).
+ * A request the machine refused (the session was closed or is closing, too
+ * many stanzas waiting, a stanza that is not valid XML, a pause not
+ * offered). A session that ended with an error answers with that
+ * `BoshError` instead.
  *
  * @since 0.1.0
  */
@@ -83,20 +86,25 @@ export class BoshRejected extends Data.TaggedError("BoshRejected")<{
 export interface BoshConnection {
   /** The parameters the manager granted; fails if the session could not be created. */
   readonly established: Effect.Effect<BoshSessionParameters.SessionParameters, BoshError>
-  /** Payloads from the manager, once each, in `rid` order. */
-  readonly incoming: Queue.Dequeue<Element.Element>
-  readonly send: (stanzas: ReadonlyArray<Element.Element>) => Effect.Effect<void, BoshRejected>
+  /**
+   * The next payload from the manager (once each, in `rid` order). When none
+   * is buffered, the machine learns that the caller waits and keeps a
+   * request at the manager for what it pushes; nobody waiting, it sends no
+   * empty request but to keep the session alive.
+   */
+  readonly receive: Effect.Effect<Element.Element>
+  /** The next buffered payload, if one is there; never waits, never asks for more. */
+  readonly tryReceive: Effect.Effect<Option.Option<Element.Element>>
+  readonly send: (stanzas: ReadonlyArray<Element.Element>) => Effect.Effect<void, BoshRejected | BoshError>
   /** XEP-0206 stream restart (after SASL). */
-  readonly restart: Effect.Effect<void, BoshRejected>
-  readonly pause: (seconds: number) => Effect.Effect<void, BoshRejected>
+  readonly restart: Effect.Effect<void, BoshRejected | BoshError>
+  readonly pause: (seconds: number) => Effect.Effect<void, BoshRejected | BoshError>
   readonly resume: Effect.Effect<void>
   /** Terminates the session after everything queued (and `stanzas`); waits until it ended. */
   readonly close: (stanzas?: ReadonlyArray<Element.Element>) => Effect.Effect<void, BoshError | BoshRejected>
   /** Completes when the session ended: succeeds after a clean close, fails with the `BoshError` otherwise. */
   readonly ended: Effect.Effect<void, BoshError>
 }
-
-const CONTENT_TYPE = "text/xml; charset=utf-8"
 
 /**
  * Opens a BOSH session. The session lives as long as the `Scope`. Fails at
@@ -123,81 +131,71 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   let timer: { readonly at: number; readonly fiber: Fiber.Fiber<void> } | undefined
   let state: BoshSession.State
 
-  const spacing = Math.max(0, options.requestSpacingMs ?? 0)
-  /**
-   * Per new rid: completed with the time it was posted (0 if it never was).
-   * A request waits for the one before it, so requests go out in rid order.
-   */
-  const posted = new Map<number, Deferred.Deferred<number>>()
-  /** Rids posted and not answered yet. */
-  const inFlight = new Set<number>()
-
-  // Waits until the previous rid was posted and, if it is still unanswered,
-  // has had `spacing` ms of head start.
-  const headStart = (rid: number): Effect.Effect<void> => {
-    const previous = posted.get(rid - 1)
-    if (spacing === 0 || previous === undefined) return Effect.void
-    return Effect.flatMap(Deferred.await(previous), (at) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        posted.delete(rid - 1)
-        return !inFlight.has(rid - 1) || now - at >= spacing
-          ? Effect.void
-          : Effect.sleep(Duration.millis(spacing - (now - at)))
-      }))
-  }
+  /** Set when the manager granted the session: failures are then judged as passing (see `ExchangeFailure`). */
+  let sessionUp = false
+  /** The error that ended the session, once it ended with one. */
+  let endError: BoshError | undefined
+  /** Completed once the newest new rid was written (or its exchange ended): the next new rid waits for it. */
+  let lastWritten: Deferred.Deferred<void> | undefined
 
   const post = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> => {
-    const signal = request.attempt === 1 ? posted.get(request.rid) : undefined
-    return Effect.andThen(
-      request.attempt === 1 ? headStart(request.rid) : Effect.void,
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        inFlight.add(request.rid)
-        if (signal !== undefined) Deferred.doneUnsafe(signal, Exit.succeed(now))
-        options.onRequest?.(request)
-        return Effect.ensuring(exchange(request), Effect.sync(() => inFlight.delete(request.rid)))
-      })
-    ).pipe(
-      // Never leave the next request waiting on one that was interrupted before it went out.
-      Effect.onInterrupt(() => signal === undefined ? Effect.void : Deferred.succeed(signal, 0))
-    )
+    if (request.attempt > 1) return exchange(request, undefined)
+    // A new rid goes on the wire only after the one before it: order by cause, not by timer.
+    const previous = lastWritten
+    const written = Deferred.makeUnsafe<void>()
+    lastWritten = written
+    const release = () => Deferred.doneUnsafe(written, Exit.void)
+    const send = Effect.ensuring(exchange(request, release), Effect.sync(release))
+    return previous === undefined ? send : Effect.andThen(Deferred.await(previous), send)
   }
 
-  const exchange = (request: BoshSession.Request): Effect.Effect<BoshSession.Event> =>
-    http.execute(HttpClientRequest.post(options.url).pipe(HttpClientRequest.bodyText(request.text, CONTENT_TYPE))).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(response.arrayBuffer, (buffer): BoshSession.Event => {
-          const bytes = new Uint8Array(buffer)
-          options.onResponse?.(bytes)
-          const parsed = parseBody(bytes)
-          return {
-            _tag: "HttpResponse",
-            rid: request.rid,
-            attempt: request.attempt,
-            status: response.status,
-            // ejabberd explains terminal conditions here, with status 200.
-            reasonPhrase: Option.getOrUndefined(reasonPhrase(response)),
-            body: Result.isSuccess(parsed) ? parsed.success : undefined
-          }
-        })
-      ),
+  const exchange = (request: BoshSession.Request, onWritten: (() => void) | undefined): Effect.Effect<BoshSession.Event> =>
+    Effect.suspend(() => {
+      options.onRequest?.(request)
+      return BoshHttpExchange.post(options.http, request.text, onWritten)
+    }).pipe(
+      Effect.provideService(HttpClient.HttpClient, http),
+      Effect.map((response): BoshSession.Event => {
+        options.onResponse?.(response.bytes)
+        const parsed = response.bytes.length === 0 ? undefined : parseBody(response.bytes)
+        return {
+          _tag: "HttpResponse",
+          rid: request.rid,
+          attempt: request.attempt,
+          status: response.status,
+          // ejabberd explains terminal conditions here, with status 200.
+          reasonPhrase: Option.getOrUndefined(response.reasonPhrase),
+          body: parsed !== undefined && Result.isSuccess(parsed) ? parsed.success : undefined,
+          bodyError: parsed !== undefined && Result.isFailure(parsed) ? parsed.failure : undefined
+        }
+      }),
       Effect.catch((error) =>
         Effect.succeed<BoshSession.Event>({
           _tag: "HttpFailed",
           rid: request.rid,
           attempt: request.attempt,
-          reason: error.message
+          reason: error.message,
+          recoverable: isRecoverable(error, sessionUp),
+          cause: error
         })
       )
     )
 
   // Steps the machine and performs its actions; returns the refusal, if any.
-  const feed = (event: BoshSession.Event): Effect.Effect<BoshRejected | undefined> =>
-    lock.withPermit(Effect.gen(function*() {
+  const step = (event: BoshSession.Event): Effect.Effect<BoshRejected | undefined> =>
+    Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const result = BoshSession.step(state, event, now)
       state = result.state
       return yield* perform(result.actions)
-    }))
+    })
+
+  const feed = (event: BoshSession.Event): Effect.Effect<BoshRejected | undefined> => lock.withPermit(step(event))
+
+  // The caller waits only if nothing was delivered meanwhile: checked under the lock that delivers.
+  const waitForPayloads: Effect.Effect<void> = lock.withPermit(
+    Effect.flatMap(Queue.size(incoming), (size) => size > 0 ? Effect.void : Effect.asVoid(step(BoshSession.Event.receive())))
+  )
 
   const perform = (actions: ReadonlyArray<BoshSession.Action>): Effect.Effect<BoshRejected | undefined> =>
     Effect.gen(function*() {
@@ -205,11 +203,9 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
       for (const action of actions) {
         switch (action._tag) {
           case "Request": {
+            // A resend supersedes the earlier exchange of its rid: one live exchange per rid.
             const previous = exchanges.get(action.rid)
             if (previous !== undefined) yield* Fiber.interrupt(previous)
-            if (spacing > 0 && action.attempt === 1 && !posted.has(action.rid)) {
-              posted.set(action.rid, Deferred.makeUnsafe<number>())
-            }
             const fiber = yield* post(action).pipe(
               Effect.flatMap((answer) => {
                 exchanges.delete(action.rid)
@@ -226,6 +222,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
             yield* Queue.offerAll(incoming, action.payloads)
             break
           case "SessionEstablished":
+            sessionUp = true
             yield* Deferred.succeed(established, action.parameters)
             break
           case "Rejected":
@@ -237,6 +234,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
             yield* stopExchanges
             break
           case "Terminated":
+            endError = action.error
             yield* Deferred.fail(established, action.error)
             yield* Deferred.fail(ended, action.error)
             yield* stopExchanges
@@ -275,8 +273,9 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
     timer = { at: deadline, fiber }
   })
 
-  const refuse = (refusal: BoshRejected | undefined): Effect.Effect<void, BoshRejected> =>
-    refusal === undefined ? Effect.void : Effect.fail(refusal)
+  // A refusal of an ended session is the error that ended it: the caller learns why, not just "closed".
+  const refuse = (refusal: BoshRejected | undefined): Effect.Effect<void, BoshRejected | BoshError> =>
+    refusal === undefined ? Effect.void : Effect.fail(endError ?? refusal)
 
   yield* lock.withPermit(Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
@@ -288,7 +287,11 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
 
   const connection: BoshConnection = {
     established: Deferred.await(established),
-    incoming,
+    receive: Effect.flatMap(Queue.poll(incoming), (ready) =>
+      Option.isSome(ready)
+        ? Effect.succeed(ready.value)
+        : Effect.andThen(waitForPayloads, Queue.take(incoming))),
+    tryReceive: Queue.poll(incoming),
     send: (stanzas) => Effect.flatMap(feed(BoshSession.Event.send(stanzas)), refuse),
     restart: Effect.flatMap(feed(BoshSession.Event.restart()), refuse),
     pause: (seconds) => Effect.flatMap(feed(BoshSession.Event.pause(seconds)), refuse),
@@ -297,7 +300,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
       Effect.flatMap(
         feed(BoshSession.Event.close(stanzas)),
         (refusal): Effect.Effect<void, BoshError | BoshRejected> =>
-          refusal === undefined ? Deferred.await(ended) : Effect.fail(refusal)
+          refusal === undefined ? Deferred.await(ended) : Effect.fail(endError ?? refusal)
       ),
     ended: Deferred.await(ended)
   }

@@ -1,20 +1,26 @@
 /**
- * One BOSH HTTP exchange: POST a `<body/>` to the connection manager, read
- * the whole answer, and turn every failure into a typed error (`HttpError`,
- * or the `Connector`'s errors for connections that could not be opened).
+ * One BOSH HTTP exchange: POST a `<body/>` to the connection manager and
+ * read its answer, bounded. This is the only place a BOSH request is sent
+ * and its answer read (`BoshConnection` calls it; so do the tests).
  *
- * This is what a BOSH driver calls; which `HttpClient` carries it (undici on
- * Node, fetch elsewhere) is chosen by the Layer provided:
+ * - The answer is read up to `maxResponseBytes` and no further: a
+ *   `Content-Length` above it fails before reading, and a body without one
+ *   (or longer than it said) is cut off as soon as it passes the limit, so
+ *   memory stays flat whatever the manager sends.
+ * - Every failure is typed: `HttpError` for the exchange itself, or the
+ *   `Connector`'s `ConnectError`, `ProxyError`, `TlsError` when a connection
+ *   could not be opened (Node layer; fetch cannot tell those apart).
+ * - Any status from the manager is an answer (XEP-0124 gives 400, 403 and
+ *   404 meanings; the session machine classifies statuses). Only a proxy
+ *   refusing our credentials (407, or 401 from a proxy) and a proxy's
+ *   502/504 are failures here.
+ * - `onWritten` is called once the request's bytes were handed to the
+ *   connection (see `RequestWritten`), so a driver can keep requests in
+ *   order on the wire.
  *
- * ```ts
- * const answer = yield* BoshHttpExchange.post(config, xml).pipe(
- *   Effect.provide(NodeBoshHttpClient.layer(config)) // or FetchBoshHttpClient.layer(config)
- * )
- * // ejabberd explains a termination in the reason phrase, with status 200:
- * // "HTTP/1.1 200 Session ID mismatch" + <body type='terminate'
- * // condition='item-not-found'/>. Normal answers say "OK".
- * const explanation = Option.filter(answer.reasonPhrase, (phrase) => phrase !== "OK")
- * ```
+ * How long an exchange may take is the caller's business: the session
+ * machine gives each request its own deadline and the driver interrupts the
+ * exchange; the HTTP layers add their own outer bounds (`BoshHttpConfig`).
  *
  * @since 0.1.0
  */
@@ -23,27 +29,35 @@ import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import type { BoshHttpConfig } from "./BoshHttpConfig.js"
 import { ConnectError } from "../net/ConnectError.js"
 import type { ConnectFailure } from "../net/Connector.js"
 import { ProxyError } from "../net/ProxyError.js"
 import { TlsError } from "../net/TlsError.js"
+import type { BoshHttpConfig } from "./BoshHttpConfig.js"
 import { HttpError, type HttpHop, isHttpError } from "./HttpError.js"
 import { reasonPhrase } from "./ReasonPhrase.js"
+import { RequestWritten } from "./RequestWritten.js"
 
 /**
- * A whole answer from the connection manager. A 2xx status lands here;
- * ejabberd reports BOSH errors with status 200 and says why in
- * `reasonPhrase` (e.g. `Some("Session ID mismatch")` beside a terminate
- * body), so a driver looks at both.
+ * A whole answer from the connection manager, any status. ejabberd reports
+ * BOSH errors with status 200 and says why in `reasonPhrase` (e.g.
+ * `Some("Session ID mismatch")` beside a terminate body), so a driver looks
+ * at both.
  *
  * @since 0.1.0
  */
 export interface BoshHttpResponse {
   readonly status: number
   readonly reasonPhrase: Option.Option<string>
-  readonly body: string
+  readonly bytes: Uint8Array
 }
+
+/**
+ * What an exchange may fail with.
+ *
+ * @since 0.1.0
+ */
+export type ExchangeError = HttpError | ConnectFailure
 
 /**
  * The content type XEP-0124 uses for request bodies.
@@ -53,79 +67,114 @@ export interface BoshHttpResponse {
 export const contentType = "text/xml; charset=utf-8"
 
 /**
- * Sends `body` (a serialized `<body/>` element) to `config.url` and reads
- * the answer. Fails with `HttpError` on a non-2xx status, on a broken
- * exchange, on an answer over `config.maxResponseBytes`, and on a timeout;
- * with the `Connector`'s `ConnectError`, `ProxyError` or `TlsError` when a
- * connection could not be opened (Node layer; fetch cannot tell).
+ * The settings an exchange reads.
  *
- * `config.timeout` is enforced by the BOSH HTTP layers themselves
- * (`NodeBoshHttpClient` with undici's timers, `FetchBoshHttpClient` with an
- * Effect timer), which report it as `HttpError` `Timeout`; a plain
- * `HttpClient` without them has no timeout.
+ * @since 0.1.0
+ */
+export type ExchangeConfig = Pick<BoshHttpConfig, "url" | "proxy" | "maxResponseBytes">
+
+/**
+ * Sends `body` (a serialized `<body/>` element) to `config.url` and reads
+ * the answer, at most `config.maxResponseBytes` of it.
  *
  * @since 0.1.0
  */
 export const post = (
-  config: Pick<BoshHttpConfig, "url" | "proxy" | "maxResponseBytes">,
-  body: string
-): Effect.Effect<BoshHttpResponse, HttpError | ConnectFailure, HttpClient.HttpClient> => {
+  config: ExchangeConfig,
+  body: string,
+  onWritten?: (() => void) | undefined
+): Effect.Effect<BoshHttpResponse, ExchangeError, HttpClient.HttpClient> => {
   const peer: HttpHop = config.proxy === undefined ? "connection-manager" : "proxy"
   const request = HttpClientRequest.post(config.url).pipe(HttpClientRequest.bodyText(body, contentType))
-  return HttpClient.execute(request).pipe(
+  const execute = HttpClient.execute(request)
+  return (onWritten === undefined ? execute : Effect.provideService(execute, RequestWritten, onWritten)).pipe(
     Effect.flatMap((response) => readAnswer(config, peer, response)),
     Effect.catchTag("HttpClientError", (error) => Effect.fail(fromClientError(config.url, peer, error)))
   )
 }
 
 const readAnswer = (
-  config: Pick<BoshHttpConfig, "url" | "proxy" | "maxResponseBytes">,
+  config: ExchangeConfig,
   peer: HttpHop,
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<BoshHttpResponse, HttpError | HttpClientError.HttpClientError> => {
   const phrase = reasonPhrase(response)
-  const text = readText(config, peer, response)
-  if (response.status >= 200 && response.status < 300) {
-    return Effect.map(text, (body) => ({ status: response.status, reasonPhrase: phrase, body }))
-  }
-  // Read the (small) error body anyway, so a kept-alive connection is free again.
-  return Effect.andThen(Effect.ignore(text), Effect.fail(statusError(config, response.status, phrase)))
+  const bytes = readBytes(config, peer, response)
+  const refusal = proxyRefusal(config, response.status, phrase)
+  if (refusal === undefined) return Effect.map(bytes, (bytes) => ({ status: response.status, reasonPhrase: phrase, bytes }))
+  // Read the (bounded) refusal anyway, so a kept-alive connection is free again.
+  return Effect.andThen(Effect.ignore(bytes), Effect.fail(refusal))
 }
 
+const empty = new Uint8Array(0)
+
+declare const TextDecoder: new(label: "utf-8") => { decode(input: Uint8Array): string }
+const decoder = new TextDecoder("utf-8")
+
 /**
- * The body as UTF-8 text, refusing more than `maxResponseBytes`. With a
- * `Content-Length` the size is known up front (and both transports stop at
- * it), so the body is read in one go; without one it is counted as it
- * streams in.
+ * Bytes of a body as text (UTF-8, as XEP-0124 bodies are).
+ *
+ * @since 0.1.0
  */
-const readText = (
-  config: Pick<BoshHttpConfig, "url" | "maxResponseBytes">,
+export const decodeText = (bytes: Uint8Array): string => decoder.decode(bytes)
+
+/**
+ * The answer's body as text.
+ *
+ * @since 0.1.0
+ */
+export const text = (response: BoshHttpResponse): string => decodeText(response.bytes)
+
+/**
+ * The body, refusing more than `maxResponseBytes`: a larger `Content-Length`
+ * fails before anything is read; otherwise bytes are counted as they arrive
+ * and the read stops (which aborts the exchange) once they pass the limit.
+ */
+const readBytes = (
+  config: ExchangeConfig,
   peer: HttpHop,
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<string, HttpError | HttpClientError.HttpClientError> =>
+): Effect.Effect<Uint8Array, HttpError | HttpClientError.HttpClientError> =>
   Effect.suspend(() => {
+    const limit = config.maxResponseBytes
     // Built only when needed: an error captures a stack trace, which is dear.
-    const tooLarge = () =>
+    const tooLarge = (size: string) =>
       new HttpError({
         reason: "ResponseTooLarge",
-        message: `the answer from ${config.url} exceeds ${config.maxResponseBytes} bytes`,
+        message: `the answer from ${config.url} is ${size} bytes, more than the ${limit} allowed (maxResponseBytes)`,
         hop: peer,
         url: config.url
       })
     const declared = response.headers["content-length"]
-    if (declared !== undefined && /^\d+$/.test(declared)) {
-      return Number(declared) <= config.maxResponseBytes ? response.text : Effect.fail(tooLarge())
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+      return Effect.fail(tooLarge(declared))
     }
+    const chunks: Array<Uint8Array> = []
     let received = 0
     return response.stream.pipe(
-      Stream.mapEffect((chunk) => {
+      Stream.runForEach((chunk) => {
         received += chunk.length
-        return received <= config.maxResponseBytes ? Effect.succeed(chunk) : Effect.fail(tooLarge())
+        if (received > limit) return Effect.fail(tooLarge(`over ${limit}`))
+        chunks.push(chunk)
+        return Effect.void
       }),
-      Stream.decodeText,
-      Stream.mkString
+      Effect.map(() => concat(chunks, received)),
+      // fetch gives no stream at all for an empty body.
+      Effect.catchTag("HttpClientError", (error) =>
+        error.reason._tag === "EmptyBodyError" ? Effect.succeed(empty) : Effect.fail(error))
     )
   })
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0] ?? empty
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.length
+  }
+  return bytes
+}
 
 /**
  * Whether a status is a proxy refusing our credentials. 407 always is. A 401
@@ -136,27 +185,19 @@ const readText = (
 const isProxyAuthentication = (hasProxy: boolean, status: number): boolean =>
   status === 407 || (hasProxy && status === 401)
 
-/**
- * The hop a status came from: proxy authentication (above), and 502/504,
- * which are gateway statuses: with a proxy configured they mean the proxy
- * could not reach (or wait for) the manager. Everything else is the manager's.
- */
-const statusHop = (hasProxy: boolean, status: number): HttpHop =>
-  isProxyAuthentication(hasProxy, status) || (hasProxy && (status === 502 || status === 504))
-    ? "proxy"
-    : "connection-manager"
-
-const statusError = (
-  config: Pick<BoshHttpConfig, "url" | "proxy">,
-  status: number,
-  phrase: Option.Option<string>
-): HttpError => {
-  const hop = statusHop(config.proxy !== undefined, status)
+/** A proxy's own failure (credentials refused, manager unreachable through it), or undefined for the manager's answer. */
+const proxyRefusal = (config: ExchangeConfig, status: number, phrase: Option.Option<string>): HttpError | undefined => {
+  const hasProxy = config.proxy !== undefined
+  const authentication = isProxyAuthentication(hasProxy, status)
+  // 502/504 are gateway statuses: with a proxy, it could not reach (or wait for) the manager.
+  if (!authentication && !(hasProxy && (status === 502 || status === 504))) return undefined
   const shown = Option.match(phrase, { onNone: () => `${status}`, onSome: (text) => `${status} ${text}` })
   return new HttpError({
-    reason: isProxyAuthentication(config.proxy !== undefined, status) ? "ProxyAuthenticationRequired" : "UnexpectedStatus",
-    message: `${hop} answered ${shown} for ${config.url}`,
-    hop,
+    reason: authentication ? "ProxyAuthenticationRequired" : "UnexpectedStatus",
+    message: authentication
+      ? `the HTTP proxy refused the credentials (${shown}) for ${config.url}`
+      : `the HTTP proxy answered ${shown} for ${config.url}`,
+    hop: "proxy",
     url: config.url,
     status,
     ...Option.match(phrase, { onNone: () => ({}), onSome: (reasonPhrase) => ({ reasonPhrase }) })
@@ -166,11 +207,7 @@ const statusError = (
 const isConnectFailure = (u: unknown): u is ConnectFailure =>
   u instanceof ConnectError || u instanceof ProxyError || u instanceof TlsError
 
-const fromClientError = (
-  url: string,
-  peer: HttpHop,
-  error: HttpClientError.HttpClientError
-): HttpError | ConnectFailure => {
+const fromClientError = (url: string, peer: HttpHop, error: HttpClientError.HttpClientError): ExchangeError => {
   const reason = error.reason
   // The layers report their own failures (a connection that could not be
   // opened, a timeout, an oversized answer) as typed errors; undici and
@@ -178,7 +215,7 @@ const fromClientError = (
   if ("cause" in reason && (isHttpError(reason.cause) || isConnectFailure(reason.cause))) return reason.cause
   return new HttpError({
     reason: "ConnectionLost",
-    message: `exchange with ${url} failed: ${describe(reason)}`,
+    message: `the exchange with ${url} broke off: ${describe(reason)}`,
     hop: peer,
     url,
     cause: error
@@ -187,5 +224,7 @@ const fromClientError = (
 
 const describe = (reason: HttpClientError.HttpClientErrorReason): string => {
   const cause = "cause" in reason ? reason.cause : undefined
-  return cause instanceof Error ? `${reason._tag}: ${cause.message}` : reason._tag
+  if (!(cause instanceof Error)) return reason._tag
+  const code = "code" in cause && typeof cause.code === "string" ? ` (${cause.code})` : ""
+  return `${cause.message}${code}`
 }

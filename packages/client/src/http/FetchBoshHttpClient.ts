@@ -21,6 +21,7 @@ import type { BoshHttpConfig } from "./BoshHttpConfig.js"
 import { BoshHttpConfigError } from "./BoshHttpConfigError.js"
 import * as BoshHttpTracing from "./BoshHttpTracing.js"
 import { HttpError } from "./HttpError.js"
+import { RequestWritten } from "./RequestWritten.js"
 
 /**
  * Checks that fetch can carry `config` as asked.
@@ -43,6 +44,15 @@ export const validate = (config: BoshHttpConfig): Effect.Effect<BoshHttpConfig, 
 }
 
 /**
+ * fetch tells nothing of when a request is written: its `RequestWritten`
+ * callback is called as the request is handed to fetch, which keeps the
+ * requests in the order they were issued.
+ */
+const signalWritten = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.service(RequestWritten), (onWritten) =>
+    onWritten === undefined ? effect : Effect.andThen(Effect.sync(onWritten), effect))
+
+/**
  * The fetch `HttpClient`, after checking that `config` fits it, without
  * tracing (see `BoshHttpTracing`: trace headers would fail CORS). Each request
  * must see its response head within `config.timeout`, else it fails with an
@@ -57,7 +67,7 @@ export const layer = (config: BoshHttpConfig): Layer.Layer<HttpClient.HttpClient
       yield* validate(config)
       const fetchClient = BoshHttpTracing.disable(yield* HttpClient.HttpClient)
       return HttpClient.transform(fetchClient, (effect, request) =>
-        Effect.timeoutOrElse(effect, {
+        Effect.timeoutOrElse(signalWritten(effect), {
           duration: config.timeout,
           orElse: () =>
             Effect.fail(

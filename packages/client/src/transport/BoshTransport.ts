@@ -13,9 +13,13 @@
  * - `close(last)` is a `type='terminate'` body carrying `last`.
  * - A session that ends badly is a `TransportError` whose `condition` is the
  *   `BoshError` reason (`item-not-found`, `see-other-uri`…) and whose `cause`
- *   is the `BoshError`. A relayed `<stream:error/>` (`remote-stream-error`)
- *   is handed out as an element first, so the client reports the XMPP
- *   condition.
+ *   is the `BoshError`. When a connection could not be opened (refused, DNS,
+ *   TLS, proxy), it reads as it does over TCP: `ConnectFailed`/`TlsFailed`
+ *   with the `Connector`'s error as `cause`. A relayed `<stream:error/>`
+ *   (`remote-stream-error`) is handed out as an element first, so the client
+ *   reports the XMPP condition; calls after it fail with `StreamError`.
+ * - Once the session ended, `send` and `restart` fail with the error that
+ *   ended it, never a bare `Closed`.
  * - `secure` is true only for `https://` URLs: PLAIN over plain-HTTP BOSH
  *   still needs the caller's explicit plaintext permission.
  *
@@ -29,6 +33,7 @@ import {
   type BoshSession,
   Element,
   Namespaces,
+  StreamError,
   XmlSerializer,
   type XmlStreamEvent
 } from "@xmpp-core/protocol"
@@ -36,16 +41,18 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type { SecureRandom } from "effect/crypto"
 import type { HttpClient } from "effect/http"
 import * as BoshConnection from "../bosh/BoshConnection.js"
+import * as BoshHttpExchange from "../http/BoshHttpExchange.js"
+import { isHttpError } from "../http/HttpError.js"
+import { ConnectError } from "../net/ConnectError.js"
+import { ProxyError } from "../net/ProxyError.js"
+import { TlsError } from "../net/TlsError.js"
 import * as Traffic from "./Traffic.js"
 import type { Transport } from "./Transport.js"
 import { TransportError } from "./TransportError.js"
-
-declare const TextDecoder: new(label: "utf-8") => { decode(input: Uint8Array): string }
 
 /**
  * @since 0.1.0
@@ -53,9 +60,9 @@ declare const TextDecoder: new(label: "utf-8") => { decode(input: Uint8Array): s
 export interface Options {
   /** The XMPP domain: the session's `to`. */
   readonly domain: string
-  /** The connection manager, `http://` or `https://`. */
-  readonly url: string
-  /** The account's bare JID; sent as `from` only when the URL is `https://`. */
+  /** The connection manager (`url`, `http://` or `https://`), the proxy before it and the answer size limit. */
+  readonly http: BoshHttpExchange.ExchangeConfig
+  /** The account's bare JID; sent as `from` only when `http.url` is `https://`. */
   readonly account?: string | undefined
   /** XEP-0124 §7.1 `route` (`xmpp:host:port`), for a standalone connection manager. */
   readonly route?: string | undefined
@@ -63,11 +70,6 @@ export interface Options {
   readonly hold?: number | undefined
   /** Longest hold, seconds (default 60). */
   readonly wait?: number | undefined
-  /**
-   * Head start, ms, of an unanswered request over the next one (default 20);
-   * see `BoshConnection.Options.requestSpacingMs`: ejabberd needs requests in order.
-   */
-  readonly requestSpacingMs?: number | undefined
   /** How long `close` waits for the manager to confirm the terminate. Default 10 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
   /** Further session options (keys, retries…); `to`, `from`, `route`, `hold`, `wait` above win. */
@@ -122,18 +124,35 @@ export const streamHeader = (
   })
 
 /**
- * The transport error for a session that ended with `error`.
+ * The transport error for a session that ended with `error`. A connection
+ * that could not be opened reads as over TCP (`ConnectFailed` or
+ * `TlsFailed`, the `Connector`'s words, its error as `cause`); a relayed
+ * stream error is `StreamError` with the XMPP condition.
  *
  * @since 0.1.0
  */
-export const fromBoshError = (error: BoshError, established: boolean): TransportError => {
+export const fromBoshError = (error: BoshError, established: boolean, url: string): TransportError => {
+  const cause = error.cause
+  const lost = established ? "ConnectionLost" : "ConnectFailed"
+  if (cause instanceof TlsError) return new TransportError({ reason: "TlsFailed", message: `${url}: ${cause.message}`, cause })
+  if (cause instanceof ConnectError || cause instanceof ProxyError) {
+    return new TransportError({ reason: lost, message: `${url}: ${cause.message}`, cause })
+  }
+  if (isHttpError(cause)) {
+    return new TransportError({ reason: lost, message: `${url}: ${error.message}`, condition: error.reason, cause })
+  }
+  if (error.reason === "remote-stream-error" && error.streamError !== undefined) {
+    const streamError = StreamError.fromElement(error.streamError)
+    return new TransportError({
+      reason: "StreamError",
+      message: `the server ended the stream: ${streamError.message}`,
+      condition: streamError.reason,
+      cause: streamError
+    })
+  }
   const where = error.uri === undefined ? "" : ` (go to ${error.uri})`
   const message = `BOSH session ${established ? "ended" : "could not be created"}: ${error.reason}: ${error.message}${where}`
-  const reason = !established
-    ? "ConnectFailed"
-    : error.reason === "invalid-response"
-    ? "InvalidXml"
-    : "ConnectionLost"
+  const reason = error.reason === "invalid-response" ? "InvalidXml" : lost
   return new TransportError({ reason, message, condition: error.reason, cause: error })
 }
 
@@ -156,15 +175,12 @@ export const connect = (
   options: Options
 ): Effect.Effect<Transport, TransportError, Scope.Scope | HttpClient.HttpClient | SecureRandom.SecureRandom> =>
   Effect.gen(function*() {
-    const secure = isSecureUrl(options.url)
+    const url = options.http.url
+    const secure = isSecureUrl(url)
     const onTraffic = options.onTraffic
-    const decoder = onTraffic === undefined ? undefined : new TextDecoder("utf-8")
     const connection = yield* BoshConnection.connect({
-      url: options.url,
+      http: options.http,
       session: {
-        // A reply right after a delivery goes out before the next empty poll, not
-        // behind it (see `emptyRequestDelayMs`); callers may choose otherwise.
-        emptyRequestDelayMs: 20,
         ...options.session,
         to: options.domain,
         // XEP-0206 §4: the account only travels over an encrypted channel.
@@ -173,14 +189,11 @@ export const connect = (
         hold: options.hold,
         wait: options.wait
       },
-      requestSpacingMs: options.requestSpacingMs ?? 20,
       onRequest: onTraffic === undefined ? undefined : (request) => onTraffic("out", redactRequest(request)),
-      onResponse: decoder === undefined || onTraffic === undefined
-        ? undefined
-        : (bytes) => onTraffic("in", decoder.decode(bytes))
-    }).pipe(Effect.mapError((error) => fromBoshError(error, false)))
+      onResponse: onTraffic === undefined ? undefined : (bytes) => onTraffic("in", BoshHttpExchange.decodeText(bytes))
+    }).pipe(Effect.mapError((error) => fromBoshError(error, false, url)))
 
-    const parameters = yield* connection.established.pipe(Effect.mapError((error) => fromBoshError(error, false)))
+    const parameters = yield* connection.established.pipe(Effect.mapError((error) => fromBoshError(error, false, url)))
     const closeTimeout = Duration.fromInputUnsafe(options.closeTimeout ?? Duration.seconds(10))
 
     /** Events owed before the next payload: the synthesized header, then a relayed stream error or close. */
@@ -212,7 +225,7 @@ export const connect = (
       }
       finalError = closing && error.reason === "item-not-found"
         ? new TransportError({ reason: "Closed", message: "the BOSH session was closed" })
-        : fromBoshError(error, true)
+        : fromBoshError(error, true, url)
       return finalError
     }
 
@@ -229,11 +242,11 @@ export const connect = (
       const next = owed.shift()
       if (next !== undefined) return next
       // Payloads already delivered come before the news of the end.
-      const ready = yield* Queue.poll(connection.incoming)
+      const ready = yield* connection.tryReceive
       if (Option.isSome(ready)) return asEvent(ready.value)
       if (finalError !== undefined) return yield* Effect.fail(finalError)
       return yield* Effect.raceFirst(
-        Effect.map(Queue.take(connection.incoming), asEvent),
+        Effect.map(connection.receive, asEvent),
         Effect.flatMap(endedExit, (exit) => {
           settle(exit)
           return receive
@@ -241,8 +254,9 @@ export const connect = (
       )
     })
 
-    const whenRefused = (error: BoshConnection.BoshRejected) =>
-      Effect.fail(rejected(error, closing || over))
+    // A session that ended with an error answers every call with that error.
+    const whenRefused = (error: BoshConnection.BoshRejected | BoshError) =>
+      Effect.fail(error._tag === "BoshError" ? settle(Exit.fail(error)) : rejected(error, closing || over))
 
     const send = (element: Element.Element) =>
       Effect.suspend(() =>
@@ -267,7 +281,7 @@ export const connect = (
           })
         }
         const error = outcome.failure
-        if (error._tag === "BoshRejected") {
+        if (error._tag === "BoshRejected" || over) {
           // The session was already over: whether that was clean decides.
           const ended = yield* endedExit
           const settled = settle(ended)

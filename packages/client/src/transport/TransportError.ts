@@ -15,6 +15,9 @@ import { Data } from "effect"
  *   is the `XmlError` (RFC 6120 §4.9.3.13 `not-well-formed`, §4.9.3.18 `restricted-xml`, limits).
  * - `ConnectionLost`: the connection ended (closed, reset, read error)
  *   without the server closing its stream first.
+ * - `StreamError`: the server ended the stream with `<stream:error/>`
+ *   (over BOSH, relayed by the connection manager); `condition` is its
+ *   RFC 6120 §4.9.3 condition and `cause` the protocol's `StreamError`.
  * - `WriteFailed`: bytes could not be written; what was being sent may not
  *   have reached the server.
  * - `Closed`: the transport was already closed (by us or the server) when
@@ -32,6 +35,7 @@ export type TransportErrorReason =
   | "TlsFailed"
   | "InvalidXml"
   | "ConnectionLost"
+  | "StreamError"
   | "WriteFailed"
   | "Closed"
   | "CloseUnconfirmed"

@@ -1,7 +1,7 @@
 import { BoshConnection } from "@xmpp-core/client"
 import { BoshSimulatedConnectionManager as CM, Element } from "@xmpp-core/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Queue } from "effect"
+import { Effect, Layer } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { TestClock } from "effect/testing"
 import { type Faults, layerTestSimulatedManager, type Recorder } from "./SimulatedHttp.js"
@@ -30,7 +30,7 @@ const message = (id: string) =>
   })
 
 const options = {
-  url: "http://cm.test/http-bind",
+  http: { url: "http://cm.test/http-bind", maxResponseBytes: 1 << 20 },
   session: { to: "localhost", wait: 10, timeoutMarginMs: 2000 }
 }
 
@@ -59,7 +59,7 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
       const parameters = yield* connection.established
       assert.strictEqual(parameters.requests, 2)
       assert.strictEqual(parameters.hold, 1)
-      const features = yield* Queue.take(connection.incoming)
+      const features = yield* connection.receive
       assert.strictEqual(features.name, "features")
       yield* connection.send([message("c-1"), message("c-2")])
       yield* connection.send([message("c-3")])
@@ -67,8 +67,8 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
       assert.deepStrictEqual(ids(cm.forwarded), ["c-1", "c-2", "c-3"])
       // The manager answers the request it holds with the server's stanzas.
       yield* (recorder.push?.([message("s-1"), message("s-2")]) ?? Effect.die("layer not built"))
-      const first = yield* Queue.take(connection.incoming)
-      const second = yield* Queue.take(connection.incoming)
+      const first = yield* connection.receive
+      const second = yield* connection.receive
       assert.deepStrictEqual(ids([first, second]), ["s-1", "s-2"])
       yield* connection.close([message("bye")])
       assert.deepStrictEqual(ids(cm.forwarded), ["c-1", "c-2", "c-3", "bye"])
@@ -79,10 +79,12 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
   it.effect("a hung exchange is sent again after wait + margin with the same rid and bytes (TestClock)", () => {
     const cm = CM.make(config)
     const recorder: Recorder = { posted: [] }
-    // Exchange 0 creates the session, 1 is the held empty request, 2 carries c-1 and hangs.
+    // Exchange 0 creates the session, 1 is the empty request held while the caller waits, 2 carries c-1 and hangs.
     return Effect.gen(function*() {
       const connection = yield* BoshConnection.connect(options)
       yield* connection.established
+      assert.strictEqual((yield* connection.receive).name, "features")
+      yield* Effect.forkChild(connection.receive)
       yield* TestClock.adjust("10 millis")
       yield* connection.send([message("c-1")])
       yield* TestClock.adjust("1 second")
@@ -125,8 +127,10 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
       const error = yield* Effect.flip(connection.ended)
       assert.strictEqual(error._tag, "BoshError")
       assert.strictEqual(error.reason, "connection-manager-unreachable")
-      const refused = yield* Effect.flip(connection.send([message("late")]))
-      assert.strictEqual(refused._tag, "BoshRejected")
-    }).pipe(Effect.scoped, withManager(cm, { goneFrom: 2 }))
+      // Every later call answers with the error that ended the session, not a bare refusal.
+      assert.strictEqual(yield* Effect.flip(connection.send([message("late")])), error)
+      assert.strictEqual(yield* Effect.flip(connection.restart), error)
+      assert.strictEqual(yield* Effect.flip(connection.close()), error)
+    }).pipe(Effect.scoped, withManager(cm, { goneFrom: 1 }))
   })
 })

@@ -4,6 +4,7 @@
  * drives the manager's `wait` and `inactivity` too).
  */
 import { BodyParser, BoshSimulatedConnectionManager as CM, type Element, XmlSerializer } from "@xmpp-core/protocol"
+import { RequestWritten } from "@xmpp-core/client"
 import { Clock, Deferred, Effect, Layer, Result } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
 
@@ -65,6 +66,9 @@ export const layerTestSimulatedManager = (
           if (Result.isFailure(parsed)) {
             return HttpClientResponse.fromWeb(request, new Response(null, { status: 400 }))
           }
+          // The request reached the manager: the driver may send the next one.
+          const written = yield* Effect.service(RequestWritten.RequestWritten)
+          written?.()
           const deferred = yield* Deferred.make<CM.Answer>()
           waiting.set(exchange, deferred)
           const body = parsed.success

@@ -19,11 +19,12 @@ const settings = Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
 })
 
 const URL = "https://openfire.example/http-bind"
+const http = { url: URL, maxResponseBytes: 1 << 20 }
 
-/** A client logged in through the scripted manager (requests not spaced: no ejabberd here). */
+/** A client logged in through the scripted manager. */
 const login = (manager: ReturnType<typeof OpenfireLikeManager.make>) =>
   Effect.gen(function*() {
-    const transport = yield* BoshTransport.connect({ domain: "localhost", url: URL, account: "alice@localhost", requestSpacingMs: 0, session: { emptyRequestDelayMs: 0 } })
+    const transport = yield* BoshTransport.connect({ domain: "localhost", http, account: "alice@localhost" })
     return yield* XmppClient.fromTransport(transport, settings)
   }).pipe(Effect.provide(Layer.mergeAll(manager.layer, SaslCrypto.layerWebCrypto, SecureRandom.layerWebCrypto)))
 
@@ -55,7 +56,7 @@ describe("BoshTransport against a scripted Openfire-like manager", () => {
 
   it.effect("a session creation response without ver is read as BOSH 1.5", () =>
     Effect.gen(function*() {
-      const connection = yield* BoshConnection.connect({ url: URL, session: { to: "localhost" } })
+      const connection = yield* BoshConnection.connect({ http, session: { to: "localhost" } })
       const parameters = yield* connection.established
       assert.deepStrictEqual(parameters.version, { major: 1, minor: 5 })
       assert.isTrue(parameters.legacy)

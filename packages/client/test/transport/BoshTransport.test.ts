@@ -46,14 +46,14 @@ describe("BoshTransport (pure parts)", () => {
 
   it("maps BoshErrors: before the session ConnectFailed, after it ConnectionLost, the reason kept as condition and the error as cause", () => {
     const unreachable = new BoshError({ reason: "connection-manager-unreachable", message: "gone" })
-    const early = BoshTransport.fromBoshError(unreachable, false)
+    const early = BoshTransport.fromBoshError(unreachable, false, "https://cm.test/")
     assert.strictEqual(early.reason, "ConnectFailed")
     assert.strictEqual(early.condition, "connection-manager-unreachable")
     assert.strictEqual(early.cause, unreachable)
-    const late = BoshTransport.fromBoshError(new BoshError({ reason: "item-not-found", message: "unknown sid", status: 404 }), true)
+    const late = BoshTransport.fromBoshError(new BoshError({ reason: "item-not-found", message: "unknown sid", status: 404 }), true, "https://cm.test/")
     assert.strictEqual(late.reason, "ConnectionLost")
     assert.strictEqual(late.condition, "item-not-found")
-    const bad = BoshTransport.fromBoshError(new BoshError({ reason: "invalid-response", message: "not a body" }), true)
+    const bad = BoshTransport.fromBoshError(new BoshError({ reason: "invalid-response", message: "not a body" }), true, "https://cm.test/")
     assert.strictEqual(bad.reason, "InvalidXml")
   })
 

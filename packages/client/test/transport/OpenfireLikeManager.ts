@@ -13,6 +13,7 @@
  * Holds at most one request (`hold='1'`); what the server has to say goes to
  * the held request, or to the next request when none is held.
  */
+import { RequestWritten } from "@xmpp-core/client"
 import { BodyParser, Element } from "@xmpp-core/protocol"
 import { Deferred, Effect, Layer, Result } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
@@ -25,7 +26,7 @@ export interface Script {
   readonly requests: Array<string>
   /** The server sends these stanzas (XML text, no `xmlns`) to the client. */
   readonly push: (xml: string) => Effect.Effect<void>
-  /** The manager ends the session: the held request is answered with this terminate body (XML text). */
+  /** The manager ends the session: the held request (or else the next one) is answered with this terminate body (XML text). */
   readonly terminate: (bodyXml: string) => Effect.Effect<void>
   /** The manager forgets the session: the held request and later ones get HTTP 404. */
   readonly forget: Effect.Effect<void>
@@ -48,6 +49,8 @@ export const make = (): { readonly script: Script; readonly layer: Layer.Layer<H
   const outbox: Array<string> = []
   let held: Held | undefined
   let sid: string | undefined
+  /** A terminate with no request held to carry it: the next request gets it. */
+  let pendingTerminate: string | undefined
   let resource = "openfire"
 
   const flush = (): string => {
@@ -75,10 +78,14 @@ export const make = (): { readonly script: Script; readonly layer: Layer.Layer<H
       }),
     terminate: (bodyXml) =>
       Effect.suspend(() => {
-        sid = undefined
         const waiting = held
         held = undefined
-        return waiting === undefined ? Effect.void : Deferred.succeed(waiting.answer, { status: 200, text: bodyXml })
+        if (waiting === undefined) {
+          pendingTerminate = bodyXml
+          return Effect.void
+        }
+        sid = undefined
+        return Deferred.succeed(waiting.answer, { status: 200, text: bodyXml })
       }),
     forget: Effect.suspend(() => {
       sid = undefined
@@ -107,6 +114,12 @@ export const make = (): { readonly script: Script; readonly layer: Layer.Layer<H
         }
       }
       if (requestSid !== sid) return { status: 404, text: "" }
+      if (pendingTerminate !== undefined) {
+        const text = pendingTerminate
+        pendingTerminate = undefined
+        sid = undefined
+        return { status: 200, text }
+      }
       for (const child of Element.elements(request)) {
         if (child.name === "auth") outbox.push(`<success xmlns='${SASL}'/>`)
         if (child.name === "iq") {
@@ -146,6 +159,9 @@ export const make = (): { readonly script: Script; readonly layer: Layer.Layer<H
         const bytes = request.body._tag === "Uint8Array" ? request.body.body : new Uint8Array()
         const text = new TextDecoder().decode(bytes)
         script.requests.push(text)
+        // The request reached the manager: the driver may send the next one.
+        const written = yield* Effect.service(RequestWritten.RequestWritten)
+        written?.()
         const answer = yield* respond(text)
         return HttpClientResponse.fromWeb(
           request,

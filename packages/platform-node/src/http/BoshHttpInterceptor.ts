@@ -12,7 +12,11 @@
  * - enforces the config's timeout with undici's own timers (no status line
  *   within it, or a pause that long inside the body) and reports it as an
  *   `HttpError` `Timeout`. undici's timers cost nothing extra per request,
- *   unlike a racing Effect timer.
+ *   unlike a racing Effect timer. (The session machine's own, shorter
+ *   deadlines end most exchanges first; this is the outer bound.)
+ * - tells the request's `RequestWritten` callback (handed over as the
+ *   dispatch option {@link onWrittenKey}) when undici has written the whole
+ *   request to its socket, so the driver can send the next `rid` after it.
  *
  * @since 0.1.0
  */
@@ -21,6 +25,14 @@ import type * as Undici from "@effect/platform-node/Undici"
 import { Redacted } from "effect"
 import type { Duplex } from "node:stream"
 import * as BoshHttpRoute from "./BoshHttpRoute.js"
+
+/**
+ * The dispatch option that carries a request's `RequestWritten` callback
+ * from the `HttpClient` to this interceptor.
+ *
+ * @since 0.1.0
+ */
+export const onWrittenKey: unique symbol = Symbol.for("@xmpp-core/platform-node/BoshHttpInterceptor/onWritten")
 
 /**
  * @since 0.1.0
@@ -64,7 +76,8 @@ export const make = (options: InterceptorOptions): Undici.Dispatcher.DispatcherC
         hop: peer,
         url: `${origin}${opts.path}`
       })
-    return dispatch(next, new BoshHandler(handler, timeout))
+    const onWritten: unknown = Reflect.get(opts, onWrittenKey)
+    return dispatch(next, new BoshHandler(handler, timeout, typeof onWritten === "function" ? () => onWritten() : undefined))
   }
 }
 
@@ -93,15 +106,24 @@ const headerRecord = (headers: Undici.Dispatcher.DispatchOptions["headers"]): Re
 const timeoutCodes: ReadonlySet<unknown> = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])
 
 /**
- * Passes every callback through; `onResponseStart` adds the reason phrase
- * header and `onResponseError` turns undici's timeouts into `HttpError`.
+ * Passes every callback through; `onRequestSent` tells the request's
+ * `RequestWritten` callback, `onResponseStart` adds the reason phrase header
+ * and `onResponseError` turns undici's timeouts into `HttpError`.
  */
 class BoshHandler implements Undici.Dispatcher.DispatchHandler {
   readonly inner: Undici.Dispatcher.DispatchHandler
   readonly timeout: () => HttpError
-  constructor(inner: Undici.Dispatcher.DispatchHandler, timeout: () => HttpError) {
+  onWritten: (() => void) | undefined
+  constructor(inner: Undici.Dispatcher.DispatchHandler, timeout: () => HttpError, onWritten: (() => void) | undefined) {
     this.inner = inner
     this.timeout = timeout
+    this.onWritten = onWritten
+  }
+  /** undici calls this once the whole request is written to the socket (not part of its typed handler API). */
+  onRequestSent(): void {
+    const onWritten = this.onWritten
+    this.onWritten = undefined
+    onWritten?.()
   }
   onRequestStart(controller: Undici.Dispatcher.DispatchController, context: unknown): void {
     this.inner.onRequestStart?.(controller, context)

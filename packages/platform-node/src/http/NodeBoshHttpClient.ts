@@ -21,7 +21,7 @@
  *
  * @since 0.1.0
  */
-import { BoshHttpClients, BoshHttpConfig, BoshHttpTracing } from "@xmpp-core/client"
+import { BoshHttpClients, BoshHttpConfig, BoshHttpTracing, RequestWritten } from "@xmpp-core/client"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Layer } from "effect"
@@ -70,13 +70,33 @@ export const makeDispatcher = (
   )
 
 /**
- * The BOSH `HttpClient` for `config`, with its own connection pool and
- * without per-request tracing (see `BoshHttpTracing`).
+ * `client` with each request's `RequestWritten` callback handed to the
+ * dispatcher, where `BoshHttpInterceptor` calls it once undici wrote the
+ * request.
+ *
+ * @since 0.1.0
+ */
+export const signalWritten = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transform(client, (effect) =>
+    Effect.flatMap(Effect.service(RequestWritten.RequestWritten), (onWritten) =>
+      onWritten === undefined ? effect : Effect.flatMap(Effect.service(NodeHttpClient.UndiciOptions), (current) =>
+        Effect.provideService(
+          effect,
+          NodeHttpClient.UndiciOptions,
+          Object.assign({ ...current }, { [BoshHttpInterceptor.onWrittenKey]: onWritten })
+        ))))
+
+/**
+ * The BOSH `HttpClient` for `config`, with its own connection pool, without
+ * per-request tracing (see `BoshHttpTracing`), signalling each request's
+ * `RequestWritten`.
  *
  * @since 0.1.0
  */
 export const layer = (config: BoshHttpConfig.BoshHttpConfig): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.effect(HttpClient.HttpClient)(Effect.map(HttpClient.HttpClient, BoshHttpTracing.disable)).pipe(
+  Layer.effect(HttpClient.HttpClient)(
+    Effect.map(HttpClient.HttpClient, (client) => signalWritten(BoshHttpTracing.disable(client)))
+  ).pipe(
     Layer.provide(NodeHttpClient.layerUndiciNoDispatcher),
     Layer.provide(Layer.effect(NodeHttpClient.Dispatcher)(makeDispatcher(config)))
   )

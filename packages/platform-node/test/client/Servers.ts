@@ -86,6 +86,8 @@ export const boshConfig = (
     readonly url?: string
     readonly closeTimeout?: number
     readonly wait?: number
+    readonly hold?: number
+    readonly requestTimeout?: number
   } = {}
 ): XmppClientConfig.XmppClientConfig =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
@@ -96,6 +98,8 @@ export const boshConfig = (
       ...(overrides.mode === undefined ? {} : { mode: overrides.mode }),
       ...(overrides.proxies === undefined ? {} : { proxies: overrides.proxies }),
       ...(overrides.closeTimeout === undefined ? {} : { closeTimeout: overrides.closeTimeout }),
-      ...(overrides.wait === undefined ? {} : { wait: overrides.wait })
+      ...(overrides.wait === undefined ? {} : { wait: overrides.wait }),
+      ...(overrides.hold === undefined ? {} : { hold: overrides.hold }),
+      ...(overrides.requestTimeout === undefined ? {} : { requestTimeout: overrides.requestTimeout })
     }
   })

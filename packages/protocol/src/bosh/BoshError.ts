@@ -59,7 +59,10 @@ export const isTerminalCondition = (value: string): value is TerminalCondition =
  *   in the HTTP reason phrase (ejabberd), or as a legacy HTTP status
  *   (400 → `bad-request`, 403 → `policy-violation`, 404 → `item-not-found`).
  * - `connection-manager-unreachable`: a request failed (broken connection,
- *   timeout, recoverable HTTP error) more times than the retry bound allows.
+ *   timeout, recoverable HTTP error) more times than the retry bound allows,
+ *   got no answer within its deadline, or failed in a way no resend can mend
+ *   (an untrusted certificate, a name that does not resolve…); `cause` is
+ *   the transport's typed failure when there is one.
  * - `invalid-session-response`: the session creation response is impossible
  *   (no `sid`, a `wait` longer than asked, `hold` more than asked, non-numbers…).
  * - `invalid-response`: a later response is not a `<body/>` of the BOSH namespace.
@@ -89,4 +92,6 @@ export class BoshError extends Data.TaggedError("BoshError")<{
   readonly uri?: string | undefined
   /** `remote-stream-error`: the XMPP `<stream:error/>` the connection manager relayed. */
   readonly streamError?: Element | undefined
+  /** What failed underneath: the HTTP layer's typed error, or the `XmlError` of an unparsable body. */
+  readonly cause?: unknown
 }> {}

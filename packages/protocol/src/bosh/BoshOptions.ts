@@ -36,7 +36,7 @@ export const OptionsSchema = Schema.Struct({
   maxAttempts: count(1, 100),
   retryBaseMs: milliseconds(600_000),
   retryMaxMs: milliseconds(3_600_000),
-  emptyRequestDelayMs: milliseconds(60_000)
+  requestTimeoutMs: milliseconds(3_600_000)
 })
 
 /**

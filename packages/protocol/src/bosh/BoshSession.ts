@@ -80,8 +80,15 @@ export interface Options {
   readonly maxBodyChars?: number | undefined
   /** Most stanzas waiting to be sent; beyond it `Send` is rejected. Default 10,000. */
   readonly maxQueuedStanzas?: number | undefined
-  /** Added to `wait` before a request counts as lost, ms. Default 5,000. */
+  /** Added to `wait` before a request the manager may hold counts as lost, ms. Default 5,000. */
   readonly timeoutMarginMs?: number | undefined
+  /**
+   * Longest wait, ms, for the answer to a request the manager answers at once
+   * and never holds (session creation, restart, terminate). Default 10,000:
+   * a silent manager is noticed in seconds, not after several `wait`
+   * periods. For session creation it bounds every attempt together.
+   */
+  readonly requestTimeoutMs?: number | undefined
   /** Added to `polling` to absorb network jitter, ms. Default 250. */
   readonly pollingMarginMs?: number | undefined
   /** Transmissions of one request before the session is given up. Default 5. */
@@ -89,13 +96,6 @@ export interface Options {
   /** First retry delay, ms; doubles up to `retryMaxMs`. Defaults 500 and 8,000. */
   readonly retryBaseMs?: number | undefined
   readonly retryMaxMs?: number | undefined
-  /**
-   * How long an empty request waits once it is due, ms (default 0). A stanza
-   * sent meanwhile takes its place, so a reply right after a delivery does
-   * not queue behind a fresh poll (and managers that need requests in
-   * order, like ejabberd 23.01, do not see a poll and a stanza race).
-   */
-  readonly emptyRequestDelayMs?: number | undefined
   readonly unsafeVariant?: UnsafeVariant | undefined
 }
 
@@ -114,11 +114,11 @@ interface Settings {
   readonly maxBodyChars: number
   readonly maxQueuedStanzas: number
   readonly timeoutMarginMs: number
+  readonly requestTimeoutMs: number
   readonly pollingMarginMs: number
   readonly maxAttempts: number
   readonly retryBaseMs: number
   readonly retryMaxMs: number
-  readonly emptyRequestDelayMs: number
   readonly unsafeVariant: UnsafeVariant | undefined
 }
 
@@ -159,6 +159,11 @@ export type Event =
   | { readonly _tag: "Pause"; readonly seconds: number }
   | { readonly _tag: "Resume" }
   | { readonly _tag: "Close"; readonly stanzas: ReadonlyArray<Element.Element> }
+  /**
+   * The caller waits for payloads and holds none: the machine keeps `hold`
+   * empty requests at the manager until payloads are delivered.
+   */
+  | { readonly _tag: "Receive" }
   | {
     readonly _tag: "HttpResponse"
     readonly rid: number
@@ -166,13 +171,25 @@ export type Event =
     readonly reasonPhrase?: string | undefined
     /** The parsed `<body/>`; undefined when the HTTP body was empty or unparsable. */
     readonly body: Element.Element | undefined
+    /** Why the HTTP body could not be parsed, when it could not (not for an empty body). */
+    readonly bodyError?: XmlError | undefined
     /** The `attempt` of the `Request` this answers, when the driver knows it. */
     readonly attempt?: number | undefined
   }
   | {
     readonly _tag: "HttpFailed"
     readonly rid: number
+    /** What went wrong, in words (for the error message). */
     readonly reason: string
+    /**
+     * Whether sending the same request again can succeed (a reset or timed-out
+     * exchange); false for what cannot recover by itself (an untrusted
+     * certificate, a name that does not resolve, refused proxy credentials):
+     * the session then ends at once. Default true.
+     */
+    readonly recoverable?: boolean | undefined
+    /** The driver's typed failure, kept as the `cause` of the `BoshError` that ends the session. */
+    readonly cause?: unknown
     readonly attempt?: number | undefined
   }
   | { readonly _tag: "Tick" }
@@ -188,6 +205,7 @@ export const Event = {
   pause: (seconds: number): Event => ({ _tag: "Pause", seconds }),
   resume: (): Event => ({ _tag: "Resume" }),
   close: (stanzas: ReadonlyArray<Element.Element> = []): Event => ({ _tag: "Close", stanzas }),
+  receive: (): Event => ({ _tag: "Receive" }),
   tick: (): Event => ({ _tag: "Tick" })
 } as const
 
@@ -241,6 +259,8 @@ interface Outgoing {
   status: "sent" | "retry"
   deadline: number
   lastSentAt: number
+  /** Session creation: when to give up, over every attempt (Infinity for the others). */
+  readonly giveUpAt: number
 }
 
 type Pending =
@@ -278,10 +298,18 @@ interface Session {
   queuedStanzas: number
   keyChain: KeyChain.KeyChain | undefined
   lastNew: LastNew | undefined
-  /** When a deferred empty request may go (polling rules). */
+  /** When a deferred empty request may go (polling rules, or the keep-alive). */
   emptyAt: number | undefined
-  /** When the empty request that became due waits until (`emptyRequestDelayMs`). */
-  emptyDueAt: number | undefined
+  /**
+   * Whether the caller waits for payloads (`Receive`, until a `Deliver`).
+   * Empty requests go only then, or to keep the session alive: a request
+   * right after an answer would otherwise race the caller's reaction to
+   * it on another connection (ejabberd 23.01 stalls for good when a later
+   * rid arrives first).
+   */
+  wanted: boolean
+  /** When the last answer was processed: with nothing at the manager, its `inactivity` runs from here. */
+  lastAnswerAt: number
   paused: boolean
   /** While paused: when the machine comes back by itself, so the manager hears from it before the pause ends. */
   resumeAt: number | undefined
@@ -347,11 +375,11 @@ const resolve = (options: Options): Settings => ({
   maxBodyChars: options.maxBodyChars ?? 65_536,
   maxQueuedStanzas: options.maxQueuedStanzas ?? 10_000,
   timeoutMarginMs: options.timeoutMarginMs ?? 5_000,
+  requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
   pollingMarginMs: options.pollingMarginMs ?? 250,
   maxAttempts: options.maxAttempts ?? 5,
   retryBaseMs: options.retryBaseMs ?? 500,
   retryMaxMs: options.retryMaxMs ?? 8_000,
-  emptyRequestDelayMs: options.emptyRequestDelayMs ?? 0,
   unsafeVariant: options.unsafeVariant
 })
 
@@ -402,7 +430,8 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     keyChain,
     lastNew: undefined,
     emptyAt: undefined,
-    emptyDueAt: undefined,
+    wanted: false,
+    lastAnswerAt: now,
     paused: false,
     resumeAt: undefined,
     closeQueued: false,
@@ -421,6 +450,17 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
 
 const timeoutFor = (session: Session): number =>
   ((session.parameters?.wait ?? session.settings.wait) * 1000) + session.settings.timeoutMarginMs
+
+/** Requests no manager holds: their answer comes at once, so they get the short `requestTimeoutMs`. */
+const answeredAtOnce = (kind: RequestKind): boolean => kind === "create" || kind === "restart" || kind === "terminate"
+
+/** When an attempt sent `now` stops being waited for. */
+const attemptDeadline = (session: Session, kind: RequestKind, giveUpAt: number, now: number): number =>
+  kind === "pause"
+    ? Infinity
+    : answeredAtOnce(kind)
+    ? Math.min(giveUpAt, now + session.settings.requestTimeoutMs)
+    : now + timeoutFor(session)
 
 /**
  * How long a pause must last so that the manager still hears from us before it ends when
@@ -443,6 +483,8 @@ const transmitNew = (
   actions: Array<Action>
 ): void => {
   const text = BodyWriter.writeBody(attributes, payloadText)
+  // Before a session exists there is nothing to keep: creation has one deadline over every attempt.
+  const giveUpAt = kind === "create" ? now + session.settings.requestTimeoutMs : Infinity
   const outgoing: Outgoing = {
     rid,
     kind,
@@ -451,9 +493,10 @@ const transmitNew = (
     payloads,
     attempts: 1,
     status: "sent",
-    // ejabberd never answers a pause request itself: do not time it out.
-    deadline: kind === "pause" ? Infinity : now + timeoutFor(session),
-    lastSentAt: now
+    // ejabberd never answers a pause request itself: it is not timed out.
+    deadline: attemptDeadline(session, kind, giveUpAt, now),
+    lastSentAt: now,
+    giveUpAt
   }
   session.outgoing.set(rid, outgoing)
   trackCopy(session, rid, 1, outgoing.deadline === Infinity ? now + timeoutFor(session) : outgoing.deadline)
@@ -466,7 +509,7 @@ const transmitNew = (
 const retransmit = (session: Session, outgoing: Outgoing, now: number, actions: Array<Action>): void => {
   outgoing.attempts += 1
   outgoing.status = "sent"
-  outgoing.deadline = outgoing.kind === "pause" ? Infinity : now + timeoutFor(session)
+  outgoing.deadline = attemptDeadline(session, outgoing.kind, outgoing.giveUpAt, now)
   outgoing.lastSentAt = now
   trackCopy(session, outgoing.rid, outgoing.attempts, now + timeoutFor(session))
   if (session.lastNew !== undefined && session.lastNew.rid === outgoing.rid) session.lastNew.lastSentAt = now
@@ -646,32 +689,33 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
       transmitNew(session, rid, "payloads", attributes, payloads, payloadText, now, actions)
       continue
     }
-    if (session.paused || session.closeQueued) {
-      session.emptyDueAt = undefined
-      return
-    }
+    if (session.paused || session.closeQueued) return
     // The manager holds no pause request (it answers or drops it): those do not count towards `hold`.
     const held = busy - unansweredPauses(session)
-    if ((held >= parameters.hold && held >= 1) || busy >= parameters.requests) {
-      // Nothing is due: the next empty request starts its own delay.
-      session.emptyDueAt = undefined
-      return
-    }
+    if ((held >= parameters.hold && held >= 1) || busy >= parameters.requests) return
     // Polling session (hold 0): one poll at a time, paced by `polling`.
     if (parameters.hold === 0 && busy > 0) return
+    // Nobody waits for payloads: no poll, unless the manager would otherwise drop the session.
+    const keepAlive = session.wanted || busy > 0 ? -Infinity : session.lastAnswerAt + keepAliveMs(parameters)
+    if (busy > 0 && !session.wanted) return
     if (!windowAllows(session, parameters, now)) return
-    const delay = session.settings.emptyRequestDelayMs
-    if (delay > 0 && session.emptyDueAt === undefined) session.emptyDueAt = now + delay
-    const earliest = Math.max(earliestEmpty(session, parameters), session.emptyDueAt ?? -Infinity)
+    const earliest = Math.max(earliestEmpty(session, parameters), keepAlive)
     if (now < earliest) {
       session.emptyAt = earliest
       return
     }
-    session.emptyDueAt = undefined
     const rid = session.nextRid++
     transmitNew(session, rid, "empty", baseAttributes(session, parameters.sid, rid), [], "", now, actions)
   }
 }
+
+/**
+ * How long the machine leaves the manager without a request when nobody waits
+ * for payloads: half its `inactivity` (or of `wait` when it names none), and
+ * never sooner than `polling` allows.
+ */
+const keepAliveMs = (parameters: SessionParameters.SessionParameters): number =>
+  Math.max((parameters.inactivity ?? parameters.wait) * 500, parameters.polling * 1000)
 
 /** Whether the close marker would ride in the next request (so it may use the extra slot). */
 const closeWithinReach = (session: Session): boolean => {
@@ -697,12 +741,33 @@ const terminate = (error: BoshError, actions: Array<Action>): State => {
 }
 
 /** A request got no usable answer: schedule the same bytes again, or give up. */
-const failed = (session: Session, outgoing: Outgoing, reason: string, now: number): BoshError | undefined => {
+/** Why an exchange brought no usable answer. */
+interface Failure {
+  readonly reason: string
+  readonly recoverable: boolean
+  readonly cause?: unknown
+}
+
+const timedOut: Failure = { reason: "timed out", recoverable: true }
+
+const requestName: Readonly<Record<RequestKind, string>> = {
+  create: "the session creation request",
+  restart: "the restart request",
+  terminate: "the terminate request",
+  payloads: "request",
+  empty: "request",
+  pause: "the pause request"
+}
+
+const unreachable = (message: string, failure: Failure): BoshError =>
+  new BoshError({ reason: "connection-manager-unreachable", message, cause: failure.cause })
+
+const failed = (session: Session, outgoing: Outgoing, failure: Failure, now: number): BoshError | undefined => {
+  if (!failure.recoverable) {
+    return unreachable(`request ${outgoing.rid} failed and cannot succeed by resending: ${failure.reason}`, failure)
+  }
   if (outgoing.attempts >= session.settings.maxAttempts) {
-    return new BoshError({
-      reason: "connection-manager-unreachable",
-      message: `request ${outgoing.rid} failed ${outgoing.attempts} times, last: ${reason}`
-    })
+    return unreachable(`request ${outgoing.rid} failed ${outgoing.attempts} times, last: ${failure.reason}`, failure)
   }
   if (session.settings.unsafeVariant === "resend-with-new-rid" && outgoing.kind === "payloads") {
     // Broken on purpose: give the payloads a new rid and pretend this one was answered.
@@ -721,13 +786,22 @@ const failed = (session: Session, outgoing: Outgoing, reason: string, now: numbe
     session.settings.retryBaseMs * 2 ** (outgoing.attempts - 1),
     session.settings.retryMaxMs
   )
+  // Session creation has one deadline over all its attempts: no retry after it.
+  if (now + backoff >= outgoing.giveUpAt) {
+    const within = session.settings.requestTimeoutMs / 1000
+    const last = failure === timedOut ? "" : ` (last: ${failure.reason})`
+    return unreachable(`no answer to ${requestName[outgoing.kind]} within ${within} s${last}`, failure)
+  }
   outgoing.status = "retry"
   outgoing.deadline = now + backoff
   // A pause request is never answered by ejabberd, so its loss only shows when a later request
   // gets stuck behind it: send it again too (§17.3: resend the unanswered requests before).
+  // Likewise when a request the manager answers at once gets no answer: the manager takes
+  // requests in rid order, so an earlier request lost on the way holds it back.
+  const stuckBehind = failure === timedOut && answeredAtOnce(outgoing.kind)
   for (const earlier of session.outgoing.values()) {
     if (
-      earlier.kind === "pause" && earlier.rid < outgoing.rid && earlier.status === "sent" &&
+      (earlier.kind === "pause" || stuckBehind) && earlier.rid < outgoing.rid && earlier.status === "sent" &&
       earlier.attempts < session.settings.maxAttempts && !session.received.has(earlier.rid)
     ) {
       earlier.status = "retry"
@@ -753,13 +827,15 @@ const processResponse = (
   rid: number,
   received: Received,
   actions: Array<Action>,
-  alreadyDelivered: boolean
+  alreadyDelivered: boolean,
+  now: number
 ): State | undefined => {
   const outgoing = session.outgoing.get(rid)
   session.outgoing.delete(rid)
   session.received.delete(rid)
   session.deliverRid = rid + 1
   const body = received.body
+  session.lastAnswerAt = now
   const payloads = body === undefined || alreadyDelivered ? noPayloads : stanzaChildren(body)
   if (session.lastNew !== undefined && session.lastNew.rid === rid) {
     session.lastNew.hadPayloads = body !== undefined &&
@@ -799,7 +875,10 @@ const processResponse = (
     session.parameters = parsed.success
     actions.push({ _tag: "SessionEstablished", parameters: parsed.success })
   }
-  if (payloads.length > 0) actions.push({ _tag: "Deliver", rid, payloads })
+  if (payloads.length > 0) {
+    actions.push({ _tag: "Deliver", rid, payloads })
+    session.wanted = false
+  }
   const ack = Element.attribute(body, "ack")
   if (ack !== undefined && /^\d{1,16}$/.test(ack)) session.managerAck = Math.max(session.managerAck, Number(ack))
   else if (session.parameters?.acknowledgements === true) session.managerAck = Math.max(session.managerAck, rid)
@@ -833,11 +912,23 @@ const handleReport = (session: Session, body: Element.Element | undefined, now: 
 }
 
 /** Processes every response that is next in rid order. */
-const drain = (session: Session, actions: Array<Action>, arrivalOrder: Set<number> | undefined): State | undefined => {
+const drain = (
+  session: Session,
+  actions: Array<Action>,
+  arrivalOrder: Set<number> | undefined,
+  now: number
+): State | undefined => {
   while (true) {
     const received = session.received.get(session.deliverRid)
     if (received !== undefined) {
-      const done = processResponse(session, session.deliverRid, received, actions, arrivalOrder?.has(session.deliverRid) === true)
+      const done = processResponse(
+        session,
+        session.deliverRid,
+        received,
+        actions,
+        arrivalOrder?.has(session.deliverRid) === true,
+        now
+      )
       arrivalOrder?.delete(session.deliverRid - 1)
       if (done !== undefined) return done
       continue
@@ -887,7 +978,8 @@ const copyOutgoing = (request: Outgoing): Outgoing => ({
   attempts: request.attempts,
   status: request.status,
   deadline: request.deadline,
-  lastSentAt: request.lastSentAt
+  lastSentAt: request.lastSentAt,
+  giveUpAt: request.giveUpAt
 })
 
 const forkSession = (session: Session): Session => {
@@ -917,7 +1009,8 @@ const forkSession = (session: Session): Session => {
       ? undefined
       : { rid: lastNew.rid, empty: lastNew.empty, lastSentAt: lastNew.lastSentAt, hadPayloads: lastNew.hadPayloads },
     emptyAt: session.emptyAt,
-    emptyDueAt: session.emptyDueAt,
+    wanted: session.wanted,
+    lastAnswerAt: session.lastAnswerAt,
     paused: session.paused,
     resumeAt: session.resumeAt,
     closeQueued: session.closeQueued,
@@ -1063,6 +1156,10 @@ export const step = (given: State, event: Event, now: number): Step => {
       session.paused = false
       break
     }
+    case "Receive": {
+      session.wanted = true
+      break
+    }
     case "HttpFailed": {
       forgetCopy(session, event.rid, event.attempt)
       const outgoing = session.outgoing.get(event.rid)
@@ -1070,7 +1167,11 @@ export const step = (given: State, event: Event, now: number): Step => {
         outgoing === undefined || outgoing.status !== "sent" || session.received.has(event.rid) ||
         (event.attempt !== undefined && event.attempt !== outgoing.attempts)
       ) break
-      const error = failed(session, outgoing, event.reason, now)
+      const error = failed(session, outgoing, {
+        reason: event.reason,
+        recoverable: event.recoverable ?? true,
+        cause: event.cause
+      }, now)
       if (error !== undefined) return { state: terminate(error, actions), actions }
       break
     }
@@ -1083,7 +1184,7 @@ export const step = (given: State, event: Event, now: number): Step => {
       if (classified._tag === "Recoverable") {
         if (event.attempt !== undefined && event.attempt !== outgoing.attempts) break
         if (outgoing.status !== "sent") break
-        const error = failed(session, outgoing, classified.reason, now)
+        const error = failed(session, outgoing, { reason: classified.reason, recoverable: true }, now)
         if (error !== undefined) return { state: terminate(error, actions), actions }
         break
       }
@@ -1116,7 +1217,7 @@ export const step = (given: State, event: Event, now: number): Step => {
       }
       session.received.set(event.rid, classified.received)
       handleReport(session, classified.received.body, now, actions)
-      const done = drain(session, actions, arrivalOrderDelivered.get(session))
+      const done = drain(session, actions, arrivalOrderDelivered.get(session), now)
       if (done !== undefined) return { state: done, actions }
       break
     }
@@ -1125,7 +1226,7 @@ export const step = (given: State, event: Event, now: number): Step => {
       oldestStraggler(session, now)
       for (const outgoing of session.outgoing.values()) {
         if (outgoing.status === "sent" && outgoing.deadline <= now && !session.received.has(outgoing.rid)) {
-          const error = failed(session, outgoing, "timed out", now)
+          const error = failed(session, outgoing, timedOut, now)
           if (error !== undefined) return { state: terminate(error, actions), actions }
         }
       }

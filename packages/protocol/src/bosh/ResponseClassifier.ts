@@ -6,6 +6,7 @@
  */
 import * as Element from "../xml/Element.js"
 import { HTTP_BIND, STREAMS } from "../xml/Namespaces.js"
+import type { XmlError } from "../xml/XmlError.js"
 import { BoshError, isTerminalCondition, type TerminalCondition } from "./BoshError.js"
 
 /**
@@ -18,6 +19,8 @@ export interface Response {
   readonly reasonPhrase?: string | undefined
   /** The parsed `<body/>`; undefined when the HTTP body was empty or unparsable. */
   readonly body: Element.Element | undefined
+  /** Why the body could not be parsed, when it could not. */
+  readonly bodyError?: XmlError | undefined
 }
 
 /**
@@ -79,7 +82,21 @@ export const classify = (event: Response): Classified => {
       return { _tag: "Accept", received: { body: event.body, terminal: conditionError(phrase, event.body, 200) } }
     }
     const body = event.body
-    if (body === undefined) return { _tag: "Recoverable", reason: "HTTP 200 without a parsable body" }
+    if (event.bodyError !== undefined) {
+      // The manager answers a resent rid with the same bytes: resending cannot mend them.
+      return {
+        _tag: "Accept",
+        received: {
+          body: undefined,
+          terminal: new BoshError({
+            reason: "invalid-response",
+            message: `the answer is not well-formed XML: ${event.bodyError.message}`,
+            cause: event.bodyError
+          })
+        }
+      }
+    }
+    if (body === undefined) return { _tag: "Recoverable", reason: "HTTP 200 with an empty body" }
     if (body.name !== "body" || body.namespace !== HTTP_BIND) {
       return {
         _tag: "Accept",
@@ -102,6 +119,22 @@ export const classify = (event: Response): Classified => {
   const legacy = legacyStatus[event.status]
   if (legacy !== undefined) {
     return { _tag: "Accept", received: { body: event.body, terminal: conditionError(legacy, undefined, event.status) } }
+  }
+  // 5xx, 408 and 429 say "not now"; any other client error says the same bytes will never do.
+  const transient = event.status >= 500 || event.status === 408 || event.status === 429 || event.status < 400
+  if (!transient) {
+    const phrase = event.reasonPhrase === undefined || event.reasonPhrase === "" ? "" : ` ${event.reasonPhrase}`
+    return {
+      _tag: "Accept",
+      received: {
+        body: undefined,
+        terminal: new BoshError({
+          reason: "undefined-condition",
+          message: `the connection manager answered HTTP ${event.status}${phrase}`,
+          status: event.status
+        })
+      }
+    }
   }
   return { _tag: "Recoverable", reason: `HTTP ${event.status}` }
 }

@@ -31,6 +31,20 @@ const holdsAll = (s: Scenario) => {
 }
 
 describe("BOSH regressions (shrunk counterexamples)", () => {
+  it("a restart with its short deadline waits behind a lost poll: the poll is resent with it", () => {
+    // The poll before the restart never reached the manager, which takes rids in order, so the
+    // restart (10 s per attempt) went unanswered five times while the poll waited for its own
+    // wait + margin; the session died. A restart that times out now resends what is before it.
+    holdsAll({
+      ...base,
+      manager: { hold: 2, requests: 3, wait: 22, polling: 1, inactivity: 74, maxpause: 120 },
+      client: { wait: 22, hold: 2 },
+      serverSends: [{ at: 0, count: 1 }],
+      restartAt: 23_281,
+      faults: ["none", "none", "none", "duplicate-response", "duplicate-response", "hang-request", "lose-request"]
+    })
+  })
+
   it("a restart overtaking a lost empty poll is not an early empty poll", () => {
     // The restart went out while the empty poll before it hung; the poll's resend reached the
     // manager after the restart. Counting the restart as a poll made the pair look too fast.

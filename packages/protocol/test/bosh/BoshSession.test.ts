@@ -46,7 +46,9 @@ const message = (id: string) =>
 /** A session opened like XEP-0124 example 2; returns the machine after the first empty request went out. */
 const open = (options: Partial<BoshSession.Options> = {}, response = creationResponse()): Machine => {
   const started = BoshSession.make({ to: "jabber.org", ...options }, randomness, 0)
-  return respond({ state: started.state, actions: [...started.actions] }, FIRST_RID, response, 10)
+  // The caller waits for payloads from the start, so the machine keeps a request at the manager.
+  const waiting = step({ state: started.state, actions: [] }, BoshSession.Event.receive(), 0)
+  return respond(waiting, FIRST_RID, response, 10)
 }
 
 describe("session creation (XEP-0124 §7, XEP-0206 §4)", () => {
@@ -162,10 +164,11 @@ describe("session creation (XEP-0124 §7, XEP-0206 §4)", () => {
 })
 
 describe("requests (§8, §14, §15)", () => {
-  it("after creation, exactly one empty request waits, with rid + 1, the sid and the next key", () => {
+  it("after creation, while the caller waits, exactly one empty request waits, with rid + 1, the sid and the next key", () => {
     const started = BoshSession.make({ to: "jabber.org" }, randomness, 0)
     const newkey = requests(started.actions)[0]?.attributes.newkey
-    const m = respond({ state: started.state, actions: [] }, FIRST_RID, creationResponse(), 10)
+    const waiting = step({ state: started.state, actions: [] }, BoshSession.Event.receive(), 0)
+    const m = respond(waiting, FIRST_RID, creationResponse(), 10)
     const sent = requests(m.actions)
     assert.strictEqual(sent.length, 1)
     const a = sent[0]?.attributes ?? {}
@@ -490,30 +493,129 @@ describe("restart, pause, polling, close (XEP-0206 §5, XEP-0124 §10–§13)", 
     assert.deepStrictEqual(terminated(m.actions), [])
   })
 
-  it("emptyRequestDelayMs: a due empty request waits, and a stanza sent meanwhile takes its place", () => {
-    // After creation one empty request is due at once; with the delay it waits.
-    const started = BoshSession.make({ to: "jabber.org", emptyRequestDelayMs: 20 }, randomness, 0)
-    let m: Machine = respond({ state: started.state, actions: [...started.actions] }, FIRST_RID, creationResponse(), 10)
+  it("after a delivery no poll races the caller's reply: the reply goes alone, the poll once the caller waits again", () => {
+    let m = open()
+    assert.strictEqual(requests(m.actions)[0]?.rid, FIRST_RID + 1)
+    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'>${"<message xmlns='jabber:client' id='in'/>"}</body>`, 20)
+    assert.deepStrictEqual(delivered(m.actions), ["in"])
+    // The caller has its payload and has not asked for more: no empty request yet.
     assert.deepStrictEqual(requests(m.actions), [])
-    assert.strictEqual(BoshSession.nextDeadline(m.state), 30)
-    m = step(m, BoshSession.Event.send([message("first")]), 15)
-    const sent = requests(m.actions)
-    assert.strictEqual(sent.length, 1)
-    assert.deepStrictEqual(sent[0]?.payloads.map((p) => Element.attribute(p, "id")), ["first"])
-    // The stanza's request is held by the manager: no empty request is due any more.
-    m = step(m, BoshSession.Event.tick(), 40)
+    m = step(m, BoshSession.Event.send([message("reply")]), 20)
+    assert.deepStrictEqual(requests(m.actions).map((r) => [r.rid, r.payloads.length]), [[FIRST_RID + 2, 1]])
+    // The reply's request is at the manager and can carry what it pushes: still no empty request.
+    m = step(m, BoshSession.Event.receive(), 21)
     assert.deepStrictEqual(requests(m.actions), [])
-    // Once it is answered, the empty request is due again and waits its own delay.
-    m = respond(m, FIRST_RID + 1, `<body xmlns='http://jabber.org/protocol/httpbind'/>`, 50)
+    m = respond(m, FIRST_RID + 2, "<body xmlns='http://jabber.org/protocol/httpbind'/>", 30)
+    // Nothing delivered, and the caller still waits: the empty request goes now.
+    assert.deepStrictEqual(requests(m.actions).map((r) => [r.rid, r.payloads.length]), [[FIRST_RID + 3, 0]])
+  })
+
+  it("when nobody waits for payloads, no empty request goes until half the inactivity has passed (keep-alive)", () => {
+    const started = BoshSession.make({ to: "jabber.org" }, randomness, 0)
+    // inactivity='30' in the creation response: a keep-alive 15 s after the last answer.
+    let m = respond({ state: started.state, actions: [] }, FIRST_RID, creationResponse(), 10)
     assert.deepStrictEqual(requests(m.actions), [])
-    m = step(m, BoshSession.Event.tick(), 70)
-    assert.strictEqual(requests(m.actions)[0]?.rid, FIRST_RID + 2)
-    assert.deepStrictEqual(requests(m.actions)[0]?.payloads, [])
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 15_010)
+    m = step(m, BoshSession.Event.tick(), 15_010)
+    assert.deepStrictEqual(requests(m.actions).map((r) => [r.rid, r.payloads.length]), [[FIRST_RID + 1, 0]])
   })
 
   it("other-request without a terminate of ours stays a typed error", () => {
     const m = respond(open(), FIRST_RID + 1, `<body type='terminate' condition='other-request' xmlns='http://jabber.org/protocol/httpbind'/>`, 20)
     assert.strictEqual(terminated(m.actions)[0]?.reason, "other-request")
+  })
+})
+
+describe("deadlines that fit the request, and failures that cannot recover", () => {
+  const started = (options: Partial<BoshSession.Options> = {}): Machine => {
+    const made = BoshSession.make({ to: "jabber.org", ...options }, randomness, 0)
+    return { state: made.state, actions: [...made.actions] }
+  }
+
+  it("a silent manager ends session creation after requestTimeoutMs (default 10 s), not after wait + margin", () => {
+    let m = started()
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 10_000)
+    m = step(m, BoshSession.Event.tick(), 9_999)
+    assert.deepStrictEqual(terminated(m.actions), [])
+    m = step(m, BoshSession.Event.tick(), 10_000)
+    const [error] = terminated(m.actions)
+    assert.strictEqual(error?.reason, "connection-manager-unreachable")
+    assert.include(error?.message, "no answer to the session creation request within 10 s")
+  })
+
+  it("a reset at creation is resent within the same deadline, which no attempt extends", () => {
+    let m = started({ requestTimeoutMs: 3_000 })
+    m = step(m, { _tag: "HttpFailed", rid: FIRST_RID, reason: "reset", attempt: 1 }, 100)
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 600) // backoff 500 ms
+    m = step(m, BoshSession.Event.tick(), 600)
+    assert.deepStrictEqual(requests(m.actions).map((r) => [r.rid, r.attempt]), [[FIRST_RID, 2]])
+    // The second attempt is waited for only until the first one's deadline.
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 3_000)
+    m = step(m, { _tag: "HttpFailed", rid: FIRST_RID, reason: "reset", attempt: 2 }, 2_500)
+    // A retry after the backoff (1 s) would come past the deadline: give up now, with the last cause.
+    const [error] = terminated(m.actions)
+    assert.include(error?.message, "within 3 s (last: reset)")
+  })
+
+  it("a request the manager may hold waits wait + margin, per attempt", () => {
+    const m = open({ timeoutMarginMs: 5_000 })
+    // The poll sent at 10 ms with the granted wait of 60 s.
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 10 + 65_000)
+  })
+
+  it("restart is answered at once: each attempt gets the short deadline, and a lost one is resent", () => {
+    let m = open({ requestTimeoutMs: 4_000, maxAttempts: 2 })
+    m = step(m, BoshSession.Event.restart(), 1_000)
+    const restart = requests(m.actions).find((r) => r.attributes["xmpp:restart"] === "true")
+    assert.strictEqual(restart?.rid, FIRST_RID + 2)
+    assert.strictEqual(BoshSession.nextDeadline(m.state), 5_000)
+    m = step(m, BoshSession.Event.tick(), 5_000)
+    m = step(m, BoshSession.Event.tick(), 5_500)
+    // The held poll before it goes again too: the manager takes rids in order, and it may be what was lost.
+    assert.deepStrictEqual(requests(m.actions).map((r) => [r.rid, r.attempt]), [[FIRST_RID + 1, 2], [FIRST_RID + 2, 2]])
+    m = step(m, BoshSession.Event.tick(), 9_500)
+    assert.include(terminated(m.actions)[0]?.message, "request 102 failed 2 times, last: timed out")
+  })
+
+  it("a failure that cannot recover ends the session at once, keeping its cause", () => {
+    const cause = { _tag: "TlsError", reason: "CertificateInvalid" }
+    const m = step(started(), { _tag: "HttpFailed", rid: FIRST_RID, reason: "certificate not trusted", recoverable: false, cause }, 5)
+    const [error] = terminated(m.actions)
+    assert.strictEqual(error?.reason, "connection-manager-unreachable")
+    assert.strictEqual(error?.cause, cause)
+    assert.deepStrictEqual(requests(m.actions), [], "nothing is resent")
+  })
+
+  it("a recoverable failure keeps its cause when the retries run out", () => {
+    let m = open({ maxAttempts: 2, timeoutMarginMs: 1_000 })
+    const poll = FIRST_RID + 1
+    m = step(m, { _tag: "HttpFailed", rid: poll, reason: "reset", attempt: 1, cause: "first" }, 20)
+    m = step(m, BoshSession.Event.tick(), 520)
+    m = step(m, { _tag: "HttpFailed", rid: poll, reason: "reset", attempt: 2, cause: "second" }, 600)
+    const [error] = terminated(m.actions)
+    assert.include(error?.message, "failed 2 times")
+    assert.strictEqual(error?.cause, "second")
+  })
+
+  it("an answer that is not well-formed XML ends the session as invalid-response: its resend would bring the same bytes", () => {
+    const parsed = BodyParser.parseBody(encoder.encode("<body xmlns='http://jabber.org/protocol/httpbind'><unclosed></body>"))
+    assert.isTrue(Result.isFailure(parsed))
+    const bodyError = Result.isFailure(parsed) ? parsed.failure : undefined
+    const m = step(open(), { _tag: "HttpResponse", rid: FIRST_RID + 1, status: 200, body: undefined, bodyError }, 20)
+    const [error] = terminated(m.actions)
+    assert.strictEqual(error?.reason, "invalid-response")
+    assert.strictEqual(error?.cause, bodyError)
+    assert.deepStrictEqual(requests(m.actions), [])
+  })
+
+  it("HTTP 503 is resent; a client error other than 400/403/404 (and 408/429) ends the session with its status", () => {
+    let m = step(open(), { _tag: "HttpResponse", rid: FIRST_RID + 1, status: 503, body: undefined }, 20)
+    assert.deepStrictEqual(terminated(m.actions), [])
+    m = step(open(), { _tag: "HttpResponse", rid: FIRST_RID + 1, status: 405, reasonPhrase: "Method Not Allowed", body: undefined }, 20)
+    const [error] = terminated(m.actions)
+    assert.strictEqual(error?.reason, "undefined-condition")
+    assert.strictEqual(error?.status, 405)
+    assert.include(error?.message, "HTTP 405 Method Not Allowed")
   })
 })
 
@@ -523,7 +625,8 @@ describe("rid text (§14.1)", () => {
       fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.integer({ min: 1, max: 4 }), (bytes, sends) => {
         const first = BoshSession.initialRid(bytes)
         const started = BoshSession.make({ to: "jabber.org", acknowledgements: false }, { rid: bytes, keySeed: randomness.keySeed }, 0)
-        let m = respond({ state: started.state, actions: [...started.actions] }, first, creationResponse(), 10)
+        const waiting = step({ state: started.state, actions: [] }, BoshSession.Event.receive(), 0)
+        let m = respond(waiting, first, creationResponse(), 10)
         const seen = [...requests(started.actions), ...requests(m.actions)]
         for (let i = 0; i < sends; i++) {
           for (const request of requests(m.actions)) m = respond(m, request.rid, "<body xmlns='http://jabber.org/protocol/httpbind'/>", 20 + i)

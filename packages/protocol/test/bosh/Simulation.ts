@@ -171,6 +171,7 @@ export const run = (scenario: Scenario): Outcome => {
   const clientDelivered: Array<Element.Element> = []
   const requests: Array<{ at: number; rid: number; empty: boolean; pause: boolean }> = []
   const faultsPerRid = new Map<number, number>()
+  let creationRid: number | undefined
   let exchangeCount = 0
   let clientCount = 0
   let serverCount = 0
@@ -214,6 +215,11 @@ export const run = (scenario: Scenario): Outcome => {
             pause: action.attributes.pause !== undefined
           })
           let fault: Fault = scenario.faults[exchange] ?? "none"
+          creationRid ??= action.rid
+          // Session creation has one short deadline over all its attempts (there is no
+          // session to keep yet): a hung creation exchange ends the run by design, so the
+          // recoverable fault model leaves hangs out of it.
+          if (action.rid === creationRid && (fault === "hang-request" || fault === "hang-response")) fault = "none"
           if (fault !== "none") {
             const used = faultsPerRid.get(action.rid) ?? 0
             if (used >= scenario.maxFaultsPerRid) fault = "none"
@@ -306,6 +312,8 @@ export const run = (scenario: Scenario): Outcome => {
     const result = BoshSession.step(state, event, now)
     state = result.state
     perform(result.actions, now)
+    // The simulated caller takes every payload at once and waits for more.
+    if (result.actions.some((action) => action._tag === "Deliver")) feed(BoshSession.Event.receive(), now)
   }
 
   const schedule = (now: number) => {
@@ -322,6 +330,7 @@ export const run = (scenario: Scenario): Outcome => {
   }
 
   perform(started.actions, 0)
+  feed(BoshSession.Event.receive(), 0)
   schedule(0)
   let steps = 0
   while (true) {
