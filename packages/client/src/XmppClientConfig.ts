@@ -121,9 +121,9 @@ const credentialsTag = (config: { readonly credentials?: { readonly _tag: "Anony
   config.credentials?._tag ?? "Password"
 
 const credentialsHint = {
-  Password: "a JID with a localpart and a password",
-  Anonymous: "credentials Anonymous",
-  Certificate: "credentials Certificate (a client certificate and key)"
+  Password: "a JID with a localpart and a password (setting credentials.Password)",
+  Anonymous: "no account (setting credentials.Anonymous)",
+  Certificate: "a client certificate (setting credentials.Certificate)"
 } as const
 
 // The account, the password and the mechanism list must fit the kind of
@@ -138,7 +138,10 @@ const fitsCredentials = Schema.makeFilter((config: {
   const jid = Jid.parse(config.jid)
   const local = Result.isSuccess(jid) ? jid.success.local : undefined
   if (kind === "Password" && local === undefined) {
-    return { path: ["jid"], issue: "a JID with a localpart (the account name) is required, or credentials Anonymous" }
+    return {
+      path: ["jid"],
+      issue: "a JID with a localpart (the account name) is required, or no account (setting credentials.Anonymous)"
+    }
   }
   if (kind === "Password" && config.password === undefined) {
     return { path: ["password"], issue: "a password is required for a login to an account" }

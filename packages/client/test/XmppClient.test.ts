@@ -209,7 +209,7 @@ describe("XmppClient (scripted server)", () => {
     const decoded = XmppClientConfig.decode({ jid: "a@localhost", password: "x", mechanisms: ["SCRAM-SHA-256", "EXTERNAL"] })
     assert.isTrue(Result.isFailure(decoded))
     if (Result.isFailure(decoded)) {
-      assert.match(decoded.failure.message, /EXTERNAL needs credentials Certificate/)
+      assert.match(decoded.failure.message, /EXTERNAL needs a client certificate \(setting credentials\.Certificate\)/)
       assert.match(decoded.failure.message, /\["mechanisms"\]/)
     }
     const anonymous = XmppClientConfig.decode({ jid: "localhost", credentials: { _tag: "Anonymous" }, mechanisms: ["PLAIN"] })

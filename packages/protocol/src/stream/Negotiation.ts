@@ -512,7 +512,7 @@ const onFeatures = (context: Context, features: Element.Element, now: number): T
     allowPlainWithoutTls: config.allowPlainWithoutTls === true,
     serverBindingTypes: ChannelBindingChoice.advertisedTypes(features)
   })
-  if (selection === undefined) return fail(noAcceptableMechanism(offered, refusals))
+  if (selection === undefined) return fail(noAcceptableMechanism(offered, refusals, config.credentials))
   const started = SaslMechanism.start(selection, config.credentials, {
     clientNonce: config.clientNonce,
     minIterations: config.minIterations,
@@ -575,13 +575,22 @@ const abort = () => send(Element.make("abort", { namespace: Namespaces.SASL }))
 // Why no offered mechanism is usable, and which settings would allow one.
 const noAcceptableMechanism = (
   offered: ReadonlyArray<string>,
-  refusals: ReadonlyArray<SaslMechanism.Refusal>
+  refusals: ReadonlyArray<SaslMechanism.Refusal>,
+  credentials: SaslMechanism.Credentials
 ): NegotiationError => {
   const unknown = offered.filter((name) => !SaslMechanism.isName(name))
-  const reasons = refusals.map(({ name, reason, setting }) =>
-    `${name} ${reason}${setting === undefined ? "" : ` (setting ${setting})`}`
+  const only = credentials._tag === "Certificate" ? "EXTERNAL" : credentials._tag === "Anonymous" ? "ANONYMOUS" : undefined
+  // One line per reason: "SCRAM-SHA-256 and PLAIN each need…" reads better than the same words four times.
+  const groups = new Map<string, Array<string>>()
+  for (const { name, reason, setting } of refusals) {
+    const key = `${reason}${setting === undefined ? "" : ` (setting ${setting})`}`
+    groups.set(key, [...(groups.get(key) ?? []), name])
+  }
+  const reasons = [...groups].map(([reason, names]) =>
+    names.length === 1 ? `${names.join("")} ${reason}` : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} each ${reason}`
   )
   if (unknown.length > 0) reasons.push(`${unknown.join(", ")} not spoken by this client`)
+  if (only !== undefined && !offered.includes(only)) reasons.unshift(`the server does not offer ${only} here`)
   const settings = [...new Set(refusals.flatMap(({ setting }) => (setting === undefined ? [] : [setting])))]
   return negotiationError(
     "no-acceptable-mechanism",

@@ -100,7 +100,7 @@ describe("a refused mechanism names the setting that would allow it", () => {
 
   it("a mechanism left out of the user's list: mechanisms", () => {
     const error = refused({ tls: tls13(), mechanisms: ["SCRAM-SHA-512"] }, ["SCRAM-SHA-1", "PLAIN"])
-    assert.match(error.message, /SCRAM-SHA-1 is not in the allowed list \(setting mechanisms\)/)
+    assert.match(error.message, /SCRAM-SHA-1 and PLAIN each is not in the allowed list \(setting mechanisms\)/)
     assert.deepStrictEqual(error.settings, ["mechanisms"])
   })
 
@@ -109,6 +109,8 @@ describe("a refused mechanism names the setting that would allow it", () => {
     assert.match(external.message, /EXTERNAL needs a client certificate \(setting credentials\.Certificate\)/)
     const anonymous = refused({ tls: tls13() }, ["ANONYMOUS"])
     assert.deepStrictEqual(anonymous.settings, ["credentials.Anonymous"])
+    const notOffered = refused({ tls: tls13(), credentials: { _tag: "Certificate" } }, ["SCRAM-SHA-1", "PLAIN"])
+    assert.match(notOffered.message, /: the server does not offer EXTERNAL here; SCRAM-SHA-1 and PLAIN each needs a password/)
     const plus = refused({ tls: tls13(), channelBinding: false }, ["SCRAM-SHA-256-PLUS"])
     assert.match(plus.message, /SCRAM-SHA-256-PLUS needs channel binding, but channel binding is turned off/)
     assert.deepStrictEqual(plus.settings, ["channelBinding"])
