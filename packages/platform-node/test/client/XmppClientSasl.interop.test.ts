@@ -26,6 +26,12 @@ const s = servers()
 const ports = NodeXmppClient.layerPorts()
 const SLOW = 30_000
 
+/** What each server offers for a password, besides PLAIN (Prosody keeps no SHA-512). */
+const scram: Record<ServerName, ReadonlyArray<string>> = {
+  prosody: ["SCRAM-SHA-1", "SCRAM-SHA-256"],
+  ejabberd: ["SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+}
+
 const strongest: Record<ServerName, Record<"TLSv1.3" | "TLSv1.2", string>> = {
   prosody: { "TLSv1.3": "SCRAM-SHA-256", "TLSv1.2": "SCRAM-SHA-256-PLUS" },
   ejabberd: { "TLSv1.3": "SCRAM-SHA-512", "TLSv1.2": "SCRAM-SHA-512-PLUS" }
@@ -82,6 +88,18 @@ describe.each(["prosody", "ejabberd"] as const)("SASL against %s", (server) => {
           assert.strictEqual(client.mechanism, strongest[server][tls], `${directTls ? "direct TLS" : "STARTTLS"} ${tls}`)
           yield* client.close
         }
+      }
+    }).pipe(Effect.scoped, Effect.provide(ports)))
+
+  it.live("each mechanism it offers logs in when it is the only one allowed (-PLUS on TLS 1.2)", () =>
+    Effect.gen(function*() {
+      for (const mechanism of [...scram[server], ...scram[server].map((name) => `${name}-PLUS`), "PLAIN"]) {
+        const plus = mechanism.endsWith("-PLUS")
+        const client = yield* XmppClient.connect(
+          config(s, server, "alice", { mechanisms: [mechanism], ...(plus ? { maxTlsVersion: "TLSv1.2" } : {}) })
+        )
+        assert.strictEqual(client.mechanism, mechanism)
+        yield* client.close
       }
     }).pipe(Effect.scoped, Effect.provide(ports)))
 
@@ -150,6 +168,15 @@ describe.each(["prosody", "ejabberd"] as const)("SASL over BOSH (https) against 
       const client = yield* XmppClient.connect(boshConfig(s, server, "alice", "https"))
       assert.strictEqual(client.mechanism, strongest[server]["TLSv1.3"])
       yield* client.close
+    }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
+
+  it.live("each mechanism it offers for a password logs in when it is the only one allowed", () =>
+    Effect.gen(function*() {
+      for (const mechanism of [...scram[server], "PLAIN"]) {
+        const client = yield* XmppClient.connect(boshConfig(s, server, "alice", "https", { mechanisms: [mechanism] }))
+        assert.strictEqual(client.mechanism, mechanism)
+        yield* client.close
+      }
     }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 
   it.live("ANONYMOUS logs in and exchanges messages with an account over TCP", () =>
