@@ -23,6 +23,7 @@
  */
 import type { ChannelBinding, ChannelBindingType, TlsChannel } from "./ChannelBinding.js"
 import { isChannelBindingType } from "./ChannelBinding.js"
+import { SaslMechanismError } from "./SaslMechanismError.js"
 import * as Element from "../xml/Element.js"
 
 /** XEP-0440: the namespace of the channel binding types a server advertises. @since 0.1.0 */
@@ -137,3 +138,23 @@ export const suspectsDowngrade = (
   if (refusal.text !== undefined && /channel[ -]?binding/i.test(refusal.text)) return true
   return refusal.condition === "malformed-request" && (refusal.text === undefined || refusal.text.trim() === "")
 }
+
+/**
+ * The error for a `y` login refused by a server that binds: the client saw
+ * an offer without -PLUS or without usable binding types (`declined` says
+ * which), so the offer was altered on the way, or the server does not
+ * advertise what it supports. Either way the user must hear it; the client
+ * never retries unbound by itself.
+ *
+ * @since 0.1.0
+ */
+export const downgradeError = (mechanism: string, declined: string, serverWord: string): SaslMechanismError =>
+  new SaslMechanismError({
+    reason: "channel-binding-downgrade",
+    mechanism,
+    serverError: serverWord,
+    message: `SASL ${mechanism} was sent without channel binding (flag y: ${declined}), and the server answered ` +
+      `that it does bind (${serverWord}): a possible downgrade attack that removed -PLUS or the channel binding ` +
+      `types from the server's offer, or a server that does not advertise what it supports. If you trust this ` +
+      `network and server, turn channel binding off (setting channelBinding)`
+  })

@@ -192,6 +192,35 @@ export const evaluate = (
 }
 
 /**
+ * The refusals as text for an error message, starting with ": " (empty when
+ * there is nothing to say): one clause per reason, each naming the setting
+ * that would allow it, and whether the mechanism the credentials need is
+ * offered at all.
+ *
+ * @since 0.1.0
+ */
+export const describeRefusals = (
+  offered: ReadonlyArray<string>,
+  refusals: ReadonlyArray<Refusal>,
+  credentials: Credentials
+): string => {
+  // "SCRAM-SHA-256 and PLAIN each need…" reads better than the same words four times.
+  const groups = new Map<string, Array<string>>()
+  for (const { name, reason, setting } of refusals) {
+    const key = `${reason}${setting === undefined ? "" : ` (setting ${setting})`}`
+    groups.set(key, [...(groups.get(key) ?? []), name])
+  }
+  const reasons = [...groups].map(([reason, names]) =>
+    names.length === 1 ? `${names.join("")} ${reason}` : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} each ${reason}`
+  )
+  const unknown = offered.filter((name) => !isName(name))
+  if (unknown.length > 0) reasons.push(`${unknown.join(", ")} not spoken by this client`)
+  const only = credentials._tag === "Certificate" ? "EXTERNAL" : credentials._tag === "Anonymous" ? "ANONYMOUS" : undefined
+  if (only !== undefined && !offered.includes(only)) reasons.unshift(`the server does not offer ${only} here`)
+  return reasons.length === 0 ? "" : `: ${reasons.join("; ")}`
+}
+
+/**
  * Picks the strongest usable mechanism, or `undefined` when none fits.
  *
  * @since 0.1.0

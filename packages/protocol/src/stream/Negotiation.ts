@@ -577,65 +577,36 @@ const noAcceptableMechanism = (
   offered: ReadonlyArray<string>,
   refusals: ReadonlyArray<SaslMechanism.Refusal>,
   credentials: SaslMechanism.Credentials
-): NegotiationError => {
-  const unknown = offered.filter((name) => !SaslMechanism.isName(name))
-  const only = credentials._tag === "Certificate" ? "EXTERNAL" : credentials._tag === "Anonymous" ? "ANONYMOUS" : undefined
-  // One line per reason: "SCRAM-SHA-256 and PLAIN each need…" reads better than the same words four times.
-  const groups = new Map<string, Array<string>>()
-  for (const { name, reason, setting } of refusals) {
-    const key = `${reason}${setting === undefined ? "" : ` (setting ${setting})`}`
-    groups.set(key, [...(groups.get(key) ?? []), name])
-  }
-  const reasons = [...groups].map(([reason, names]) =>
-    names.length === 1 ? `${names.join("")} ${reason}` : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} each ${reason}`
-  )
-  if (unknown.length > 0) reasons.push(`${unknown.join(", ")} not spoken by this client`)
-  if (only !== undefined && !offered.includes(only)) reasons.unshift(`the server does not offer ${only} here`)
-  const settings = [...new Set(refusals.flatMap(({ setting }) => (setting === undefined ? [] : [setting])))]
-  return negotiationError(
+): NegotiationError =>
+  negotiationError(
     "no-acceptable-mechanism",
     `no usable SASL mechanism among those offered (${offered.join(", ") || "none"})` +
-      (reasons.length === 0 ? "" : `: ${reasons.join("; ")}`),
+      SaslMechanism.describeRefusals(offered, refusals, credentials),
     undefined,
-    settings
+    [...new Set(refusals.flatMap(({ setting }) => (setting === undefined ? [] : [setting])))]
   )
-}
 
-// A login sent with `y` that the server refuses because it does bind: the
-// client saw an offer without -PLUS or without usable binding types, so the
-// offer was altered on the way, or the server does not advertise what it
-// supports. Either way the user must hear it; the client never retries.
-const downgradeError = (mechanism: string, declined: string, serverWord: string) =>
-  new SaslMechanismError({
-    reason: "channel-binding-downgrade",
-    mechanism,
-    serverError: serverWord,
-    message: `SASL ${mechanism} was sent without channel binding (flag y: ${declined}), and the server answered ` +
-      `that it does bind (${serverWord}): a possible downgrade attack that removed -PLUS or the channel binding ` +
-      `types from the server's offer, or a server that does not advertise what it supports. If you trust this ` +
-      `network and server, turn channel binding off (setting channelBinding)`
-  })
-
+// A refusal of a `y` login that says the server binds is a possible downgrade.
 const withDowngradeCheck = (
   failure: SaslFailure.SaslFailure,
   context: Context,
   session: SaslMechanism.Session
 ): Error => {
   const declined = context.bindingDeclined
-  if (declined === undefined) return failure
   const answersClientFirst = session._tag === "Scram" && session.scram._tag === "AwaitingServerFirst"
   const refusal = { _tag: "Failure", condition: failure.reason, text: failure.text, answersClientFirst } as const
-  if (!ChannelBindingChoice.suspectsDowngrade(refusal)) return failure
-  return downgradeError(failure.mechanism, declined, `${failure.reason}${failure.text === undefined ? "" : `: ${failure.text}`}`)
+  if (declined === undefined || !ChannelBindingChoice.suspectsDowngrade(refusal)) return failure
+  const serverWord = `${failure.reason}${failure.text === undefined ? "" : `: ${failure.text}`}`
+  return ChannelBindingChoice.downgradeError(failure.mechanism, declined, serverWord)
 }
 
 const withScramDowngradeCheck = (error: SaslMechanismError, context: Context): SaslMechanismError => {
   const declined = context.bindingDeclined
-  if (declined === undefined || error.reason !== "server-error") return error
   const refusal = { _tag: "ScramServerError", serverError: error.serverError } as const
-  return ChannelBindingChoice.suspectsDowngrade(refusal)
-    ? downgradeError(error.mechanism, declined, `e=${error.serverError ?? ""}`)
-    : error
+  if (declined === undefined || error.reason !== "server-error" || !ChannelBindingChoice.suspectsDowngrade(refusal)) {
+    return error
+  }
+  return ChannelBindingChoice.downgradeError(error.mechanism, declined, `e=${error.serverError ?? ""}`)
 }
 
 const onSaslAnswer = (
