@@ -521,15 +521,14 @@ const onFeatures = (context: Context, features: Element.Element, now: number): T
   })
   if (Result.isFailure(started)) return fail(started.failure)
   const { initialResponse, session } = started.success
+  // With `y`, why: a binding was possible but no -PLUS offered, or no type the server takes.
   const choice = selection.channelBinding
-  const saslContext: Context = {
-    ...context,
-    bindingDeclined: selection.scramBinding._tag === "ServerDoesNotSupport" && choice._tag !== "Bind"
-      ? choice.reason
-      : selection.scramBinding._tag === "ServerDoesNotSupport"
-      ? "the server offers no -PLUS mechanism"
-      : undefined
-  }
+  const bindingDeclined = selection.scramBinding._tag !== "ServerDoesNotSupport"
+    ? undefined
+    : choice._tag === "Bind"
+    ? "the server offers no -PLUS mechanism"
+    : choice.reason
+  const saslContext: Context = { ...context, bindingDeclined }
   // RFC 6120 §6.4.2: an empty initial response is written as "=".
   const payload = initialResponse.length === 0 ? "=" : Base64.encode(initialResponse)
   return {
