@@ -48,7 +48,8 @@ SERVERS=(prosody ejabberd tinyproxy-open tinyproxy-auth socks-open socks-auth dn
 say() { printf '» %s\n' "$*" >&2; }
 
 # --- packages ---------------------------------------------------------------
-PACKAGES=(prosody lua-unbound ejabberd tinyproxy microsocks dnsmasq-base openssl)
+# prosody-modules: mod_auth_ccert, Prosody's SASL EXTERNAL with client certificates.
+PACKAGES=(prosody prosody-modules lua-unbound ejabberd tinyproxy microsocks dnsmasq-base openssl)
 ensure_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
@@ -71,10 +72,13 @@ ensure_packages() {
 }
 
 # --- certificates -----------------------------------------------------------
+# Bumped whenever the set of certificates changes, so an older .state/pki is remade.
+PKI_VERSION=2
 make_pki() {
   local pki=$STATE/pki
-  [[ -f $pki/done ]] && return
+  [[ -f $pki/done && $(cat "$pki/done") == "$PKI_VERSION" ]] && return
   say "making a test CA and certificates in .state/pki"
+  rm -rf "$pki"
   mkdir -p "$pki"
   (
     cd "$pki"
@@ -87,17 +91,21 @@ make_pki() {
       openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
         -extfile "$1.ext" -out "$1.pem" 2>/dev/null
     }
-    issue localhost "DNS:localhost,IP:127.0.0.1"
+    # The servers' certificate also covers their ANONYMOUS and EXTERNAL domains.
+    issue localhost "DNS:localhost,DNS:anon.localhost,DNS:cert.localhost,IP:127.0.0.1"
     issue wrong.example "DNS:wrong.example"
-    # A client certificate for SASL EXTERNAL tests.
-    issue alice "DNS:alice.localhost"
+    # Client certificates for SASL EXTERNAL, one account each (RFC 6120 §13.7.1.4 id-on-xmppAddr):
+    # alice@localhost on ejabberd, alice@cert.localhost on Prosody (mod_auth_ccert).
+    for account in alice@localhost alice@cert.localhost; do
+      issue "$account" "otherName:1.3.6.1.5.5.7.8.5;UTF8:$account"
+    done
     cat localhost.pem localhost.key ca.pem > localhost-full.pem
     # Self-signed, not under the test CA: "certificate invalid".
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
       -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
       -keyout untrusted.key -out untrusted.pem 2>/dev/null
     chmod 644 ./*.key
-    touch done
+    echo "$PKI_VERSION" > done
   )
 }
 
@@ -261,11 +269,15 @@ write_manifest() {
   cat > "$STATE/servers.json" <<JSON
 {
   "ca": "$STATE/pki/ca.pem",
-  "clientCertificate": { "cert": "$STATE/pki/alice.pem", "key": "$STATE/pki/alice.key" },
   "domain": "localhost",
+  "anonymousDomain": "anon.localhost",
+  "clientCertificates": {
+    "alice@localhost": { "cert": "$STATE/pki/alice@localhost.pem", "key": "$STATE/pki/alice@localhost.key" },
+    "alice@cert.localhost": { "cert": "$STATE/pki/alice@cert.localhost.pem", "key": "$STATE/pki/alice@cert.localhost.key" }
+  },
   "accounts": { "alice": "alicepass", "bob": "bobpass" },
-  "prosody": { "c2s": $PROSODY_C2S, "c2sDirectTls": $PROSODY_C2S_TLS, "http": $PROSODY_HTTP, "https": $PROSODY_HTTPS, "boshPath": "/http-bind" },
-  "ejabberd": { "c2s": $EJABBERD_C2S, "c2sDirectTls": $EJABBERD_C2S_TLS, "http": $EJABBERD_HTTP, "https": $EJABBERD_HTTPS, "boshPath": "/bosh" },
+  "prosody": { "c2s": $PROSODY_C2S, "c2sDirectTls": $PROSODY_C2S_TLS, "http": $PROSODY_HTTP, "https": $PROSODY_HTTPS, "boshPath": "/http-bind", "certificateDomain": "cert.localhost" },
+  "ejabberd": { "c2s": $EJABBERD_C2S, "c2sDirectTls": $EJABBERD_C2S_TLS, "http": $EJABBERD_HTTP, "https": $EJABBERD_HTTPS, "boshPath": "/bosh", "certificateDomain": "localhost" },
   "tinyproxy": { "open": $TINYPROXY_OPEN, "auth": $TINYPROXY_AUTH, "user": "proxyuser", "password": "proxypass" },
   "microsocks": { "open": $SOCKS_OPEN, "auth": $SOCKS_AUTH, "user": "sockuser", "password": "sockpass" },
   "dnsmasq": { "port": $DNS_PORT, "srvDomain": "example.test", "noSrvDomain": "nosrv.test" },
@@ -276,11 +288,20 @@ write_manifest() {
 JSON
 }
 
+# What the running servers were configured from: this script and its templates.
+config_stamp() { cat "$ROOT/scripts/servers.sh" "$TEMPLATES"/*.in | sha256sum | cut -d' ' -f1; }
+
 up() {
   local started=$SECONDS all_up=1 s
   for s in "${SERVERS[@]}"; do
     if ! alive "$s" || ! port_open "$(main_port "$s")"; then all_up=0; fi
   done
+  if [[ -f $(pidfile prosody) && $(cat "$STATE/config-stamp" 2>/dev/null) != "$(config_stamp)" ]]; then
+    # Servers started from an older configuration would test the wrong thing.
+    say "the server configuration changed since the servers started: restarting them"
+    down
+    all_up=0
+  fi
   if ((all_up)) && [[ -f $STATE/servers.json && -f $STATE/ejabberd/registered ]]; then
     say "test servers are up (.state/servers.json)"
     return
@@ -319,6 +340,7 @@ up() {
   register_ejabberd
   write_manifest
   echo "$OFFSET" > "$STATE/port-offset"
+  config_stamp > "$STATE/config-stamp"
   say "test servers are up in $((SECONDS - started)) s (.state/servers.json)"
 }
 

@@ -27,7 +27,7 @@ const forSeconds = Flag.Int("for").pipe(
 // Flags → config (with the password), then a logged-in session in the scope.
 const loginWith = (flags: Flags.ConnectionFlags) =>
   Effect.gen(function*() {
-    const password = yield* Password.read(flags.passwordEnv, flags.jid)
+    const password = Flags.needsPassword(flags) ? yield* Password.read(flags.passwordEnv, flags.jid) : undefined
     const config = yield* Flags.toConfig(flags, password)
     return yield* Session.login(config, { label: flags.jid, debug: flags.debug })
   })

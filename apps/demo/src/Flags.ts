@@ -16,7 +16,9 @@ import { DemoError } from "./DemoError.js"
  * @since 0.1.0
  */
 export const connection = {
-  jid: Flag.String("jid").pipe(Flag.withDescription("the account, user@domain[/resource]")),
+  jid: Flag.String("jid").pipe(
+    Flag.withDescription("the account, user@domain[/resource]; with --anonymous only the domain")
+  ),
   passwordEnv: Flag.String("password-env").pipe(
     Flag.withDescription("environment variable holding the password (without it, a terminal prompt asks)"),
     Flag.withDefault("XMPP_PASSWORD")
@@ -41,6 +43,18 @@ export const connection = {
     Flag.optional
   ),
   ca: Flag.String("ca").pipe(Flag.withDescription("PEM file of CA certificates to trust besides the system's"), Flag.optional),
+  clientCert: Flag.String("client-cert").pipe(
+    Flag.withDescription("PEM file of a TLS client certificate: log in with SASL EXTERNAL, no password (with --client-key)"),
+    Flag.optional
+  ),
+  clientKey: Flag.String("client-key").pipe(
+    Flag.withDescription("PEM file of the client certificate's private key (with --client-cert)"),
+    Flag.optional
+  ),
+  anonymous: Flag.Boolean("anonymous").pipe(
+    Flag.withDescription("log in with SASL ANONYMOUS, no account: --jid is the domain, the server assigns the JID"),
+    Flag.withDefault(false)
+  ),
   allowPlaintext: Flag.Boolean("allow-plaintext").pipe(
     Flag.withDescription("allow authenticating on an unencrypted stream"),
     Flag.withDefault(false)
@@ -81,6 +95,9 @@ export interface ConnectionFlags {
   readonly boshUrl: Option.Option<string>
   readonly httpMode: Option.Option<"close" | "keep-alive" | "pipelining">
   readonly ca: Option.Option<string>
+  readonly clientCert: Option.Option<string>
+  readonly clientKey: Option.Option<string>
+  readonly anonymous: boolean
   readonly allowPlaintext: boolean
   readonly allowPlainWithoutTls: boolean
   readonly channelBinding: boolean
@@ -135,6 +152,63 @@ const readCa = (file: string): Effect.Effect<string, DemoError> =>
     Effect.map((pem) => [...rootCertificates, pem].join("\n"))
   )
 
+/**
+ * Whether the flags log in to an account with a password (not ANONYMOUS, not
+ * a client certificate): only then is a password read.
+ *
+ * @since 0.1.0
+ */
+export const needsPassword = (flags: ConnectionFlags): boolean =>
+  !flags.anonymous && Option.isNone(flags.clientCert) && Option.isNone(flags.clientKey)
+
+const readPem = (flag: string, file: string, marker: RegExp, what: string): Effect.Effect<string, DemoError> =>
+  Effect.try({
+    try: () => readFileSync(file, "utf8"),
+    catch: (cause) => invalid(`${flag} ${file}: ${cause instanceof Error ? cause.message : String(cause)}`)
+  }).pipe(
+    // The message never quotes the file: it may be a key.
+    Effect.filterOrFail((pem) => marker.test(pem), () => invalid(`${flag} ${file}: no PEM ${what} in it`))
+  )
+
+// --client-cert/--client-key or --anonymous as the config's credentials.
+const credentials = (flags: ConnectionFlags): Effect.Effect<Record<string, unknown> | undefined, DemoError> =>
+  Effect.gen(function*() {
+    const certificate = Option.isSome(flags.clientCert) || Option.isSome(flags.clientKey)
+    if (certificate && flags.anonymous) return yield* invalid("--anonymous and --client-cert/--client-key exclude each other")
+    if (flags.anonymous) return { _tag: "Anonymous" }
+    if (!certificate) return undefined
+    if (Option.isNone(flags.clientCert) || Option.isNone(flags.clientKey)) {
+      return yield* invalid("--client-cert and --client-key go together")
+    }
+    return {
+      _tag: "Certificate",
+      certificate: yield* readPem("--client-cert", flags.clientCert.value, /-----BEGIN CERTIFICATE-----/, "certificate"),
+      key: yield* readPem("--client-key", flags.clientKey.value, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "private key")
+    }
+  })
+
+// Configuration settings, as the client's messages name them ("setting X"), told as the flags that set them.
+const flagOfSetting: ReadonlyArray<readonly [string, string]> = [
+  ["allowPlainWithoutTls", "--allow-plain-without-tls"],
+  ["allowPlaintext", "--allow-plaintext"],
+  ["mechanisms", "--mechanisms"],
+  ["channelBinding", "--[no-]channel-binding"],
+  ["credentials.Certificate", "--client-cert FILE --client-key FILE"],
+  ["credentials.Anonymous", "--anonymous"],
+  ["credentials.Password", "--jid user@domain and its password"]
+]
+
+/**
+ * A client message with each "setting X" it names told as the demo's flag.
+ *
+ * @since 0.1.0
+ */
+export const withFlagNames = (message: string): string =>
+  flagOfSetting.reduce(
+    (text, [setting, flag]) => text.replace(new RegExp(`setting ${setting.replace(".", "\\.")}\\b`, "g"), `flag ${flag}`),
+    message
+  )
+
 // Schema paths of the config, named as the flags that set them.
 const flagOfPath: ReadonlyArray<readonly [string, string]> = [
   ['["transport"]["port"]', "--port"],
@@ -144,7 +218,8 @@ const flagOfPath: ReadonlyArray<readonly [string, string]> = [
   ['["transport"]["maxTlsVersion"]', "--max-tls"],
   ['["mechanisms"]', "--mechanisms"],
   ['["resource"]', "--resource"],
-  ['["jid"]', "--jid"]
+  ['["jid"]', "--jid"],
+  ['["credentials"]', "--client-cert"]
 ]
 
 // One line, with `at ["transport"]["port"]` told as `(--port)`.
@@ -153,7 +228,7 @@ const schemaMessage = (text: string) => {
   for (const [path, flag] of flagOfPath) {
     line = line.replace(new RegExp(`;? ?at ${path.replace(/[[\]]/g, "\\$&")}(\\[\\d+\\])?`, "g"), ` (${flag})`)
   }
-  return line
+  return withFlagNames(line)
 }
 
 /**
@@ -164,7 +239,7 @@ const schemaMessage = (text: string) => {
  */
 export const toConfig = (
   flags: ConnectionFlags,
-  password: Redacted.Redacted<string>
+  password: Redacted.Redacted<string> | undefined
 ): Effect.Effect<XmppClientConfig.XmppClientConfig, DemoError> =>
   Effect.gen(function*() {
     const proxies: Array<Record<string, unknown>> = []
@@ -197,9 +272,12 @@ export const toConfig = (
         ...(Option.isSome(maxTlsVersion) ? { maxTlsVersion: maxTlsVersion.value } : {})
       }
     }
+    const login = yield* credentials(flags)
     const input = {
       jid: flags.jid,
-      password: "",
+      // A placeholder: the real password goes in after decoding.
+      ...(password === undefined ? {} : { password: "" }),
+      ...(login === undefined ? {} : { credentials: login }),
       transport,
       ...(ca === undefined ? {} : { ca }),
       ...(Option.isSome(flags.mechanisms)
@@ -212,5 +290,5 @@ export const toConfig = (
     }
     const decoded = XmppClientConfig.decode(input)
     if (Result.isFailure(decoded)) return yield* invalid(schemaMessage(decoded.failure.message))
-    return { ...decoded.success, password }
+    return password === undefined ? decoded.success : { ...decoded.success, password }
   })

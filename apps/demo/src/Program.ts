@@ -10,6 +10,7 @@ import { CliError, CliOutput, Command } from "effect/cli"
 import * as Cli from "./Cli.js"
 import * as Output from "./Console.js"
 import { ExitCode, fromClientError } from "./ExitCode.js"
+import { withFlagNames } from "./Flags.js"
 
 // Help and version as usual; a bad invocation prints only our one error line
 // (the default would print the whole help page first).
@@ -35,7 +36,7 @@ export const run = (argv: ReadonlyArray<string>) =>
     Effect.catch((error) => {
       switch (error._tag) {
         case "XmppClientError":
-          return Effect.as(Output.failure(error.reason, error.message, error.condition), fromClientError(error))
+          return Effect.as(Output.failure(error.reason, withFlagNames(error.message), error.condition), fromClientError(error))
         case "DemoError":
           return Effect.as(
             Output.failure(error.reason, error.message),

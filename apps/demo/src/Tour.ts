@@ -42,9 +42,7 @@ const accountConfig = (
         _tag: "tcp",
         host: "127.0.0.1",
         port: servers[server].c2s,
-        directTls: false,
-        // ejabberd 23.01 binds SCRAM -PLUS only with tls-unique, which exists up to TLS 1.2.
-        ...(server === "ejabberd" ? { maxTlsVersion: "TLSv1.2" } : {})
+        directTls: false
       }
       : { _tag: "bosh", url: `https://${servers.domain}:${servers[server].https}${servers[server].boshPath}` }
   }).pipe(

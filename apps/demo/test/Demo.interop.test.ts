@@ -35,6 +35,9 @@ const replaceFlag = (argv: ReadonlyArray<string>, flag: string, value: string) =
 
 const unique = () => Math.random().toString(36).slice(2, 10)
 
+/** `send` arguments for a message to a resource nobody uses: a login, one stanza, a clean close. */
+const nowhere = () => ["--to", `bob@localhost/nobody-${unique()}`, "--body", "first try"]
+
 const bodyOf = (stanza: Element.Element) => {
   const body = Element.child(stanza, "body", Namespaces.JABBER_CLIENT)
   return body === undefined ? undefined : Element.text(body)
@@ -137,6 +140,10 @@ describe("demo CLI", () => {
         [["connect", ...base, "--transport", "carrier-pigeon"], /^error: usage: .*transport/m],
         [["connect", ...replaceFlag(base, "--port", "0")], /^error: InvalidFlags: .*\(--port\)$/m],
         [["connect", ...base, "--mechanisms", "SCRAM-SHA-256,MD5"], /^error: InvalidFlags: .*\(--mechanisms\)$/m],
+        [
+          ["connect", ...base, "--mechanisms", "EXTERNAL"],
+          /^error: InvalidFlags: .*EXTERNAL needs a client certificate \(flag --client-cert FILE --client-key FILE\) \(--mechanisms\)$/m
+        ],
         [["connect", ...base, "--proxy", "ftp://proxy:21"], /^error: InvalidFlags: --proxy scheme ftp:/m],
         [["connect", ...base, "--transport", "bosh"], /^error: InvalidFlags: --transport bosh needs --bosh-url/m],
         [["connect", ...replaceFlag(base, "--ca", "/nonexistent/ca.pem")], /^error: InvalidFlags: --ca \/nonexistent\/ca.pem/m],
@@ -149,6 +156,74 @@ describe("demo CLI", () => {
         assert.match(run.stderr, expected)
         assert.strictEqual(run.stderr.split("\n").filter((line) => line.startsWith("error:")).length, 1)
       }
+    }))
+
+  it.live("default flags log in on first try on both servers: STARTTLS, direct TLS and BOSH over https", () =>
+    Effect.gen(function*() {
+      withPassword("DEMO_TEST_DEFAULTS", s.accounts.alice)
+      const strongest = { prosody: "SCRAM-SHA-256", ejabberd: "SCRAM-SHA-512" } as const
+      for (const server of ["prosody", "ejabberd"] as const) {
+        const account = ["--jid", `alice@${s.domain}`, "--password-env", "DEMO_TEST_DEFAULTS", "--ca", s.ca, ...nowhere()]
+        const routes = [
+          ["--host", "127.0.0.1", "--port", String(s[server].c2s)],
+          ["--host", "127.0.0.1", "--port", String(s[server].c2sDirectTls), "--direct-tls"],
+          ["--transport", "bosh", "--bosh-url", `https://${s.domain}:${s[server].https}${s[server].boshPath}`]
+        ]
+        for (const route of routes) {
+          const run = yield* runCli(["send", ...account, ...route])
+          assert.strictEqual(run.code, 0, `${server} ${route.join(" ")}: ${run.stderr}`)
+          assert.match(run.stdout, new RegExp(`^bound alice@localhost/\\S+ with ${strongest[server]}$`, "m"))
+        }
+      }
+    }))
+
+  it.live("--anonymous logs in without a password and prints the JID the server assigned", () =>
+    Effect.gen(function*() {
+      const run = yield* runCli([
+        "send",
+        ...nowhere(),
+        "--jid",
+        s.anonymousDomain,
+        "--anonymous",
+        "--password-env",
+        "DEMO_TEST_UNSET_VARIABLE",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(s.ejabberd.c2s),
+        "--ca",
+        s.ca
+      ])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.match(run.stdout, new RegExp(`^bound [^@/\\s]+@${s.anonymousDomain.replace(".", "\\.")}/\\S+ with ANONYMOUS$`, "m"))
+    }))
+
+  it.live("--client-cert/--client-key log in with EXTERNAL and no password; the key never shows", () =>
+    Effect.gen(function*() {
+      const files = s.clientCertificates["alice@cert.localhost"]
+      const run = yield* runCli([
+        "send",
+        ...nowhere(),
+        "--jid",
+        "cert.localhost",
+        "--client-cert",
+        files.cert,
+        "--client-key",
+        files.key,
+        "--password-env",
+        "DEMO_TEST_UNSET_VARIABLE",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(s.prosody.c2s),
+        "--ca",
+        s.ca,
+        "--debug"
+      ])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.match(run.stdout, /^bound alice@cert\.localhost\/\S+ with EXTERNAL$/m)
+      const keyLine = readFileSync(files.key, "utf8").split("\n")[1] ?? "unreachable"
+      assert.notInclude(run.stdout + run.stderr, keyLine)
     }))
 
   it.live("--transport bosh logs in over https BOSH and prints the bound JID", () =>

@@ -5,6 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { XmppClientError } from "@xmpp-core/client"
 import { Effect, Option, Redacted, Result } from "effect"
+import { readFileSync } from "node:fs"
 import { rootCertificates } from "node:tls"
 import { ExitCode, fromClientError } from "../src/ExitCode.js"
 import * as Flags from "../src/Flags.js"
@@ -21,6 +22,9 @@ const defaults: Flags.ConnectionFlags = {
   boshUrl: Option.none(),
   httpMode: Option.none(),
   ca: Option.none(),
+  clientCert: Option.none(),
+  clientKey: Option.none(),
+  anonymous: false,
   allowPlaintext: false,
   allowPlainWithoutTls: false,
   channelBinding: true,
@@ -81,7 +85,7 @@ describe("Flags", () => {
       assert.deepStrictEqual(config.mechanisms, ["SCRAM-SHA-256", "PLAIN"])
       assert.strictEqual(config.channelBinding, false)
       assert.strictEqual(config.resource, "cli")
-      assert.strictEqual(Redacted.value(config.password), "s3cret-pw")
+      assert.strictEqual(config.password && Redacted.value(config.password), "s3cret-pw")
       assert.notInclude(JSON.stringify(config), "s3cret-pw")
     }))
 
@@ -119,8 +123,62 @@ describe("Flags", () => {
       const port = yield* Effect.flip(Flags.toConfig({ ...defaults, port: Option.some(70000) }, password))
       assert.match(port.message, /\(--port\)$/)
       const jid = yield* Effect.flip(Flags.toConfig({ ...defaults, jid: "example.org" }, password))
-      assert.match(jid.message, /\(--jid\)$/)
+      assert.match(jid.message, /or no account \(flag --anonymous\) \(--jid\)$/)
     }))
+
+  it.effect("--anonymous: the domain, no password; an account JID or a certificate with it is refused", () =>
+    Effect.gen(function*() {
+      const anonymous = { ...defaults, jid: "anon.example.org", anonymous: true }
+      assert.isFalse(Flags.needsPassword(anonymous))
+      const config = yield* Flags.toConfig(anonymous, undefined)
+      assert.deepStrictEqual(config.credentials, { _tag: "Anonymous" })
+      assert.isUndefined(config.password)
+      const withAccount = yield* Effect.flip(Flags.toConfig({ ...anonymous, jid: "me@anon.example.org" }, undefined))
+      assert.match(withAccount.message, /domain only.*\(--jid\)$/)
+      const both = yield* Effect.flip(Flags.toConfig({ ...anonymous, clientCert: Option.some("c.pem") }, undefined))
+      assert.match(both.message, /exclude each other/)
+    }))
+
+  it.effect("--client-cert/--client-key: EXTERNAL without a password; the key never shows in a message", () =>
+    Effect.gen(function*() {
+      const files = servers().clientCertificates["alice@localhost"]
+      const withCertificate = { ...defaults, clientCert: Option.some(files.cert), clientKey: Option.some(files.key) }
+      assert.isFalse(Flags.needsPassword(withCertificate))
+      const config = yield* Flags.toConfig({ ...withCertificate, mechanisms: Option.some("EXTERNAL") }, undefined)
+      assert.strictEqual(config.credentials?._tag, "Certificate")
+      const key = readFileSync(files.key, "utf8")
+      assert.notInclude(JSON.stringify(config), key.split("\n")[1] ?? key)
+      const half = yield* Effect.flip(Flags.toConfig({ ...defaults, clientCert: Option.some(files.cert) }, undefined))
+      assert.match(half.message, /go together/)
+      // The certificate where the key belongs: refused without quoting either file.
+      const swapped = yield* Effect.flip(
+        Flags.toConfig({ ...withCertificate, clientKey: Option.some(files.cert) }, undefined)
+      )
+      assert.match(swapped.message, /^--client-key .*: no PEM private key in it$/)
+    }))
+
+  it.effect("--mechanisms with a name the credentials cannot use is refused before connecting, naming the flag", () =>
+    Effect.gen(function*() {
+      const external = yield* Effect.flip(Flags.toConfig({ ...defaults, mechanisms: Option.some("EXTERNAL") }, password))
+      assert.strictEqual(external.reason, "InvalidFlags")
+      assert.match(external.message, /EXTERNAL needs a client certificate \(flag --client-cert FILE --client-key FILE\)/)
+      assert.match(external.message, /\(--mechanisms\)$/)
+      const anonymous = yield* Effect.flip(
+        Flags.toConfig({ ...defaults, jid: "example.org", anonymous: true, mechanisms: Option.some("SCRAM-SHA-256") }, undefined)
+      )
+      assert.match(anonymous.message, /SCRAM-SHA-256 needs a JID with a localpart and a password/)
+    }))
+
+  it("client messages name the flag for each setting they point at", () => {
+    assert.strictEqual(
+      Flags.withFlagNames("PLAIN would send the password on an unencrypted stream (setting allowPlainWithoutTls)"),
+      "PLAIN would send the password on an unencrypted stream (flag --allow-plain-without-tls)"
+    )
+    assert.strictEqual(
+      Flags.withFlagNames("not allowed (setting allowPlaintext); off (setting channelBinding)"),
+      "not allowed (flag --allow-plaintext); off (flag --[no-]channel-binding)"
+    )
+  })
 })
 
 describe("ExitCode", () => {

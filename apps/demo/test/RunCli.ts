@@ -39,9 +39,12 @@ export const runCli = (argv: ReadonlyArray<string>, onLine: (line: string) => vo
     return { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") } satisfies Captured
   })
 
+const Pair = Schema.Struct({ cert: Schema.String, key: Schema.String })
 const State = Schema.Struct({
   ...Servers.Servers.fields,
-  closedPort: Schema.optionalKey(Schema.Int)
+  closedPort: Schema.optionalKey(Schema.Int),
+  anonymousDomain: Schema.String,
+  clientCertificates: Schema.Struct({ "alice@localhost": Pair, "alice@cert.localhost": Pair })
 })
 
 /** `.state/servers.json`; missing: a clear failure (./run test starts the servers first). */

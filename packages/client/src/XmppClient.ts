@@ -165,6 +165,33 @@ const checkStanza = (stanza: Element.Element): Effect.Effect<Element.Element, Xm
 }
 
 /**
+ * The SASL credentials of a configuration: the account's password, nobody
+ * (ANONYMOUS), or the client certificate (EXTERNAL, with the account as
+ * authorization identity when `jid` names one).
+ *
+ * @since 0.1.0
+ */
+export const saslCredentials = (
+  settings: Pick<Settings, "password" | "credentials">,
+  jid: Jid.Jid
+): Result.Result<SaslMechanism.Credentials, XmppClientError> => {
+  switch (settings.credentials?._tag) {
+    case "Anonymous":
+      return Result.succeed({ _tag: "Anonymous" })
+    case "Certificate":
+      return Result.succeed({
+        _tag: "Certificate",
+        authzid: jid.local === undefined ? undefined : Jid.format(Jid.bare(jid))
+      })
+    case undefined:
+      if (jid.local === undefined || settings.password === undefined) {
+        return Result.fail(new XmppClientError({ reason: "InvalidConfig", message: "a password login needs a JID with a localpart and a password" }))
+      }
+      return Result.succeed({ _tag: "Password", username: jid.local, password: Redacted.value(settings.password) })
+  }
+}
+
+/**
  * Negotiates over an open transport (any kind) and returns the client. The
  * BOSH transport plugs in here. Closing the scope closes the stream cleanly
  * if `close` was not called.
@@ -177,18 +204,17 @@ export const fromTransport = (
 ): Effect.Effect<XmppClient["Service"], XmppClientError, Scope.Scope | SaslCrypto> =>
   Effect.gen(function*() {
     const account = Jid.parse(settings.jid)
-    if (Result.isFailure(account) || account.success.local === undefined) {
-      return yield* new XmppClientError({
-        reason: "InvalidConfig",
-        message: Result.isFailure(account) ? `invalid JID: ${account.failure.message}` : "the JID has no localpart"
-      })
+    if (Result.isFailure(account)) {
+      return yield* new XmppClientError({ reason: "InvalidConfig", message: `invalid JID: ${account.failure.message}` })
     }
     const jid = account.success
+    const credentials = saslCredentials(settings, jid)
+    if (Result.isFailure(credentials)) return yield* credentials.failure
     const resource = settings.resource ?? jid.resource
     const bound = yield* StreamNegotiator.negotiate(transport, {
       transport: transport.kind,
       domain: jid.domain,
-      credentials: { _tag: "Password", username: jid.local ?? "", password: Redacted.value(settings.password) },
+      credentials: credentials.success,
       resource,
       mechanisms: settings.mechanisms,
       allowPlaintext: settings.allowPlaintext,
@@ -241,6 +267,12 @@ export const fromTransport = (
     return XmppClient.of({ jid: bound.jid, transport: transport.kind, mechanism: bound.mechanism, send, stanzas, close })
   })
 
+// The certificate and key of `credentials` Certificate, for every TLS handshake.
+const clientCertificate = (config: XmppClientConfig) =>
+  config.credentials?._tag === "Certificate"
+    ? { certificate: config.credentials.certificate, key: config.credentials.key }
+    : undefined
+
 /**
  * The StreamTransport options for a TCP configuration.
  *
@@ -260,6 +292,7 @@ export const tcpOptions = (
     proxies: tcp?.proxies,
     ca: config.ca,
     maxTlsVersion: tcp?.maxTlsVersion,
+    clientCertificate: clientCertificate(config),
     limits: config.limits,
     closeTimeout: tcp?.closeTimeout === undefined ? undefined : Duration.millis(tcp.closeTimeout),
     onTraffic: options.onTraffic
@@ -287,6 +320,7 @@ export const boshHttpConfig = (
     )
   }
   const wait = bosh.wait ?? 60
+  const certificate = clientCertificate(config)
   try {
     return Result.succeed(
       new BoshHttpConfig.BoshHttpConfig({
@@ -302,6 +336,7 @@ export const boshHttpConfig = (
           })
         }),
         ...(config.ca === undefined ? {} : { ca: config.ca }),
+        ...(certificate === undefined ? {} : { clientCertificate: certificate }),
         // An exchange may be held for `wait`: allow that plus a margin.
         timeout: Duration.seconds(wait + 15),
         maxResponseBytes: 4 * 1024 * 1024
@@ -327,7 +362,7 @@ export const boshOptions = (
 ): BoshTransport.Options => ({
   domain: account.domain,
   http,
-  account: Jid.format(Jid.bare(account)),
+  account: account.local === undefined ? undefined : Jid.format(Jid.bare(account)),
   route: bosh.route,
   hold: bosh.hold,
   wait: bosh.wait,

@@ -6,9 +6,10 @@
  *
  * @since 0.1.0
  */
-import { Jid, type SaslMechanism, XmlLimits } from "@xmpp-core/protocol"
+import { Jid, SaslMechanism, XmlLimits } from "@xmpp-core/protocol"
 import { Result, Schema } from "effect"
 import { BoshHttpMode } from "./http/BoshHttpConfig.js"
+import { ClientCertificate } from "./net/ClientCertificate.js"
 import { SaslSettings } from "./sasl/SaslSettings.js"
 
 const PortNumber = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))
@@ -109,25 +110,88 @@ export const BoshTransport = Schema.TaggedStruct("bosh", {
 export const JidString = Schema.String.check(
   Schema.makeFilter((input: string) => {
     const parsed = Jid.parse(input)
-    if (Result.isFailure(parsed)) return parsed.failure.message
-    return parsed.success.local === undefined ? "a JID with a localpart (the account name) is required" : undefined
+    return Result.isFailure(parsed) ? parsed.failure.message : undefined
   })
 )
+
+/**
+ * Who logs in, when it is not the account of `jid` with `password` (SCRAM or
+ * PLAIN, the default):
+ *
+ * - `Anonymous`: SASL ANONYMOUS on the domain `jid` names (no localpart); the
+ *   server makes up a JID, which the client reports as its `jid`.
+ * - `Certificate`: SASL EXTERNAL with a TLS client certificate, presented in
+ *   every TLS handshake (direct TLS, STARTTLS, each HTTPS connection of
+ *   BOSH). `jid` is the domain, or an account the certificate names, which
+ *   is then sent as the authorization identity.
+ *
+ * @since 0.1.0
+ */
+export const AccountCredentials = Schema.Union([
+  Schema.TaggedStruct("Anonymous", {}),
+  Schema.TaggedStruct("Certificate", ClientCertificate.fields)
+])
+
+const credentialsTag = (config: { readonly credentials?: { readonly _tag: "Anonymous" | "Certificate" } }) =>
+  config.credentials?._tag ?? "Password"
+
+const credentialsHint = {
+  Password: "a JID with a localpart and a password (setting credentials.Password)",
+  Anonymous: "no account (setting credentials.Anonymous)",
+  Certificate: "a client certificate (setting credentials.Certificate)"
+} as const
+
+// The account, the password and the mechanism list must fit the kind of
+// credentials: a name the configuration cannot use is refused before connecting.
+const fitsCredentials = Schema.makeFilter((config: {
+  readonly jid: string
+  readonly password?: unknown
+  readonly credentials?: { readonly _tag: "Anonymous" | "Certificate" }
+  readonly mechanisms?: ReadonlyArray<SaslMechanism.Name>
+}) => {
+  const kind = credentialsTag(config)
+  const jid = Jid.parse(config.jid)
+  const local = Result.isSuccess(jid) ? jid.success.local : undefined
+  if (kind === "Password" && local === undefined) {
+    return {
+      path: ["jid"],
+      issue: "a JID with a localpart (the account name) is required, or no account (setting credentials.Anonymous)"
+    }
+  }
+  if (kind === "Password" && config.password === undefined) {
+    return { path: ["password"], issue: "a password is required for a login to an account" }
+  }
+  if (kind === "Anonymous" && local !== undefined) {
+    return { path: ["jid"], issue: "ANONYMOUS logs in to a domain: give the domain only, the server assigns the JID" }
+  }
+  const unusable = (config.mechanisms ?? []).filter((name) => SaslMechanism.requiredCredentials(name) !== kind)
+  if (unusable.length > 0) {
+    const needs = unusable.map((name) => `${name} needs ${credentialsHint[SaslMechanism.requiredCredentials(name)]}`)
+    return { path: ["mechanisms"], issue: `not usable with this configuration: ${needs.join("; ")}` }
+  }
+  return undefined
+})
 
 /**
  * @since 0.1.0
  */
 export const XmppClientConfig = Schema.Struct({
   ...SaslSettings.fields,
-  /** The account, `user@domain` (a resource here is used when `resource` is absent). */
+  /**
+   * The account, `user@domain` (a resource here is used when `resource` is
+   * absent); only the domain with `credentials` Anonymous.
+   */
   jid: JidString,
-  password: Schema.RedactedFromValue(Schema.String),
+  /** The account's password; needed unless `credentials` says otherwise. */
+  password: Schema.optionalKey(Schema.RedactedFromValue(Schema.String)),
+  /** Absent: the account's password. See {@link AccountCredentials}. */
+  credentials: Schema.optionalKey(AccountCredentials),
   /** Default: TCP to the domain's SRV endpoints. */
   transport: Schema.optionalKey(Schema.Union([TcpTransport, BoshTransport])),
   /** PEM trust anchors replacing the system's, for a private or test CA. */
   ca: Schema.optionalKey(Schema.String),
   limits: Schema.optionalKey(XmlLimits.PartialXmlLimits)
-})
+}).check(fitsCredentials)
 
 /** @since 0.1.0 */
 export type XmppClientConfig = typeof XmppClientConfig.Type

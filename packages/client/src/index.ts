@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 export * as Route from "./net/Route.js"
+export * as ClientCertificate from "./net/ClientCertificate.js"
 export * from "./net/ConnectError.js"
 export * from "./net/TlsError.js"
 export * from "./net/ProxyError.js"

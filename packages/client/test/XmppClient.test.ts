@@ -8,14 +8,21 @@ import * as ScriptedServer from "./transport/ScriptedServer.js"
 const SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 const BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 
-/** A server that accepts a PLAIN login over direct TLS (or refuses it), binds, and echoes our close. */
-const loginScript = (options: { readonly refuse?: boolean } = {}) => {
+/**
+ * A server that accepts a login with the mechanism it offers (PLAIN unless
+ * told) over direct TLS, or refuses it, binds `bound`, and echoes our close.
+ */
+const loginScript = (
+  options: { readonly refuse?: boolean; readonly offer?: string; readonly bound?: string } = {}
+) => {
   let authenticated = false
   return (written: string): string | undefined => {
     if (written.startsWith("<?xml")) {
       return authenticated
         ? `${ScriptedServer.serverHeader("2")}<stream:features><bind xmlns='${BIND}'/></stream:features>`
-        : `${ScriptedServer.serverHeader("1")}<stream:features><mechanisms xmlns='${SASL}'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
+        : `${ScriptedServer.serverHeader("1")}<stream:features><mechanisms xmlns='${SASL}'><mechanism>${
+          options.offer ?? "PLAIN"
+        }</mechanism></mechanisms></stream:features>`
     }
     if (written.startsWith("<auth")) {
       if (options.refuse === true) return `<failure xmlns='${SASL}'><not-authorized/></failure>`
@@ -23,7 +30,7 @@ const loginScript = (options: { readonly refuse?: boolean } = {}) => {
       return `<success xmlns='${SASL}'/>`
     }
     if (written.startsWith("<iq") && written.includes(BIND)) {
-      return `<iq type='result' id='bind_1'><bind xmlns='${BIND}'><jid>alice@localhost/desk</jid></bind></iq>`
+      return `<iq type='result' id='bind_1'><bind xmlns='${BIND}'><jid>${options.bound ?? "alice@localhost/desk"}</jid></bind></iq>`
     }
     if (written === "</stream:stream>") return "</stream:stream>"
     return undefined
@@ -40,10 +47,13 @@ const config = (overrides: Record<string, unknown> = {}) =>
     ...overrides
   })
 
-const connected = (options: { readonly refuse?: boolean } = {}) =>
+const connected = (
+  options: Parameters<typeof loginScript>[0] = {},
+  configuration: XmppClientConfig.XmppClientConfig = config()
+) =>
   Effect.gen(function*() {
     const scripted = yield* ScriptedServer.make({ respond: loginScript(options) })
-    const client = yield* XmppClient.connect(config()).pipe(
+    const client = yield* XmppClient.connect(configuration).pipe(
       Effect.provide(Layer.mergeAll(scripted.layer, SaslCrypto.layerWebCrypto, BoshHttpClients.layerFetch, SecureRandom.layerWebCrypto))
     )
     return { client, server: scripted.server }
@@ -74,6 +84,25 @@ describe("XmppClient (scripted server)", () => {
       assert.deepStrictEqual(received, ["message", "presence"])
       assert.strictEqual(error.reason, "StreamError")
       assert.strictEqual(error.condition, "conflict")
+    }).pipe(Effect.scoped))
+
+  it.effect("the JID the server binds is the one reported, not the one asked for", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connected({ bound: "alice@localhost/chosen-by-server" })
+      assert.deepStrictEqual(client.jid, { local: "alice", domain: "localhost", resource: "chosen-by-server" })
+    }).pipe(Effect.scoped))
+
+  it.effect("ANONYMOUS: a domain and no password log in, and the JID the server made up is reported", () =>
+    Effect.gen(function*() {
+      const anonymous = Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
+        jid: "localhost",
+        credentials: { _tag: "Anonymous" },
+        transport: { _tag: "tcp", host: "127.0.0.1", directTls: true }
+      })
+      const { client, server } = yield* connected({ offer: "ANONYMOUS", bound: "4f2a9c@localhost/r1" }, anonymous)
+      assert.strictEqual(client.mechanism, "ANONYMOUS")
+      assert.strictEqual(Jid.format(client.jid), "4f2a9c@localhost/r1")
+      assert.include(server.written, `<auth xmlns='${SASL}' mechanism='ANONYMOUS'>=</auth>`)
     }).pipe(Effect.scoped))
 
   it.effect("a top-level element that is not a stanza ends the stream with UnexpectedElement", () =>
@@ -159,5 +188,31 @@ describe("XmppClient (scripted server)", () => {
     assert.isTrue(Result.isFailure(XmppClientConfig.decode({ jid: "a@localhost", password: "x", transport: { _tag: "tcp", port: 70000 } })))
     assert.isTrue(Result.isSuccess(XmppClientConfig.decode({ jid: "a@localhost", password: "x" })))
     assert.strictEqual(Jid.format(Result.getOrThrow(Jid.parse(decoded.jid))), "alice@localhost")
+  })
+
+  it("credentials: Anonymous takes a domain only, a password login needs a password, a key stays redacted", () => {
+    const failure = (input: Record<string, unknown>) => {
+      const decoded = XmppClientConfig.decode(input)
+      return Result.isFailure(decoded) ? decoded.failure.message : "decoded"
+    }
+    assert.strictEqual(failure({ jid: "localhost", credentials: { _tag: "Anonymous" } }), "decoded")
+    assert.match(failure({ jid: "a@localhost", credentials: { _tag: "Anonymous" } }), /domain only/)
+    assert.match(failure({ jid: "a@localhost" }), /a password is required/)
+    const certificate = { _tag: "Certificate", certificate: "-----BEGIN CERTIFICATE-----\nMIIB", key: "secret-key-material" }
+    assert.strictEqual(failure({ jid: "localhost", credentials: certificate, mechanisms: ["EXTERNAL"] }), "decoded")
+    const decoded = Result.getOrThrow(XmppClientConfig.decode({ jid: "a@localhost", credentials: certificate }))
+    assert.notInclude(JSON.stringify(decoded), "secret-key-material")
+    assert.notInclude(String(decoded.credentials?._tag === "Certificate" ? decoded.credentials.key : ""), "secret-key-material")
+  })
+
+  it("mechanisms the credentials cannot use are refused before connecting, naming what they need", () => {
+    const decoded = XmppClientConfig.decode({ jid: "a@localhost", password: "x", mechanisms: ["SCRAM-SHA-256", "EXTERNAL"] })
+    assert.isTrue(Result.isFailure(decoded))
+    if (Result.isFailure(decoded)) {
+      assert.match(decoded.failure.message, /EXTERNAL needs a client certificate \(setting credentials\.Certificate\)/)
+      assert.match(decoded.failure.message, /\["mechanisms"\]/)
+    }
+    const anonymous = XmppClientConfig.decode({ jid: "localhost", credentials: { _tag: "Anonymous" }, mechanisms: ["PLAIN"] })
+    assert.isTrue(Result.isFailure(anonymous) && /PLAIN needs a JID with a localpart and a password/.test(anonymous.failure.message))
   })
 })

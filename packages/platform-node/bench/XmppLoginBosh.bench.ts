@@ -33,8 +33,6 @@ const tcpConfig = (server: Server, account: "alice" | "bob", resource: string) =
     password: state.accounts[account],
     ca,
     resource,
-    // ejabberd 23.01 refuses tls-exporter on TLS 1.3 (see the TCP benchmark).
-    ...(server === "ejabberd" ? { channelBinding: false } : {}),
     transport: { _tag: "tcp", host: "127.0.0.1", port: state[server].c2s, directTls: false }
   })
 

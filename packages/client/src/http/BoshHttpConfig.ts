@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import { ClientCertificate } from "../net/ClientCertificate.js"
 
 /**
  * How HTTP requests share TCP connections.
@@ -70,6 +71,7 @@ export class BoshHttpProxy extends Schema.Class<BoshHttpProxy>("@xmpp-core/clien
  * - `proxy`: an optional HTTP proxy before the manager.
  * - `ca`: extra trusted CA certificates (PEM), e.g. a test CA. Certificates
  *   are always verified; there is no switch to turn that off.
+ * - `clientCertificate`: presented on every HTTPS connection (SASL EXTERNAL).
  * - `timeout`: the longest one exchange may take, in milliseconds (default
  *   75 s). It must exceed the session's `wait`, or held requests time out.
  * - `maxResponseBytes`: the largest answer accepted (default 4 MiB), so a
@@ -85,6 +87,7 @@ export class BoshHttpConfig extends Schema.Class<BoshHttpConfig>("@xmpp-core/cli
   ),
   proxy: Schema.optionalKey(BoshHttpProxy),
   ca: Schema.optionalKey(Pem),
+  clientCertificate: Schema.optionalKey(ClientCertificate),
   timeout: Schema.DurationFromMillis.pipe(Schema.withDecodingDefaultKey(Effect.succeed(75_000))),
   maxResponseBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(
     Schema.withDecodingDefaultKey(Effect.succeed(4 * 1024 * 1024))

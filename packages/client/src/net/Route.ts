@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type * as Redacted from "effect/Redacted"
+import type { ClientCertificate } from "./ClientCertificate.js"
 
 /**
  * A user name and password for a proxy. The password stays redacted so it
@@ -69,6 +70,8 @@ export interface TlsOptions {
    * (`tls-unique`: Prosody 0.12 and ejabberd 23.01 take nothing else).
    */
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3" | undefined
+  /** A client certificate to present when the server asks for one (SASL EXTERNAL). */
+  readonly clientCertificate?: ClientCertificate | undefined
 }
 
 /**

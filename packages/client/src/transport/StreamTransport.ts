@@ -69,6 +69,8 @@ export interface Options {
   readonly ca?: Route.TlsOptions["ca"]
   /** The highest TLS version to offer (see `Route.TlsOptions.maxVersion`). */
   readonly maxTlsVersion?: Route.TlsOptions["maxVersion"]
+  /** Presented in the TLS handshake, direct or STARTTLS (SASL EXTERNAL). */
+  readonly clientCertificate?: Route.TlsOptions["clientCertificate"]
   readonly limits?: { readonly [K in keyof XmlLimits.XmlLimits]?: number | undefined } | undefined
   /** How long `close` waits for the server's `</stream:stream>`. Default 2 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
@@ -82,8 +84,18 @@ export interface Options {
   readonly onTraffic?: Traffic.OnTraffic | undefined
 }
 
-const withMaxVersion = (route: Route.Route, maxVersion: Route.TlsOptions["maxVersion"]): Route.Route =>
-  route.tls === undefined || maxVersion === undefined ? route : { ...route, tls: { ...route.tls, maxVersion } }
+const withMaxVersion = (route: Route.Route, options: Options): Route.Route => {
+  const { clientCertificate, maxTlsVersion } = options
+  if (route.tls === undefined) return route
+  return {
+    ...route,
+    tls: {
+      ...route.tls,
+      ...(maxTlsVersion === undefined ? {} : { maxVersion: maxTlsVersion }),
+      ...(clientCertificate === undefined ? {} : { clientCertificate })
+    }
+  }
+}
 
 /**
  * The routes to try, in order: the explicit host, or the domain's SRV
@@ -100,13 +112,13 @@ export const routes = (options: Options): Effect.Effect<ReadonlyArray<Route.Rout
         port: options.port ?? (directTls === true ? 5223 : ServerLookup.defaultPort),
         directTls: directTls === true
       }
-      return [withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options.maxTlsVersion)]
+      return [withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options)]
     }
     const lookup = yield* ServerLookup.ServerLookup
     const endpoints = yield* lookup.lookup(domain)
     return endpoints
       .filter((endpoint) => directTls === undefined || endpoint.directTls === directTls)
-      .map((endpoint) => withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options.maxTlsVersion))
+      .map((endpoint) => withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options))
   })
 
 const describeRoute = (route: Route.Route) =>
@@ -340,7 +352,8 @@ export const connect = (
       const upgraded = yield* tlsUpgrade.upgrade(connection, {
         servername: options.domain,
         ca: options.ca,
-        maxVersion: options.maxTlsVersion
+        maxVersion: options.maxTlsVersion,
+        clientCertificate: options.clientCertificate
       }).pipe(
         Scope.provide(scope),
         Effect.mapError((cause) =>

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConnectError, StreamTransport, type Transport, TransportError } from "@xmpp-core/client"
 import { Element, Namespaces, XmlError, XmlStreamEvent } from "@xmpp-core/protocol"
-import { Effect, Fiber, Option } from "effect"
+import { Effect, Fiber, Option, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import * as ScriptedServer from "./ScriptedServer.js"
 
@@ -248,7 +248,9 @@ describe("StreamTransport (scripted server)", () => {
       yield* receiveN(transport, 2)
       const channel = yield* transport.startTls
       assert.strictEqual(channel.tlsVersion, "TLSv1.3")
-      assert.deepStrictEqual(server.upgrades, [{ servername: "localhost", ca: "PEM", maxVersion: undefined }])
+      assert.deepStrictEqual(server.upgrades, [
+        { servername: "localhost", ca: "PEM", maxVersion: undefined, clientCertificate: undefined }
+      ])
       yield* transport.restart
       // A second document on the same connection: only a new parser accepts a second header.
       yield* server.push(`${ScriptedServer.serverHeader("2")}<stream:features/>`)
@@ -267,6 +269,18 @@ describe("StreamTransport (scripted server)", () => {
       const [route] = server.dialed
       assert.strictEqual(route?.port, 5223)
       assert.deepStrictEqual(route?.tls, { servername: "localhost", ca: undefined, alpnProtocols: ["xmpp-client"] })
+    }).pipe(Effect.scoped))
+
+  it.effect("a client certificate goes into the direct TLS route and into the STARTTLS upgrade", () =>
+    Effect.gen(function*() {
+      const clientCertificate = { certificate: "CERT", key: Redacted.make("KEY") }
+      const direct = yield* setup({ directTls: true, port: undefined, clientCertificate })
+      assert.strictEqual(direct.server.dialed[0]?.tls?.clientCertificate, clientCertificate)
+      const starttls = yield* setup({ clientCertificate })
+      yield* starttls.server.push(`${ScriptedServer.serverHeader("1")}<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`)
+      yield* receiveN(starttls.transport, 2)
+      yield* starttls.transport.startTls
+      assert.strictEqual(starttls.server.upgrades[0]?.clientCertificate, clientCertificate)
     }).pipe(Effect.scoped))
 
   it.effect("SRV endpoints are tried in order until one connects; the refused ones are closed", () =>

@@ -83,6 +83,8 @@ export interface ConnectOptions {
   readonly ca: string | undefined
   /** Bound on each step of opening a connection (TCP, CONNECT, TLS). */
   readonly timeout: Duration.Duration
+  /** Presented to an `https://` manager that asks for one (SASL EXTERNAL). */
+  readonly clientCertificate?: Route.TlsOptions["clientCertificate"]
 }
 
 /**
@@ -93,12 +95,14 @@ export interface ConnectOptions {
 export const connectorRoute = (
   route: BoshHttpRoute,
   target: Pick<Undici.buildConnector.Options, "hostname" | "port" | "protocol">,
-  ca: string | undefined
+  ca: string | undefined,
+  clientCertificate?: Route.TlsOptions["clientCertificate"]
 ): Route.Route => {
   const secure = target.protocol === "https:"
   const port = target.port === "" ? (secure ? 443 : 80) : Number(target.port)
   const tls: Route.TlsOptions = {
     ...(ca === undefined ? {} : { ca: [...Tls.rootCertificates, ca] }),
+    ...(clientCertificate === undefined ? {} : { clientCertificate }),
     alpnProtocols: ["http/1.1"]
   }
   switch (route._tag) {
@@ -127,7 +131,7 @@ export const connectorRoute = (
  */
 export const makeConnect = (route: BoshHttpRoute, options: ConnectOptions): Undici.buildConnector.connector =>
 (target, callback) => {
-  const open = NodeConnector.openNodeSocketDetached(connectorRoute(route, target, options.ca), {
+  const open = NodeConnector.openNodeSocketDetached(connectorRoute(route, target, options.ca, options.clientCertificate), {
     connectTimeout: options.timeout
   })
   Effect.runCallback(open, {

@@ -42,7 +42,11 @@ export const agentOptions = (config: BoshHttpConfig.BoshHttpConfig): Undici.Agen
     connections: plan.connections,
     // undici: 0 turns keep-alive off, so each request gets a fresh connection.
     pipelining: plan.reuse ? plan.requestsPerConnection : 0,
-    connect: BoshHttpRoute.makeConnect(BoshHttpRoute.fromConfig(config), { ca: config.ca, timeout: config.timeout })
+    connect: BoshHttpRoute.makeConnect(BoshHttpRoute.fromConfig(config), {
+      ca: config.ca,
+      timeout: config.timeout,
+      ...(config.clientCertificate === undefined ? {} : { clientCertificate: config.clientCertificate })
+    })
   }
 }
 

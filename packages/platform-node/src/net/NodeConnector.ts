@@ -106,7 +106,8 @@ export const openNodeSocket = (
       name: route.tls.servername ?? route.host,
       ca: route.tls.ca,
       alpnProtocols: route.tls.alpnProtocols ?? [Route.xmppClientAlpn],
-      maxVersion: route.tls.maxVersion
+      maxVersion: route.tls.maxVersion,
+      clientCertificate: route.tls.clientCertificate
     }, tlsHop, timeout)
     return { socket: tlsSocket, tls: Option.some(NodeTls.info(tlsSocket)) }
   })
@@ -184,7 +185,8 @@ export const make = (options: Options = {}) => {
           name: tlsOptions.servername ?? route.host,
           ca: tlsOptions.ca ?? route.tls?.ca,
           alpnProtocols: tlsOptions.alpnProtocols,
-          maxVersion: tlsOptions.maxVersion ?? route.tls?.maxVersion
+          maxVersion: tlsOptions.maxVersion ?? route.tls?.maxVersion,
+          clientCertificate: tlsOptions.clientCertificate ?? route.tls?.clientCertificate
         }, hop, timeout)
         return yield* toConnection(tlsSocket, Option.some(NodeTls.info(tlsSocket)), route)
       })

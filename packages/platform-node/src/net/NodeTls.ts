@@ -9,6 +9,7 @@ import { type ChannelBinding, TlsError, type Route, type TlsInfo } from "@xmpp-c
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as Net from "node:net"
@@ -25,6 +26,8 @@ export interface HandshakeOptions {
   readonly ca?: Route.TlsOptions["ca"]
   readonly alpnProtocols?: ReadonlyArray<string> | undefined
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3" | undefined
+  /** Presented when the server asks for a client certificate. */
+  readonly clientCertificate?: Route.TlsOptions["clientCertificate"]
 }
 
 const codeOf = (cause: unknown): string | undefined =>
@@ -153,6 +156,9 @@ export const handshake = (
     minVersion: "TLSv1.2",
     ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
     ...(ca === undefined ? {} : { ca }),
+    ...(options.clientCertificate === undefined
+      ? {}
+      : { cert: options.clientCertificate.certificate, key: Redacted.value(options.clientCertificate.key) }),
     ...(options.alpnProtocols === undefined || options.alpnProtocols.length === 0
       ? {}
       : { ALPNProtocols: [...options.alpnProtocols] })

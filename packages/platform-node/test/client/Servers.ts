@@ -13,11 +13,30 @@ export type ServerName = "prosody" | "ejabberd"
 
 export const servers = TestServers.testServers
 
+/**
+ * SASL EXTERNAL on a server: the account its test certificate names (on the
+ * server's certificate domain), and `credentials` Certificate from its files.
+ */
+export const certificateLogin = (s: Servers, server: ServerName) => {
+  const account = `alice@${s[server].certificateDomain}`
+  const files = account === "alice@localhost" ? s.clientCertificates["alice@localhost"] : s.clientCertificates["alice@cert.localhost"]
+  return {
+    account,
+    credentials: {
+      _tag: "Certificate",
+      certificate: readFileSync(files.cert, "utf8"),
+      key: readFileSync(files.key, "utf8")
+    }
+  } as const
+}
+
 /** The account part of a configuration, shared by every transport; absent overrides stay absent. */
 const accountFields = (
   s: Servers,
   account: "alice" | "bob",
   overrides: {
+    readonly jid?: string
+    readonly credentials?: unknown
     readonly password?: string
     readonly resource?: string
     readonly mechanisms?: ReadonlyArray<string>
@@ -26,8 +45,10 @@ const accountFields = (
     readonly allowPlainWithoutTls?: boolean
   }
 ) => ({
-  jid: `${account}@${s.domain}`,
-  password: overrides.password ?? s.accounts[account],
+  jid: overrides.jid ?? `${account}@${s.domain}`,
+  ...(overrides.credentials === undefined
+    ? { password: overrides.password ?? s.accounts[account] }
+    : { credentials: overrides.credentials }),
   ca: readFileSync(s.ca, "utf8"),
   ...(overrides.resource === undefined ? {} : { resource: overrides.resource }),
   ...(overrides.mechanisms === undefined ? {} : { mechanisms: overrides.mechanisms }),
@@ -42,6 +63,8 @@ export const config = (
   server: ServerName,
   account: "alice" | "bob",
   overrides: {
+    readonly jid?: string
+    readonly credentials?: unknown
     readonly directTls?: boolean
     readonly password?: string
     readonly resource?: string
@@ -76,6 +99,8 @@ export const boshConfig = (
   account: "alice" | "bob",
   scheme: "http" | "https",
   overrides: {
+    readonly jid?: string
+    readonly credentials?: unknown
     readonly password?: string
     readonly resource?: string
     readonly mechanisms?: ReadonlyArray<string>

@@ -11,11 +11,24 @@ import { fileURLToPath } from "node:url"
 
 const Port = Schema.Int
 const Proxy = Schema.Struct({ open: Port, auth: Port, user: Schema.String, password: Schema.String })
-const XmppServer = Schema.Struct({ c2s: Port, c2sDirectTls: Port, http: Port, https: Port, boshPath: Schema.String })
+const XmppServer = Schema.Struct({
+  c2s: Port,
+  c2sDirectTls: Port,
+  http: Port,
+  https: Port,
+  boshPath: Schema.String,
+  /** The domain where a client certificate logs in with SASL EXTERNAL. */
+  certificateDomain: Schema.String
+})
+const Pem = Schema.Struct({ cert: Schema.String, key: Schema.String })
 
 const TestServersSchema = Schema.Struct({
   ca: Schema.String,
   domain: Schema.String,
+  /** The domain where SASL ANONYMOUS logs in (no accounts). */
+  anonymousDomain: Schema.String,
+  /** A client certificate per account (id-on-xmppAddr), PEM files. */
+  clientCertificates: Schema.Struct({ "alice@localhost": Pem, "alice@cert.localhost": Pem }),
   accounts: Schema.Struct({ alice: Schema.String, bob: Schema.String }),
   prosody: XmppServer,
   ejabberd: XmppServer,

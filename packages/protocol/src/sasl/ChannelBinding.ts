@@ -1,7 +1,7 @@
 /**
  * Channel binding data, produced by the TLS port and consumed by the -PLUS
- * SCRAM mechanisms. The protocol never computes it: it only decides which
- * type to use and puts the bytes into the SCRAM `c=` attribute.
+ * SCRAM mechanisms. The protocol never computes it: it decides which type to
+ * use (`ChannelBindingChoice`) and puts the bytes into the SCRAM `c=` attribute.
  *
  * @since 0.1.0
  */
@@ -42,35 +42,3 @@ export const make = (type: ChannelBindingType, data: Uint8Array): ChannelBinding
 /** @since 0.1.0 */
 export const isChannelBindingType = (value: string): value is ChannelBindingType =>
   value === "tls-exporter" || value === "tls-server-end-point" || value === "tls-unique"
-
-/**
- * Picks the binding to use.
- *
- * - TLS 1.3: `tls-exporter` (RFC 9266); `tls-server-end-point` only when the
- *   exporter is unavailable and the server lists end-point. Never `tls-unique`,
- *   which RFC 9266 forbids on TLS 1.3.
- * - TLS 1.2 with a server list (XEP-0440): `tls-server-end-point` if listed,
- *   otherwise `tls-unique` if that is all the server takes.
- * - TLS 1.2 without a list: `tls-unique`, RFC 5802's default type. Measured:
- *   Prosody 0.12 and ejabberd 23.01 advertise no list and accept only
- *   `tls-unique` (they refuse `tls-server-end-point`).
- *
- * `serverTypes` is the XEP-0440 list from the stream features, `undefined`
- * when the server sends none; a type the server's list omits is never chosen.
- *
- * @since 0.1.0
- */
-export const select = (
-  channel: TlsChannel,
-  serverTypes: ReadonlyArray<ChannelBindingType> | undefined
-): ChannelBinding | undefined => {
-  const available = (type: ChannelBindingType): ChannelBinding | undefined => {
-    if (serverTypes !== undefined && !serverTypes.includes(type)) return undefined
-    return channel.bindings.find((binding) => binding.type === type && binding.data.length > 0)
-  }
-  if (channel.tlsVersion === "TLSv1.3") {
-    return available("tls-exporter") ?? (serverTypes !== undefined ? available("tls-server-end-point") : undefined)
-  }
-  if (serverTypes === undefined) return available("tls-unique")
-  return available("tls-server-end-point") ?? available("tls-unique")
-}

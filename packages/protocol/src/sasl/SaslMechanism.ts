@@ -6,11 +6,13 @@
  * @since 0.1.0
  */
 import { Result } from "effect"
-import * as ChannelBinding from "./ChannelBinding.js"
+import type * as ChannelBinding from "./ChannelBinding.js"
+import * as ChannelBindingChoice from "./ChannelBindingChoice.js"
 import * as SaslPrep from "./SaslPrep.js"
 import { SaslMechanismError } from "./SaslMechanismError.js"
 import * as Scram from "./Scram.js"
 import * as Utf8 from "../encoding/Utf8.js"
+import type { Setting } from "../stream/NegotiationError.js"
 
 /**
  * Every mechanism this client speaks.
@@ -66,6 +68,15 @@ export type Credentials =
   | { readonly _tag: "Certificate"; readonly authzid?: string | undefined }
 
 /**
+ * Which kind of credentials a mechanism needs: EXTERNAL a client
+ * certificate, ANONYMOUS none, the others a user name and password.
+ *
+ * @since 0.1.0
+ */
+export const requiredCredentials = (name: Name): Credentials["_tag"] =>
+  name === "EXTERNAL" ? "Certificate" : name === "ANONYMOUS" ? "Anonymous" : "Password"
+
+/**
  * Everything mechanism choice depends on.
  *
  * @since 0.1.0
@@ -76,8 +87,10 @@ export interface SelectInput {
   /** The user's restriction; `undefined` allows every mechanism. */
   readonly allowed: ReadonlyArray<Name> | undefined
   readonly credentials: Credentials
-  /** The TLS channel when the stream is encrypted with channel binding available to it. */
+  /** The TLS channel of the stream, when it has one of its own (not BOSH). */
   readonly tls: ChannelBinding.TlsChannel | undefined
+  /** The user's `channelBinding` setting; `undefined` means on. */
+  readonly channelBinding?: boolean | undefined
   /** Whether the transport is encrypted (TLS or HTTPS). */
   readonly secure: boolean
   /** Allow PLAIN on an unencrypted transport (off by default). */
@@ -87,58 +100,132 @@ export interface SelectInput {
 }
 
 /**
- * The chosen mechanism and, for SCRAM, the binding decision.
+ * The chosen mechanism, the SCRAM binding decision (`Unsupported` for the
+ * others) and the channel binding choice it came from.
  *
  * @since 0.1.0
  */
 export interface Selection {
   readonly name: Name
   readonly scramBinding: Scram.Binding
+  readonly channelBinding: ChannelBindingChoice.Choice
+}
+
+/**
+ * An offered mechanism the client will not use, why, and the setting that
+ * would allow it (none when only the server can change it).
+ *
+ * @since 0.1.0
+ */
+export interface Refusal {
+  readonly name: Name
+  readonly reason: string
+  readonly setting: Setting | undefined
 }
 
 const scramHash = (name: Name): Scram.Hash | undefined =>
   name.startsWith("SCRAM-SHA-512") ? "SHA-512" : name.startsWith("SCRAM-SHA-256") ? "SHA-256" :
   name.startsWith("SCRAM-SHA-1") ? "SHA-1" : undefined
 
+const credentialsReason = { Certificate: "a client certificate", Anonymous: "no account", Password: "a password" } as const
+
+/**
+ * Goes through the offered mechanisms strongest first: the first usable one
+ * is the selection; every offered one before it that the client will not use
+ * is a refusal (all of them when none is usable).
+ *
+ * @since 0.1.0
+ */
+export const evaluate = (
+  input: SelectInput
+): { readonly selection: Selection | undefined; readonly refusals: ReadonlyArray<Refusal> } => {
+  const offered = new Set(input.offered)
+  const allowed = (name: Name) => input.allowed === undefined || input.allowed.includes(name)
+  const channelBinding = ChannelBindingChoice.choose({
+    channel: input.tls,
+    enabled: input.channelBinding !== false,
+    serverTypes: input.serverBindingTypes
+  })
+  const plusOffered = preference.filter((name) => name.endsWith("-PLUS") && offered.has(name))
+  // The user's own list leaving out every -PLUS the server offers is a choice, not a downgrade: `n`.
+  const plusExcludedByUser = plusOffered.length > 0 && !plusOffered.some(allowed)
+  const refusals: Array<Refusal> = []
+  const refuse = (name: Name, reason: string, setting: Setting | undefined) => {
+    refusals.push({ name, reason, setting })
+  }
+  const done = (name: Name, scramBinding: Scram.Binding) => ({
+    selection: { name, scramBinding, channelBinding },
+    refusals
+  })
+  for (const name of preference) {
+    if (!offered.has(name)) continue
+    if (!allowed(name)) {
+      refuse(name, "is not in the allowed list", "mechanisms")
+      continue
+    }
+    const needs = requiredCredentials(name)
+    if (input.credentials._tag !== needs) {
+      refuse(name, `needs ${credentialsReason[needs]}`, `credentials.${needs}`)
+      continue
+    }
+    if (name === "EXTERNAL" && !input.secure) {
+      refuse(name, "needs TLS to present the client certificate", undefined)
+      continue
+    }
+    if (name === "PLAIN" && !input.secure && !input.allowPlainWithoutTls) {
+      refuse(name, "would send the password on an unencrypted stream", "allowPlainWithoutTls")
+      continue
+    }
+    if (scramHash(name) === undefined) return done(name, { _tag: "Unsupported" })
+    if (name.endsWith("-PLUS")) {
+      if (channelBinding._tag === "Bind") return done(name, { _tag: "Bound", binding: channelBinding.binding })
+      refuse(name, `needs channel binding, but ${channelBinding.reason}`,
+        input.channelBinding === false ? "channelBinding" : undefined)
+      continue
+    }
+    // A client that could bind but binds nothing says `y`: a server that does
+    // bind then fails the login, so a stripped offer is noticed.
+    const couldBind = channelBinding._tag !== "Unavailable" && !plusExcludedByUser
+    return done(name, couldBind ? { _tag: "ServerDoesNotSupport" } : { _tag: "Unsupported" })
+  }
+  return { selection: undefined, refusals }
+}
+
+/**
+ * The refusals as text for an error message, starting with ": " (empty when
+ * there is nothing to say): one clause per reason, each naming the setting
+ * that would allow it, and whether the mechanism the credentials need is
+ * offered at all.
+ *
+ * @since 0.1.0
+ */
+export const describeRefusals = (
+  offered: ReadonlyArray<string>,
+  refusals: ReadonlyArray<Refusal>,
+  credentials: Credentials
+): string => {
+  // "SCRAM-SHA-256 and PLAIN each need…" reads better than the same words four times.
+  const groups = new Map<string, Array<string>>()
+  for (const { name, reason, setting } of refusals) {
+    const key = `${reason}${setting === undefined ? "" : ` (setting ${setting})`}`
+    groups.set(key, [...(groups.get(key) ?? []), name])
+  }
+  const reasons = [...groups].map(([reason, names]) =>
+    names.length === 1 ? `${names.join("")} ${reason}` : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} each ${reason}`
+  )
+  const unknown = offered.filter((name) => !isName(name))
+  if (unknown.length > 0) reasons.push(`${unknown.join(", ")} not spoken by this client`)
+  const only = credentials._tag === "Certificate" ? "EXTERNAL" : credentials._tag === "Anonymous" ? "ANONYMOUS" : undefined
+  if (only !== undefined && !offered.includes(only)) reasons.unshift(`the server does not offer ${only} here`)
+  return reasons.length === 0 ? "" : `: ${reasons.join("; ")}`
+}
+
 /**
  * Picks the strongest usable mechanism, or `undefined` when none fits.
  *
  * @since 0.1.0
  */
-export const select = (input: SelectInput): Selection | undefined => {
-  const offered = new Set(input.offered)
-  const binding = input.tls === undefined ? undefined : ChannelBinding.select(input.tls, input.serverBindingTypes)
-  const serverOffersPlus = input.offered.some((name) => name.endsWith("-PLUS"))
-  for (const name of preference) {
-    if (!offered.has(name)) continue
-    if (input.allowed !== undefined && !input.allowed.includes(name)) continue
-    const credentials = input.credentials
-    if (name === "EXTERNAL") {
-      if (credentials._tag !== "Certificate") continue
-      return { name, scramBinding: { _tag: "Unsupported" } }
-    }
-    if (name === "ANONYMOUS") {
-      if (credentials._tag !== "Anonymous") continue
-      return { name, scramBinding: { _tag: "Unsupported" } }
-    }
-    if (credentials._tag !== "Password") continue
-    if (name === "PLAIN") {
-      if (!input.secure && !input.allowPlainWithoutTls) continue
-      return { name, scramBinding: { _tag: "Unsupported" } }
-    }
-    if (name.endsWith("-PLUS")) {
-      if (binding === undefined) continue
-      return { name, scramBinding: { _tag: "Bound", binding } }
-    }
-    // A client that could bind but sees no -PLUS says `y`: if an attacker
-    // stripped the -PLUS mechanisms, the server notices.
-    return {
-      name,
-      scramBinding: binding !== undefined && !serverOffersPlus ? { _tag: "ServerDoesNotSupport" } : { _tag: "Unsupported" }
-    }
-  }
-  return undefined
-}
+export const select = (input: SelectInput): Selection | undefined => evaluate(input).selection
 
 /**
  * A running mechanism, named for what it waits for.
@@ -193,7 +280,7 @@ const invalid = (name: Name, message: string) =>
  * @since 0.1.0
  */
 export const start = (
-  selection: Selection,
+  selection: Pick<Selection, "name" | "scramBinding">,
   credentials: Credentials,
   options: StartOptions
 ): Result.Result<{ readonly session: Session; readonly initialResponse: Uint8Array }, SaslMechanismError> => {

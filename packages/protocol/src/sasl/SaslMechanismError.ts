@@ -18,6 +18,11 @@ import { Data } from "effect"
  * - `unexpected-challenge`: a challenge came where the mechanism has none.
  * - `invalid-credentials`: SASLprep refused the user name or password, or the
  *   injected nonce is not printable ASCII.
+ * - `channel-binding-downgrade`: the client could bind but saw no way the
+ *   server takes (no -PLUS, or no usable binding type advertised) and said
+ *   so with the `y` flag, and the server answered that it does bind: the
+ *   offer was altered on the way (a possible downgrade attack) or the server
+ *   does not advertise what it supports. `serverError` keeps the server's word.
  *
  * @since 0.1.0
  */
@@ -32,6 +37,7 @@ export class SaslMechanismError extends Data.TaggedError("SaslMechanismError")<{
     | "extensions-not-supported"
     | "unexpected-challenge"
     | "invalid-credentials"
+    | "channel-binding-downgrade"
   readonly message: string
   readonly mechanism: string
   readonly serverError?: string | undefined

@@ -12,7 +12,8 @@
  */
 import { Result } from "effect"
 import * as Base64 from "effect/encoding/Base64"
-import * as ChannelBinding from "../sasl/ChannelBinding.js"
+import type * as ChannelBinding from "../sasl/ChannelBinding.js"
+import * as ChannelBindingChoice from "../sasl/ChannelBindingChoice.js"
 import * as SaslFailure from "../sasl/SaslFailure.js"
 import * as SaslMechanism from "../sasl/SaslMechanism.js"
 import { SaslMechanismError } from "../sasl/SaslMechanismError.js"
@@ -21,12 +22,12 @@ import * as Jid from "../jid/Jid.js"
 import * as Element from "../xml/Element.js"
 import * as Namespaces from "../xml/Namespaces.js"
 import type { XmlStreamEvent } from "../xml/XmlStreamEvent.js"
-import { NegotiationError } from "./NegotiationError.js"
+import { NegotiationError, type Setting } from "./NegotiationError.js"
 import * as StreamError from "./StreamError.js"
 import * as StreamHeader from "./StreamHeader.js"
 
 /** XEP-0440: the channel binding types a server advertises. @since 0.1.0 */
-export const SASL_CHANNEL_BINDING = "urn:xmpp:sasl-cb:0"
+export const SASL_CHANNEL_BINDING = ChannelBindingChoice.NAMESPACE
 
 /**
  * Which transport carries the stream. It decides whether a stream header is
@@ -63,9 +64,8 @@ export interface Config {
   readonly tls?: ChannelBinding.TlsChannel | undefined
   readonly secure?: boolean | undefined
   /**
-   * Use channel binding (-PLUS) when possible (default true). Off sends the
-   * `n` flag and no -PLUS: for servers that offer -PLUS on TLS 1.3 but refuse
-   * `tls-exporter`, as ejabberd 23.01 does (measured).
+   * Use channel binding (-PLUS) when possible (default true); the type comes
+   * from `ChannelBindingChoice`. Off sends the `n` flag and no -PLUS.
    */
   readonly channelBinding?: boolean | undefined
   /** SCRAM client nonce: printable ASCII from a secure random source. */
@@ -235,11 +235,11 @@ export interface Context {
   /** The mechanism that authenticated, once one has. */
   readonly authenticated: Authenticated | undefined
   /**
-   * The channel binding the SASL attempt in progress binds to, and whether
-   * the server listed its types (XEP-0440): what a failure message needs to
-   * point at a server that offers -PLUS but cannot verify `tls-exporter`.
+   * Why the SASL attempt in progress says `y` (it could bind but saw no way
+   * the server takes); set only then, so a refusal can be told apart as a
+   * possible downgrade.
    */
-  readonly saslBinding?: { readonly type: ChannelBinding.ChannelBindingType; readonly serverListed: boolean } | undefined
+  readonly bindingDeclined?: string | undefined
 }
 
 /**
@@ -315,8 +315,12 @@ const fail = (error: Error, actions: ReadonlyArray<Action> = []): Transition => 
   actions: [...actions, { _tag: "Failed", error }]
 })
 
-const negotiationError = (reason: NegotiationError["reason"], message: string, condition?: string) =>
-  new NegotiationError({ reason, message, condition })
+const negotiationError = (
+  reason: NegotiationError["reason"],
+  message: string,
+  condition?: string,
+  settings?: ReadonlyArray<Setting>
+) => new NegotiationError({ reason, message, condition, settings })
 
 // A new stream: on TCP the client writes a header; on BOSH the transport
 // sends the restart body (or, at the start, the session request) and the
@@ -462,17 +466,6 @@ const onStreamHeader = (
   return unexpected(event)
 }
 
-const advertisedBindingTypes = (features: Element.Element) => {
-  const advertised = Element.child(features, "sasl-channel-binding", SASL_CHANNEL_BINDING)
-  if (advertised === undefined) return undefined
-  const types: Array<ChannelBinding.ChannelBindingType> = []
-  for (const binding of Element.elements(advertised, "channel-binding")) {
-    const type = Element.attribute(binding, "type")
-    if (type !== undefined && ChannelBinding.isChannelBindingType(type)) types.push(type)
-  }
-  return types
-}
-
 const onFeatures = (context: Context, features: Element.Element, now: number): Transition => {
   if (!isFeatures(features)) {
     return fail(negotiationError("unexpected-element", `expected <stream:features/>, got <${features.name}/>`))
@@ -489,8 +482,18 @@ const onFeatures = (context: Context, features: Element.Element, now: number): T
     if (config.allowPlaintext !== true) {
       return fail(
         config.transport === "tcp"
-          ? negotiationError("starttls-not-offered", "the server does not offer STARTTLS and plaintext is not allowed")
-          : negotiationError("plaintext-not-allowed", "BOSH over unencrypted HTTP and plaintext is not allowed")
+          ? negotiationError(
+            "starttls-not-offered",
+            "the server does not offer STARTTLS and plaintext is not allowed (setting allowPlaintext)",
+            undefined,
+            ["allowPlaintext"]
+          )
+          : negotiationError(
+            "plaintext-not-allowed",
+            "BOSH over unencrypted HTTP and plaintext is not allowed (setting allowPlaintext; or use an https:// URL)",
+            undefined,
+            ["allowPlaintext"]
+          )
       )
     }
   }
@@ -499,23 +502,17 @@ const onFeatures = (context: Context, features: Element.Element, now: number): T
     return fail(negotiationError("sasl-not-offered", "the server offers no SASL mechanisms"))
   }
   const offered = Element.elements(mechanisms, "mechanism", Namespaces.SASL).map((m) => Element.text(m).trim())
-  const selection = SaslMechanism.select({
+  const { refusals, selection } = SaslMechanism.evaluate({
     offered,
     allowed: config.mechanisms,
     credentials: config.credentials,
-    tls: config.channelBinding === false ? undefined : context.tls,
+    tls: context.tls,
+    channelBinding: config.channelBinding,
     secure: context.secure,
     allowPlainWithoutTls: config.allowPlainWithoutTls === true,
-    serverBindingTypes: advertisedBindingTypes(features)
+    serverBindingTypes: ChannelBindingChoice.advertisedTypes(features)
   })
-  if (selection === undefined) {
-    return fail(
-      negotiationError(
-        "no-acceptable-mechanism",
-        `no usable SASL mechanism among those offered (${offered.join(", ") || "none"})`
-      )
-    )
-  }
+  if (selection === undefined) return fail(noAcceptableMechanism(offered, refusals, config.credentials))
   const started = SaslMechanism.start(selection, config.credentials, {
     clientNonce: config.clientNonce,
     minIterations: config.minIterations,
@@ -524,12 +521,14 @@ const onFeatures = (context: Context, features: Element.Element, now: number): T
   })
   if (Result.isFailure(started)) return fail(started.failure)
   const { initialResponse, session } = started.success
-  const saslContext: Context = selection.scramBinding._tag === "Bound"
-    ? {
-      ...context,
-      saslBinding: { type: selection.scramBinding.binding.type, serverListed: advertisedBindingTypes(features) !== undefined }
-    }
-    : context
+  // With `y`, why: a binding was possible but no -PLUS offered, or no type the server takes.
+  const choice = selection.channelBinding
+  const bindingDeclined = selection.scramBinding._tag !== "ServerDoesNotSupport"
+    ? undefined
+    : choice._tag === "Bind"
+    ? "the server offers no -PLUS mechanism"
+    : choice.reason
+  const saslContext: Context = { ...context, bindingDeclined }
   // RFC 6120 §6.4.2: an empty initial response is written as "=".
   const payload = initialResponse.length === 0 ? "=" : Base64.encode(initialResponse)
   return {
@@ -572,22 +571,41 @@ const decodePayload = (element: Element.Element): Uint8Array | undefined => {
 
 const abort = () => send(Element.make("abort", { namespace: Namespaces.SASL }))
 
-// Servers from before XEP-0440 may offer -PLUS yet verify only `tls-unique`
-// (measured: ejabberd 23.01 refuses `tls-exporter` on TLS 1.3). The client
-// never drops the binding by itself, since that is the downgrade binding
-// exists to stop; it says what the user can choose instead.
-const withBindingHint = (failure: SaslFailure.SaslFailure, context: Context): SaslFailure.SaslFailure => {
-  const binding = context.saslBinding
-  if (failure.reason !== "not-authorized" || binding === undefined || binding.serverListed) return failure
-  if (binding.type !== "tls-exporter") return failure
-  return new SaslFailure.SaslFailure({
-    reason: failure.reason,
-    text: failure.text,
-    mechanism: failure.mechanism,
-    message: `${failure.message}; the server offered ${failure.mechanism} without listing its channel binding types ` +
-      `and may not support tls-exporter (ejabberd before 23.04 takes only tls-unique): if the password is right, ` +
-      `cap TLS at 1.2 or turn channel binding off for this server`
-  })
+// Why no offered mechanism is usable, and which settings would allow one.
+const noAcceptableMechanism = (
+  offered: ReadonlyArray<string>,
+  refusals: ReadonlyArray<SaslMechanism.Refusal>,
+  credentials: SaslMechanism.Credentials
+): NegotiationError =>
+  negotiationError(
+    "no-acceptable-mechanism",
+    `no usable SASL mechanism among those offered (${offered.join(", ") || "none"})` +
+      SaslMechanism.describeRefusals(offered, refusals, credentials),
+    undefined,
+    [...new Set(refusals.flatMap(({ setting }) => (setting === undefined ? [] : [setting])))]
+  )
+
+// A refusal of a `y` login that says the server binds is a possible downgrade.
+const withDowngradeCheck = (
+  failure: SaslFailure.SaslFailure,
+  context: Context,
+  session: SaslMechanism.Session
+): Error => {
+  const declined = context.bindingDeclined
+  const answersClientFirst = session._tag === "Scram" && session.scram._tag === "AwaitingServerFirst"
+  const refusal = { _tag: "Failure", condition: failure.reason, text: failure.text, answersClientFirst } as const
+  if (declined === undefined || !ChannelBindingChoice.suspectsDowngrade(refusal)) return failure
+  const serverWord = `${failure.reason}${failure.text === undefined ? "" : `: ${failure.text}`}`
+  return ChannelBindingChoice.downgradeError(failure.mechanism, declined, serverWord)
+}
+
+const withScramDowngradeCheck = (error: SaslMechanismError, context: Context): SaslMechanismError => {
+  const declined = context.bindingDeclined
+  const refusal = { _tag: "ScramServerError", serverError: error.serverError } as const
+  if (declined === undefined || error.reason !== "server-error" || !ChannelBindingChoice.suspectsDowngrade(refusal)) {
+    return error
+  }
+  return ChannelBindingChoice.downgradeError(error.mechanism, declined, `e=${error.serverError ?? ""}`)
 }
 
 const onSaslAnswer = (
@@ -599,7 +617,7 @@ const onSaslAnswer = (
   if (element.namespace !== Namespaces.SASL) {
     return fail(negotiationError("unexpected-element", `unexpected <${element.name}/> during SASL`), [abort()])
   }
-  if (element.name === "failure") return fail(withBindingHint(SaslFailure.fromElement(element, session.name), context))
+  if (element.name === "failure") return fail(withDowngradeCheck(SaslFailure.fromElement(element, session.name), context, session))
   if (element.name !== "challenge" && element.name !== "success") {
     return fail(negotiationError("unexpected-element", `unexpected <${element.name}/> during SASL`), [abort()])
   }
@@ -615,7 +633,10 @@ const onSaslAnswer = (
   const input: SaslMechanism.Input = element.name === "challenge"
     ? { _tag: "Challenge", data }
     : { _tag: "Success", data: data.length === 0 ? undefined : data }
-  const result = SaslMechanism.step(session, input)
+  const stepped = SaslMechanism.step(session, input)
+  const result: SaslMechanism.Step = stepped._tag === "Failed"
+    ? { _tag: "Failed", error: withScramDowngradeCheck(stepped.error, context) }
+    : stepped
   // After <success/> the server considers the exchange over: no <abort/>.
   if (result._tag === "Failed" && element.name === "success") return fail(result.error)
   return onMechanismStep(context, session, result, now)

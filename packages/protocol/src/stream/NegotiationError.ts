@@ -6,12 +6,30 @@
 import { Data } from "effect"
 
 /**
+ * A configuration setting a failure can point at, named as `Negotiation.Config`
+ * (and the client's configuration) names it; `credentials.<tag>` is a kind of
+ * credentials (a password, a client certificate, none for ANONYMOUS).
+ *
+ * @since 0.1.0
+ */
+export type Setting =
+  | "allowPlaintext"
+  | "allowPlainWithoutTls"
+  | "mechanisms"
+  | "channelBinding"
+  | "credentials.Password"
+  | "credentials.Certificate"
+  | "credentials.Anonymous"
+
+/**
  * - `starttls-not-offered`: TLS is required and the server offers no STARTTLS.
  * - `tls-failed`: the server answered `<starttls/>` with `<failure/>`.
  * - `plaintext-not-allowed`: the transport is unencrypted (BOSH over HTTP),
  *   there is no way to upgrade it, and the user did not allow plaintext.
  * - `sasl-not-offered` / `no-acceptable-mechanism`: nothing to authenticate
- *   with, or nothing the user allows and the client can use safely.
+ *   with, or nothing the user allows and the client can use safely; the
+ *   message says why each offered mechanism was refused, and `settings`
+ *   names what would allow one.
  * - `bind-not-offered` / `bind-failed` / `session-failed`: resource binding
  *   or the RFC 3921 session was refused (`condition` holds the stanza error).
  * - `invalid-stream-header` / `unsupported-version`: the server's header.
@@ -40,4 +58,6 @@ export class NegotiationError extends Data.TaggedError("NegotiationError")<{
   readonly message: string
   /** The stanza error condition for `bind-failed` / `session-failed`. */
   readonly condition?: string | undefined
+  /** Settings that would let the login go on (for `no-acceptable-mechanism`, `starttls-not-offered`…). */
+  readonly settings?: ReadonlyArray<Setting> | undefined
 }> {}

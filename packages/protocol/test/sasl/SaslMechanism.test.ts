@@ -17,7 +17,7 @@ const choose = (input: Partial<SaslMechanism.SelectInput>) => SaslMechanism.sele
 describe("SaslMechanism", () => {
   it("orders strongest first: -PLUS, SHA-512, SHA-256, SHA-1, PLAIN", () => {
     const offered = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS"]
-    assert.strictEqual(choose({ offered }), "SCRAM-SHA-256-PLUS")
+    assert.strictEqual(choose({ offered, serverBindingTypes: ["tls-exporter"] }), "SCRAM-SHA-256-PLUS")
     assert.strictEqual(choose({ offered, tls: undefined }), "SCRAM-SHA-512")
     assert.strictEqual(choose({ offered: ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"], tls: undefined }), "SCRAM-SHA-256")
     assert.strictEqual(choose({ offered: ["PLAIN", "SCRAM-SHA-1"], tls: undefined }), "SCRAM-SHA-1")
@@ -27,6 +27,19 @@ describe("SaslMechanism", () => {
   it("keeps PLAIN off unencrypted streams unless allowed", () => {
     assert.isUndefined(choose({ offered: ["PLAIN"], secure: false, tls: undefined }))
     assert.strictEqual(choose({ offered: ["PLAIN"], secure: false, tls: undefined, allowPlainWithoutTls: true }), "PLAIN")
+  })
+
+  it("EXTERNAL only with a certificate and TLS, ANONYMOUS only without an account", () => {
+    const certificate = { _tag: "Certificate" } as const
+    assert.strictEqual(choose({ offered: ["EXTERNAL", "SCRAM-SHA-256"], credentials: certificate }), "EXTERNAL")
+    assert.isUndefined(choose({ offered: ["EXTERNAL"], credentials: certificate, secure: false, tls: undefined }))
+    assert.strictEqual(choose({ offered: ["EXTERNAL", "SCRAM-SHA-256"] }), "SCRAM-SHA-256")
+    assert.strictEqual(choose({ offered: ["ANONYMOUS", "PLAIN"], credentials: { _tag: "Anonymous" } }), "ANONYMOUS")
+    assert.strictEqual(choose({ offered: ["ANONYMOUS", "PLAIN"] }), "PLAIN")
+    assert.deepStrictEqual(
+      SaslMechanism.preference.map(SaslMechanism.requiredCredentials),
+      ["Certificate", ...Array(7).fill("Password"), "Anonymous"]
+    )
   })
 
   it("PLAIN, ANONYMOUS and EXTERNAL expect no challenge and finish on success", () => {

@@ -128,6 +128,9 @@ describe("SCRAM", () => {
   it("refuses a nonce that does not extend the client's, mandatory extensions, bad salts", () => {
     assert.strictEqual(serverFirstFailure("r=xbcdef,s=QSXCR+Q6sek8bf92,i=4096"), "nonce-mismatch")
     assert.strictEqual(serverFirstFailure("r=abc,s=QSXCR+Q6sek8bf92,i=4096"), "nonce-mismatch")
+    // The client nonce must be the start of the server's, not anywhere in it.
+    assert.strictEqual(serverFirstFailure("r=xyzabcdef,s=QSXCR+Q6sek8bf92,i=4096"), "nonce-mismatch")
+    assert.strictEqual(serverFirstFailure("r=xabc,s=QSXCR+Q6sek8bf92,i=4096"), "nonce-mismatch")
     assert.strictEqual(serverFirstFailure("m=ext,r=abcdef,s=QSXCR+Q6sek8bf92,i=4096"), "extensions-not-supported")
     assert.strictEqual(serverFirstFailure("r=abcdef,s=!!!,i=4096"), "malformed-challenge")
     assert.strictEqual(serverFirstFailure("r=abcdef,s=,i=4096"), "malformed-challenge")

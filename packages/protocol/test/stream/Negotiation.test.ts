@@ -404,47 +404,44 @@ describe("Mechanism choice in negotiation", () => {
     "PLAIN"
   ]
 
-  it("takes the strongest: -PLUS with tls-exporter on TLS 1.3", () => {
-    const result = offered(tls13(), all)
+  it("takes the strongest: -PLUS with tls-exporter on TLS 1.3 when the server lists tls-exporter (XEP-0440)", () => {
+    const result = offered(tls13(), all, [channelBindingTypes("tls-exporter", "tls-server-end-point")])
     assert.strictEqual(result.summary, "Send auth SCRAM-SHA-512-PLUS")
     assert.match(result.payload, /^p=tls-exporter,,n=user,r=/)
+    const endPoint = offered(tls13(), all, [channelBindingTypes("tls-server-end-point")])
+    assert.match(endPoint.payload, /^p=tls-server-end-point,,/)
   })
 
-  it("on TLS 1.2: tls-unique without a server list, tls-server-end-point when listed, tls-unique when only that is", () => {
+  it("on TLS 1.3 without a server list: the strongest non-PLUS with y, never a guessed binding type", () => {
+    // ejabberd 23.01: -PLUS offered on TLS 1.3, no list, only tls-unique verified.
+    const result = offered(tls13(), all)
+    assert.strictEqual(result.summary, "Send auth SCRAM-SHA-512")
+    assert.match(result.payload, /^y,,n=user,r=/)
+  })
+
+  it("on TLS 1.2: tls-unique without a server list or when listed, tls-server-end-point when it is the one listed", () => {
     assert.match(offered(tls12(), all).payload, /^p=tls-unique,,/)
-    assert.match(offered(tls12(), all, [channelBindingTypes("tls-server-end-point", "tls-unique")]).payload, /^p=tls-server-end-point,,/)
-    assert.match(offered(tls12(), all, [channelBindingTypes("tls-unique")]).payload, /^p=tls-unique,,/)
+    assert.match(offered(tls12(), all, [channelBindingTypes("tls-server-end-point", "tls-unique")]).payload, /^p=tls-unique,,/)
+    assert.match(offered(tls12(), all, [channelBindingTypes("tls-server-end-point")]).payload, /^p=tls-server-end-point,,/)
   })
 
   it("says y when it could bind but the server offers no -PLUS", () => {
-    const result = offered(tls13(), ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"])
+    const result = offered(tls13(), ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"], [channelBindingTypes("tls-exporter")])
     assert.strictEqual(result.summary, "Send auth SCRAM-SHA-256")
     assert.match(result.payload, /^y,,n=user/)
+    assert.match(offered(tls12(), ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]).payload, /^y,,n=user/)
   })
 
-  it("binds nothing when channel binding is turned off", () => {
-    const result = offered(tls13(), all, [], { channelBinding: false })
-    assert.strictEqual(result.summary, "Send auth SCRAM-SHA-512")
+  it("says n when the user's own list leaves out the -PLUS the server offers", () => {
+    const result = offered(tls12(), all, [], { mechanisms: ["SCRAM-SHA-256"] })
+    assert.strictEqual(result.summary, "Send auth SCRAM-SHA-256")
     assert.match(result.payload, /^n,,n=user/)
   })
 
-  it("a refused tls-exporter login from a server that lists no binding types says what the user can do", () => {
-    const refused = (extra: ReadonlyArray<Element.Element>, tls: Negotiation.Config["tls"] = tls13()) => {
-      const { state } = drive({ ...tcp, tls }, [
-        serverHeader(),
-        el(features(mechanisms(...all), ...extra)),
-        el(saslFailure("not-authorized"))
-      ])
-      assert.strictEqual(state._tag, "Failed")
-      if (state._tag !== "Failed" || state.error._tag !== "SaslFailure") throw new Error("expected a SaslFailure")
-      assert.strictEqual(state.error.reason, "not-authorized")
-      return state.error.message
-    }
-    assert.match(refused([]), /may not support tls-exporter/)
-    // The server's own list makes the choice deliberate: no hint.
-    assert.notMatch(refused([channelBindingTypes("tls-exporter")]), /tls-exporter/)
-    // tls-unique on TLS 1.2 is what such servers take: no hint either.
-    assert.notMatch(refused([], tls12()), /tls-exporter/)
+  it("binds nothing when channel binding is turned off", () => {
+    const result = offered(tls13(), all, [channelBindingTypes("tls-exporter")], { channelBinding: false })
+    assert.strictEqual(result.summary, "Send auth SCRAM-SHA-512")
+    assert.match(result.payload, /^n,,n=user/)
   })
 
   it("says n when there is no binding data", () => {
@@ -475,7 +472,7 @@ describe("Mechanism choice in negotiation", () => {
       offered(tls13(), [...all, "ANONYMOUS"], [], { credentials: { _tag: "Anonymous" } }).summary,
       "Send auth ANONYMOUS"
     )
-    assert.strictEqual(offered(tls13(), [...all, "ANONYMOUS"]).summary, "Send auth SCRAM-SHA-512-PLUS")
+    assert.strictEqual(offered(tls12(), [...all, "ANONYMOUS"]).summary, "Send auth SCRAM-SHA-512-PLUS")
     const external = offered(tls13(), [...all, "EXTERNAL"], [], {
       credentials: { _tag: "Certificate", authzid: "user@localhost" }
     })
