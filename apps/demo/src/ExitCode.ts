@@ -17,7 +17,8 @@ export const ExitCode = {
   ConnectFailed: 3,
   AuthenticationFailed: 4,
   ConnectionLost: 5,
-  Interrupted: 130
+  Interrupted: 130,
+  Terminated: 143
 } as const
 
 /**
@@ -38,7 +39,8 @@ export const table = [
   "  3    could not connect (DNS, TCP, proxy, TLS, stream negotiation)",
   "  4    authentication failed",
   "  5    stream error, or the connection was lost after login",
-  "  130  interrupted (Ctrl-C)"
+  "  130  interrupted (Ctrl-C); the session is still closed cleanly",
+  "  143  terminated (SIGTERM); the session is still closed cleanly"
 ].join("\n")
 
 /**

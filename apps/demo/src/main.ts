@@ -1,16 +1,25 @@
 /**
  * Entry point: `node apps/demo/dist/main.js [args]` (or `./run demo [args]`).
- * Ctrl-C interrupts the program, which closes the streams cleanly and exits 130.
+ * Ctrl-C (SIGINT) or SIGTERM interrupts the program, which closes the
+ * streams cleanly (a BOSH session with its terminate) and exits 130 or 143.
  *
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect, Exit, Runtime } from "effect"
+import { Cause, Effect, Exit, Runtime } from "effect"
+import { ExitCode } from "./ExitCode.js"
 import * as Program from "./Program.js"
+
+// runMain interrupts the program on either signal; which one came decides the code (128 + signal number).
+let terminated = false
+process.once("SIGTERM", () => {
+  terminated = true
+})
 
 const teardown: Runtime.Teardown = (exit, onExit) => {
   if (Exit.isSuccess(exit) && typeof exit.value === "number") return onExit(exit.value)
+  if (terminated && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return onExit(ExitCode.Terminated)
   return Runtime.defaultTeardown(exit, onExit)
 }
 

@@ -49,7 +49,7 @@ describe("demo CLI", () => {
       const run = yield* runCli(["--help"])
       assert.strictEqual(run.code, 0)
       for (const subcommand of ["connect", "send", "echo"]) assert.match(run.stdout, new RegExp(`^\\s+${subcommand}\\s`, "m"))
-      for (const code of ["0", "1", "2", "3", "4", "5", "130"]) assert.match(run.stdout, new RegExp(`^\\s+${code}\\s+\\S`, "m"))
+      for (const code of ["0", "1", "2", "3", "4", "5", "130", "143"]) assert.match(run.stdout, new RegExp(`^\\s+${code}\\s+\\S`, "m"))
       const connectHelp = yield* runCli(["connect", "--help"])
       for (const flag of ["--jid", "--password-env", "--transport", "--proxy", "--bosh-url", "--http-mode", "--ca", "--max-tls", "--mechanisms", "--debug"]) {
         assert.include(connectHelp.stdout, flag)

@@ -119,7 +119,10 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   const sessionOptions: BoshSession.Options = { ...options.session, ...decoded.success }
   const http = yield* HttpClient.HttpClient
   const random = yield* SecureRandom.SecureRandom
-  const scope = yield* Scope.Scope
+  // The session's fibers live in a scope of their own, opened here: a scope
+  // being closed takes no new fibers, and the owner's finalizers (which run
+  // before this one) still need exchanges, e.g. to send the terminate on Ctrl-C.
+  const scope = yield* Scope.fork(yield* Scope.Scope)
   const lock = yield* Semaphore.make(1)
   const incoming = yield* Queue.bounded<Element.Element>(options.incomingCapacity ?? 10_000)
   const ended = yield* Deferred.make<void, BoshError>()
