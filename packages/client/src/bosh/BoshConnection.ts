@@ -196,8 +196,14 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   const feed = (event: BoshSession.Event): Effect.Effect<BoshRejected | undefined> => lock.withPermit(step(event))
 
   // The caller waits only if nothing was delivered meanwhile: checked under the lock that delivers.
-  const waitForPayloads: Effect.Effect<void> = lock.withPermit(
-    Effect.flatMap(Queue.size(incoming), (size) => size > 0 ? Effect.void : Effect.asVoid(step(BoshSession.Event.receive())))
+  // Before asking for a poll, the fibers already woken (typically by the delivery this caller just
+  // took) run first: what they send then rides in one request instead of a poll and a request
+  // written back to back, which ejabberd's connections can swap (see the package README).
+  const waitForPayloads: Effect.Effect<void> = Effect.andThen(
+    Effect.yieldNow,
+    lock.withPermit(
+      Effect.flatMap(Queue.size(incoming), (size) => size > 0 ? Effect.void : Effect.asVoid(step(BoshSession.Event.receive())))
+    )
   )
 
   const perform = (actions: ReadonlyArray<BoshSession.Action>): Effect.Effect<BoshRejected | undefined> =>

@@ -14,6 +14,7 @@ import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as Net from "node:net"
 import * as Tls from "node:tls"
+import * as SecureContexts from "./SecureContexts.js"
 
 /**
  * What the TLS handshake needs.
@@ -146,29 +147,31 @@ export const handshake = (
       hop
     }))
   }
-  const ca = toCa(options.ca)
-  const connectOptions: Tls.ConnectionOptions = {
+  // Built inside the handshake's try: a PEM that does not parse is a TlsError, not a defect.
+  const connectOptions = (): Tls.ConnectionOptions => ({
     socket,
     // SNI carries host names only (RFC 6066 §3); an IP literal is still verified through `host`.
     ...(Net.isIP(options.name) === 0 ? { servername: options.name } : {}),
     host: options.name,
     rejectUnauthorized: true,
-    minVersion: "TLSv1.2",
-    ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
-    ...(ca === undefined ? {} : { ca }),
-    ...(options.clientCertificate === undefined
-      ? {}
-      : { cert: options.clientCertificate.certificate, key: Redacted.value(options.clientCertificate.key) }),
+    // Trust, identity and versions: one context per distinct set, built once.
+    secureContext: SecureContexts.secureContext({
+      ca: toCa(options.ca),
+      minVersion: "TLSv1.2",
+      maxVersion: options.maxVersion,
+      cert: options.clientCertificate?.certificate,
+      key: options.clientCertificate === undefined ? undefined : Redacted.value(options.clientCertificate.key)
+    }),
     ...(options.alpnProtocols === undefined || options.alpnProtocols.length === 0
       ? {}
       : { ALPNProtocols: [...options.alpnProtocols] })
-  }
+  })
   return Effect.uninterruptibleMask((restore) =>
     restore(
       Effect.callback<Tls.TLSSocket, TlsError>((resume) => {
         let tlsSocket: Tls.TLSSocket
         try {
-          tlsSocket = Tls.connect(connectOptions)
+          tlsSocket = Tls.connect(connectOptions())
         } catch (cause) {
           resume(Effect.fail(tlsError(cause, hop)))
           return
