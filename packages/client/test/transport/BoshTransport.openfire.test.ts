@@ -93,6 +93,33 @@ describe("BoshTransport against a scripted Openfire-like manager", () => {
       assert.strictEqual(error.condition, "conflict")
     }).pipe(Effect.scoped))
 
+  it.effect("a stream error during login (ejabberd's connection-timeout) fails the login with its condition", () =>
+    Effect.gen(function*() {
+      const manager = OpenfireLikeManager.make()
+      // The first request after session creation (the SASL auth) meets it.
+      yield* manager.script.terminate(
+        "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='remote-stream-error' xmlns:stream='http://etherx.jabber.org/streams'><stream:error><connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></body>"
+      )
+      const error = yield* login(manager).pipe(Effect.flip)
+      assert.strictEqual(error.reason, "StreamError")
+      assert.strictEqual(error.condition, "connection-timeout")
+    }).pipe(Effect.scoped))
+
+  it.effect("after the session ended, send answers with the error that ended it, not Closed", () =>
+    Effect.gen(function*() {
+      const manager = OpenfireLikeManager.make()
+      const client = yield* login(manager)
+      const ended = yield* Effect.forkChild(client.stanzas.pipe(Stream.runDrain, Effect.flip))
+      yield* manager.script.terminate(
+        "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='remote-stream-error' xmlns:stream='http://etherx.jabber.org/streams'><stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></body>"
+      )
+      yield* Fiber.join(ended)
+      const refused = yield* client.send(
+        Element.make("message", { namespace: Namespaces.JABBER_CLIENT, attributes: { to: "bob@localhost", id: "late" } })
+      ).pipe(Effect.flip)
+      assert.deepStrictEqual([refused.reason, refused.condition], ["StreamError", "conflict"])
+    }).pipe(Effect.scoped))
+
   it.effect("see-other-uri ends the session with a typed error that names the condition and the URI", () =>
     Effect.gen(function*() {
       const manager = OpenfireLikeManager.make()
