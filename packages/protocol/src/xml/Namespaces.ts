@@ -26,3 +26,5 @@ export const HTTP_BIND = "http://jabber.org/protocol/httpbind"
 export const XBOSH = "urn:xmpp:xbosh"
 /** @since 0.1.0 */
 export const XML = "http://www.w3.org/XML/1998/namespace"
+/** XEP-0198 stream management. @since 0.1.0 */
+export const STREAM_MANAGEMENT = "urn:xmpp:sm:3"
