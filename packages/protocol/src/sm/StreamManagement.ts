@@ -50,7 +50,6 @@ export const defaults: Options = { resume: true, maxUnacked: 5_000, requestEvery
  * - `malformed`: a stream-management element without what it needs.
  * - `enable-failed`, `resume-failed`: the server answered `<failed/>` (`condition` its child).
  * - `not-resumable`: the link was lost and the session cannot be resumed.
- * - `resume-expired`: no resumption within the server's `max`.
  * - `abandoned`: the caller gave up on the session (e.g. it could not reconnect).
  *
  * @since 0.1.0
@@ -63,7 +62,6 @@ export type StreamManagementErrorReason =
   | "enable-failed"
   | "resume-failed"
   | "not-resumable"
-  | "resume-expired"
   | "abandoned"
 
 /** @since 0.1.0 */
@@ -100,6 +98,9 @@ export type Event =
  * - `Refused`: the stanza of a `Send` was not taken.
  * - `Acknowledged`: the server has every stanza up to and including `upTo`.
  * - `Resume`: reconnect (to `location` if the server named one) and step `Reconnected` once authenticated.
+ *   The machine sets no expiry of its own: even past the server's `max` (`maxResumeSeconds(state)`), a
+ *   `<resume/>` is worth sending, because a server that remembers the session answers `<failed h/>`
+ *   and the hand-back is then exact. A caller that stops trying steps `Abandon`.
  * - `Resumed`: the session is back; what the server lacked was written again.
  * - `LinkDead`: the link does not answer: drop it, then step `LinkLost`.
  * - `Unacknowledged`: the session is over; these stanzas, in order, may never have reached the server.
@@ -174,7 +175,8 @@ export const make = (options: Options, now: number): Step => {
     nextSeq: 0,
     inbound: 0,
     sinceRequest: 0,
-    requestedAt: undefined,
+    // The <enable/> wants an answer like an <r/> does: a link that swallows it is dead.
+    requestedAt: now,
     flushed: true,
     lastHeardAt: now
   }
@@ -272,6 +274,7 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
       session.maxSeconds = read.max
       session.location = read.location
       session.inbound = 0
+      session.requestedAt = undefined
       for (const outbound of session.unacked) actions.push({ _tag: "Write", element: outbound.element })
       session.sinceRequest = session.unacked.length
       if (session.sinceRequest > 0 && (session.flushed || session.sinceRequest >= session.options.requestEvery)) {
@@ -352,9 +355,17 @@ export const step = (state: State, event: Event, now: number): Step => {
         return state
       }
       case "LinkLost": {
-        if (state._tag === "Off" || state._tag === "Resuming") return state
+        if (state._tag === "Off") return state
         const session = state.session
+        if (state._tag === "Resuming") {
+          // The link of the resumption died too: try again, within the same max.
+          session.requestedAt = undefined
+          actions.push({ _tag: "Resume", previd: session.id ?? "", location: session.location })
+          return state
+        }
         if (state._tag === "Enabled" && session.resumable && session.id !== undefined) {
+          // An <r/> on the dead link will never be answered: the <resume/> is what waits now.
+          session.requestedAt = undefined
           actions.push({ _tag: "Resume", previd: session.id, location: session.location })
           return { _tag: "Resuming", session, lostAt: now }
         }
@@ -363,6 +374,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       case "Reconnected":
         if (state._tag === "Resuming") {
           actions.push({ _tag: "Write", element: SmElements.resume(state.session.id ?? "", state.session.inbound) })
+          state.session.requestedAt = now
         }
         return state
       case "Abandon":
@@ -375,24 +387,20 @@ export const step = (state: State, event: Event, now: number): Step => {
 }
 
 const tick = (state: State, now: number, actions: Array<Action>): State => {
-  if (state._tag === "Off" || state._tag === "AwaitingEnabled") return state
+  if (state._tag === "Off") return state
   const session = state.session
-  if (state._tag === "Resuming") {
-    if (session.maxSeconds !== undefined && now >= state.lostAt + session.maxSeconds * 1000) {
-      return end(session, error("resume-expired", `no resumption within the server's ${session.maxSeconds} s`), actions)
-    }
-    return state
-  }
   if (session.requestedAt !== undefined && now >= session.requestedAt + session.options.ackTimeoutMs) {
     session.requestedAt = undefined
     actions.push({
       _tag: "LinkDead",
-      error: error("ack-timeout", `no acknowledgement within ${session.options.ackTimeoutMs / 1000} s of a request`)
+      error: error("ack-timeout", `no answer within ${session.options.ackTimeoutMs / 1000} s to our ${state._tag === "Enabled" ? "<r/>" : state._tag === "Resuming" ? "<resume/>" : "<enable/>"}`)
     })
     return state
   }
   const idle = session.options.idleRequestMs
-  if (idle !== undefined && session.requestedAt === undefined && now >= session.lastHeardAt + idle) ask(session, now, actions)
+  if (state._tag === "Enabled" && idle !== undefined && session.requestedAt === undefined && now >= session.lastHeardAt + idle) {
+    ask(session, now, actions)
+  }
   return state
 }
 
@@ -402,14 +410,12 @@ const tick = (state: State, now: number, actions: Array<Action>): State => {
  * @since 0.1.0
  */
 export const nextDeadline = (state: State): number | undefined => {
-  if (state._tag === "Off" || state._tag === "AwaitingEnabled") return undefined
+  if (state._tag === "Off") return undefined
   const session = state.session
-  if (state._tag === "Resuming") {
-    return session.maxSeconds === undefined ? undefined : state.lostAt + session.maxSeconds * 1000
-  }
   const deadlines = {
-    ackTimeout: session.requestedAt === undefined ? undefined : session.requestedAt + session.options.ackTimeoutMs,
-    idleRequest: session.requestedAt !== undefined || session.options.idleRequestMs === undefined
+    // An <r/>, <enable/> or <resume/> unanswered.
+    answer: session.requestedAt === undefined ? undefined : session.requestedAt + session.options.ackTimeoutMs,
+    idleRequest: state._tag !== "Enabled" || session.requestedAt !== undefined || session.options.idleRequestMs === undefined
       ? undefined
       : session.lastHeardAt + session.options.idleRequestMs
   }
@@ -430,3 +436,10 @@ export const unacknowledged = (state: State): ReadonlyArray<Outbound> => state._
  * @since 0.1.0
  */
 export const inboundCount = (state: State): number => state._tag === "Off" ? 0 : state.session.inbound
+
+/**
+ * The server's `max` for resumption, in seconds, when it named one.
+ *
+ * @since 0.1.0
+ */
+export const maxResumeSeconds = (state: State): number | undefined => state._tag === "Off" ? undefined : state.session.maxSeconds

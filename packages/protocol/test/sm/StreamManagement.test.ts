@@ -171,10 +171,13 @@ describe("StreamManagement", () => {
     assert.strictEqual(seen.at(-1), "back 0 not-resumable")
   })
 
-  it("no resumption within the server's max: everything comes back", () => {
+  it("no expiry of its own: past the server's max the <resume/> still goes, and only Abandon hands everything back", () => {
     const lost = run(StreamManagement.make(options, 0), [enabled, send("a"), { _tag: "LinkLost" }])
-    assert.strictEqual(StreamManagement.nextDeadline(lost.state), 60_000)
-    assert.deepStrictEqual(StreamManagement.step(lost.state, { _tag: "Tick" }, 60_000).actions.map(show), ["back 0 resume-expired"])
+    assert.strictEqual(StreamManagement.maxResumeSeconds(lost.state), 60)
+    assert.isUndefined(StreamManagement.nextDeadline(lost.state))
+    const late = StreamManagement.step(lost.state, { _tag: "Reconnected" }, 120_000)
+    assert.deepStrictEqual(late.actions.map(show), ["write resume previd=s1 h=0"])
+    assert.deepStrictEqual(StreamManagement.step(late.state, { _tag: "Abandon" }, 120_000).actions.map(show), ["back 0 abandoned"])
   })
 
   it("the queue is bounded: a send past maxUnacked is refused, typed", () => {
