@@ -88,7 +88,8 @@ describe("demo CLI: a signal ends a BOSH session cleanly", () => {
       const requests = requestsOf(ended.stderr)
       const terminate = requests.at(-1) ?? ""
       assert.include(terminate, "type='terminate'", "the last request is the terminate")
-      assert.match(ended.stderr, / ← <body type='terminate'/)
+      // Prosody serialises attributes in hash order, which changes between its runs.
+      assert.match(ended.stderr, / ← <body[^>]*type='terminate'/, ended.stderr)
       const sid = attribute(terminate, "sid")
       const rid = attribute(terminate, "rid")
       assert.isDefined(sid)
