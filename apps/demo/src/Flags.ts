@@ -27,7 +27,7 @@ export const connection = {
     Flag.withDescription("XMPP over TCP (RFC 6120) or BOSH (XEP-0206)"),
     Flag.withDefault("tcp")
   ),
-  host: Flag.String("host").pipe(Flag.withDescription("server host (default: DNS SRV of the JID's domain)"), Flag.optional),
+  host: Flag.String("host").pipe(Flag.withDescription("server host (default: the JID's domain; its DNS SRV records unless --port is given)"), Flag.optional),
   port: Flag.Int("port").pipe(Flag.withDescription("server port (default 5222, or 5223 with --direct-tls)"), Flag.optional),
   directTls: Flag.Boolean("direct-tls").pipe(
     Flag.withDescription("TLS from the first byte (XEP-0368) instead of STARTTLS"),

@@ -35,7 +35,9 @@ export const describeRoute = (config: XmppClientConfig.XmppClientConfig): string
   const transport = config.transport
   if (transport?._tag === "bosh") return `BOSH ${transport.url}`
   const domain = config.jid.split("@").pop()?.split("/")[0] ?? config.jid
-  const target = transport?.host === undefined ? `${domain} (DNS SRV)` : `${transport.host}:${transport.port ?? (transport.directTls === true ? 5223 : 5222)}`
+  const target = transport?.host === undefined && transport?.port === undefined
+    ? `${domain} (DNS SRV)`
+    : `${transport.host ?? domain}:${transport.port ?? (transport.directTls === true ? 5223 : 5222)}`
   const tls = transport?.directTls === true ? "direct TLS" : "STARTTLS"
   const via = transport?.proxies === undefined || transport.proxies.length === 0
     ? ""

@@ -165,7 +165,8 @@ describe("demo CLI", () => {
       for (const server of ["prosody", "ejabberd"] as const) {
         const account = ["--jid", `alice@${s.domain}`, "--password-env", "DEMO_TEST_DEFAULTS", "--ca", s.ca, ...nowhere()]
         const routes = [
-          ["--host", "127.0.0.1", "--port", String(s[server].c2s)],
+          // As a user types it: the JID's domain at a port (no SRV lookup, which would ignore the port).
+          ["--port", String(s[server].c2s)],
           ["--host", "127.0.0.1", "--port", String(s[server].c2sDirectTls), "--direct-tls"],
           ["--transport", "bosh", "--bosh-url", `https://${s.domain}:${s[server].https}${s[server].boshPath}`]
         ]

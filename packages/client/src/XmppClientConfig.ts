@@ -40,8 +40,8 @@ export const Proxy = Schema.Union([
 ])
 
 /**
- * XMPP over TCP (RFC 6120). Without `host`, the domain's SRV records are
- * looked up; `directTls` chooses TLS from the first byte (XEP-0368) over STARTTLS.
+ * XMPP over TCP (RFC 6120). Without `host` and `port`, the domain's SRV
+ * records are looked up; a `port` alone connects to the domain at that port; `directTls` chooses TLS from the first byte (XEP-0368) over STARTTLS.
  *
  * @since 0.1.0
  */

@@ -100,15 +100,17 @@ const withMaxVersion = (route: Route.Route, options: Options): Route.Route => {
 /**
  * The routes to try, in order: the explicit host, or the domain's SRV
  * endpoints (the certificate is always checked against the XMPP domain).
+ * A port without a host means the domain itself at that port: SRV records
+ * name their own ports, so looking them up would ignore the one asked for.
  *
  * @since 0.1.0
  */
 export const routes = (options: Options): Effect.Effect<ReadonlyArray<Route.Route>, never, ServerLookup.ServerLookup> =>
   Effect.gen(function*() {
     const { ca, directTls, domain, proxies } = options
-    if (options.host !== undefined) {
+    if (options.host !== undefined || options.port !== undefined) {
       const endpoint: ServerLookup.Endpoint = {
-        host: options.host,
+        host: options.host ?? domain,
         port: options.port ?? (directTls === true ? 5223 : ServerLookup.defaultPort),
         directTls: directTls === true
       }

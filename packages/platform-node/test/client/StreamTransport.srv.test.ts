@@ -45,6 +45,18 @@ describe("StreamTransport with SRV (dnsmasq)", () => {
       assert.strictEqual(event._tag === "StreamElement" ? StreamError.fromElement(event.element).reason : event._tag, "host-unknown")
     }).pipe(Effect.scoped, Effect.provide(ports)))
 
+  it.live("a port without a host is the domain itself at that port: the SRV records (which name other ports) are not used", () =>
+    Effect.gen(function*() {
+      const routes = yield* StreamTransport.routes({ domain: s.dnsmasq.srvDomain, ca, port: s.ejabberd.c2s })
+      assert.deepStrictEqual(routes.map((r) => `${r.host}:${r.port}${r.tls === undefined ? "" : " tls"}`), [
+        `${s.dnsmasq.srvDomain}:${s.ejabberd.c2s}`
+      ])
+      const direct = yield* StreamTransport.routes({ domain: "localhost", ca, port: s.prosody.c2sDirectTls, directTls: true })
+      assert.deepStrictEqual(direct.map((r) => `${r.host}:${r.port} ${r.tls?.servername}`), [
+        `localhost:${s.prosody.c2sDirectTls} localhost`
+      ])
+    }).pipe(Effect.provide(ports)))
+
   it.live("direct TLS only: the certificate mismatch is a typed TlsFailed with the TlsError inside", () =>
     Effect.gen(function*() {
       const error = yield* StreamTransport.connect({ domain: s.dnsmasq.srvDomain, ca, directTls: true }).pipe(Effect.flip)
