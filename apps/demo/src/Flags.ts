@@ -9,7 +9,6 @@ import { XmppClientConfig } from "@xmpp-core/client"
 import { Effect, Option, type Redacted, Result } from "effect"
 import { Flag } from "effect/cli"
 import { readFileSync } from "node:fs"
-import { rootCertificates } from "node:tls"
 import { DemoError } from "./DemoError.js"
 
 /**
@@ -43,6 +42,10 @@ export const connection = {
     Flag.optional
   ),
   ca: Flag.String("ca").pipe(Flag.withDescription("PEM file of CA certificates to trust besides the system's"), Flag.optional),
+  systemRoots: Flag.Boolean("system-roots").pipe(
+    Flag.withDescription("trust the system's CA certificates (--no-system-roots: trust only --ca)"),
+    Flag.withDefault(true)
+  ),
   clientCert: Flag.String("client-cert").pipe(
     Flag.withDescription("PEM file of a TLS client certificate: log in with SASL EXTERNAL, no password (with --client-key)"),
     Flag.optional
@@ -95,6 +98,7 @@ export interface ConnectionFlags {
   readonly boshUrl: Option.Option<string>
   readonly httpMode: Option.Option<"close" | "keep-alive" | "pipelining">
   readonly ca: Option.Option<string>
+  readonly systemRoots: boolean
   readonly clientCert: Option.Option<string>
   readonly clientKey: Option.Option<string>
   readonly anonymous: boolean
@@ -147,9 +151,7 @@ const readCa = (file: string): Effect.Effect<string, DemoError> =>
     Effect.filterOrFail(
       (pem) => pem.includes("-----BEGIN CERTIFICATE-----"),
       () => invalid(`--ca ${file}: no PEM certificate in it`)
-    ),
-    // The client's `ca` replaces the trust store; the flag adds to it.
-    Effect.map((pem) => [...rootCertificates, pem].join("\n"))
+    )
   )
 
 /**
@@ -213,6 +215,7 @@ export const withFlagNames = (message: string): string =>
 const flagOfPath: ReadonlyArray<readonly [string, string]> = [
   ['["transport"]["port"]', "--port"],
   ['["transport"]["host"]', "--host"],
+  ['["ca"]', "--ca"],
   ['["transport"]["url"]', "--bosh-url"],
   ['["transport"]["proxies"]', "--proxy"],
   ['["transport"]["maxTlsVersion"]', "--max-tls"],
@@ -280,6 +283,7 @@ export const toConfig = (
       ...(login === undefined ? {} : { credentials: login }),
       transport,
       ...(ca === undefined ? {} : { ca }),
+      ...(flags.systemRoots ? {} : { systemRoots: false }),
       ...(Option.isSome(flags.mechanisms)
         ? { mechanisms: flags.mechanisms.value.split(",").map((m) => m.trim()).filter((m) => m !== "") }
         : {}),

@@ -6,7 +6,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { XmppClientError } from "@xmpp-core/client"
 import { Effect, Option, Redacted, Result } from "effect"
 import { readFileSync } from "node:fs"
-import { rootCertificates } from "node:tls"
 import { ExitCode, fromClientError } from "../src/ExitCode.js"
 import * as Flags from "../src/Flags.js"
 import { servers } from "./RunCli.js"
@@ -22,6 +21,7 @@ const defaults: Flags.ConnectionFlags = {
   boshUrl: Option.none(),
   httpMode: Option.none(),
   ca: Option.none(),
+  systemRoots: true,
   clientCert: Option.none(),
   clientKey: Option.none(),
   anonymous: false,
@@ -110,12 +110,17 @@ describe("Flags", () => {
       assert.include(refused.message, "--transport bosh")
     }))
 
-  it.effect("--ca adds the PEM to the system's trusted CAs", () =>
+  it.effect("--ca is the file's PEM, trusted besides the system's roots; --no-system-roots trusts it alone", () =>
     Effect.gen(function*() {
+      const pem = readFileSync(servers().ca, "utf8")
       const config = yield* Flags.toConfig({ ...defaults, ca: Option.some(servers().ca) }, password)
-      const firstSystemCa = rootCertificates[0] ?? ""
-      assert.include(config.ca ?? "", firstSystemCa)
-      assert.isAbove((config.ca ?? "").split("-----BEGIN CERTIFICATE-----").length - 1, rootCertificates.length)
+      // The client adds the system's roots itself, on every transport (not the demo, twice over BOSH).
+      assert.strictEqual(config.ca, pem)
+      assert.isUndefined(config.systemRoots)
+      const alone = yield* Flags.toConfig({ ...defaults, ca: Option.some(servers().ca), systemRoots: false }, password)
+      assert.strictEqual(alone.systemRoots, false)
+      const nothing = yield* Effect.flip(Flags.toConfig({ ...defaults, systemRoots: false }, password))
+      assert.match(nothing.message, /only `ca` is trusted.*\(--ca\)$/)
     }))
 
   it.effect("schema errors name the flag", () =>

@@ -87,7 +87,7 @@ export interface ConnectOptions {
  *
  * @since 0.1.0
  */
-export type Settings = Omit<XmppClientConfig, "transport" | "ca" | "limits">
+export type Settings = Omit<XmppClientConfig, "transport" | "ca" | "systemRoots" | "limits">
 
 const STANZA_NAMES: ReadonlySet<string> = new Set(["message", "presence", "iq"])
 
@@ -291,6 +291,7 @@ export const tcpOptions = (
     directTls: tcp?.directTls,
     proxies: tcp?.proxies,
     ca: config.ca,
+    systemRoots: config.systemRoots,
     maxTlsVersion: tcp?.maxTlsVersion,
     clientCertificate: clientCertificate(config),
     limits: config.limits,
@@ -336,6 +337,7 @@ export const boshHttpConfig = (
           })
         }),
         ...(config.ca === undefined ? {} : { ca: config.ca }),
+        ...(config.systemRoots === undefined ? {} : { systemRoots: config.systemRoots }),
         ...(certificate === undefined ? {} : { clientCertificate: certificate }),
         // An exchange may be held for `wait`: allow that plus a margin.
         timeout: Duration.seconds(wait + 15),

@@ -143,6 +143,13 @@ const credentialsHint = {
 
 // The account, the password and the mechanism list must fit the kind of
 // credentials: a name the configuration cannot use is refused before connecting.
+/** Without the platform's roots, only `ca` is trusted: it must be there, or no server could be. */
+const trustsSomething = Schema.makeFilter((config: { readonly ca?: string; readonly systemRoots?: boolean }) =>
+  config.systemRoots === false && config.ca === undefined
+    ? { path: ["ca"], issue: "with systemRoots false only `ca` is trusted: give the CA certificates to trust" }
+    : undefined
+)
+
 const fitsCredentials = Schema.makeFilter((config: {
   readonly jid: string
   readonly password?: unknown
@@ -188,10 +195,18 @@ export const XmppClientConfig = Schema.Struct({
   credentials: Schema.optionalKey(AccountCredentials),
   /** Default: TCP to the domain's SRV endpoints. */
   transport: Schema.optionalKey(Schema.Union([TcpTransport, BoshTransport])),
-  /** PEM trust anchors replacing the system's, for a private or test CA. */
+  /**
+   * PEM certificates to trust besides the platform's roots (a private or
+   * test CA), on every transport.
+   */
   ca: Schema.optionalKey(Schema.String),
+  /**
+   * Whether the platform's roots are trusted (default `true`); `false`
+   * trusts `ca` alone, which then must be given.
+   */
+  systemRoots: Schema.optionalKey(Schema.Boolean),
   limits: Schema.optionalKey(XmlLimits.PartialXmlLimits)
-}).check(fitsCredentials)
+}).check(fitsCredentials, trustsSomething)
 
 /** @since 0.1.0 */
 export type XmppClientConfig = typeof XmppClientConfig.Type

@@ -69,8 +69,11 @@ export class BoshHttpProxy extends Schema.Class<BoshHttpProxy>("@xmpp-core/clien
  * - `mode`: see {@link BoshHttpMode}; default `keep-alive`.
  * - `hold`: the `hold` the session will ask for (default 1): sizes the pool.
  * - `proxy`: an optional HTTP proxy before the manager.
- * - `ca`: extra trusted CA certificates (PEM), e.g. a test CA. Certificates
- *   are always verified; there is no switch to turn that off.
+ * - `ca`: extra trusted CA certificates (PEM), e.g. a test CA, added to the
+ *   platform's roots. Certificates are always verified; there is no switch
+ *   to turn that off.
+ * - `systemRoots`: whether the platform's roots are trusted too (default
+ *   true); `false` trusts `ca` alone.
  * - `clientCertificate`: presented on every HTTPS connection (SASL EXTERNAL).
  * - `timeout`: the longest one exchange may take, in milliseconds (default
  *   75 s). It must exceed the session's `wait`, or held requests time out.
@@ -87,6 +90,7 @@ export class BoshHttpConfig extends Schema.Class<BoshHttpConfig>("@xmpp-core/cli
   ),
   proxy: Schema.optionalKey(BoshHttpProxy),
   ca: Schema.optionalKey(Pem),
+  systemRoots: Schema.optionalKey(Schema.Boolean),
   clientCertificate: Schema.optionalKey(ClientCertificate),
   timeout: Schema.DurationFromMillis.pipe(Schema.withDecodingDefaultKey(Effect.succeed(75_000))),
   maxResponseBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(

@@ -6,7 +6,7 @@
  * them (browsers allow about 6 per origin over HTTP/1.1, more than the
  * `hold + 1` BOSH needs), and it offers no pipelining, no per-client proxy
  * and no per-client CA. So this layer accepts `mode: "keep-alive"` only,
- * and refuses `close`, `pipelining`, `proxy`, `ca` and `clientCertificate` with a typed
+ * and refuses `close`, `pipelining`, `proxy`, `ca`, `systemRoots: false` and `clientCertificate` with a typed
  * `BoshHttpConfigError` rather than ignoring them: use the system's proxy
  * and trust store settings there. The reason phrase stays readable through
  * the web `Response` (see `ReasonPhrase`).
@@ -39,6 +39,9 @@ export const validate = (config: BoshHttpConfig): Effect.Effect<BoshHttpConfig, 
   }
   if (config.ca !== undefined) {
     return unsupported("ca", "fetch has no per-client CA; add the CA to the runtime's trust store instead")
+  }
+  if (config.systemRoots === false) {
+    return unsupported("systemRoots", "fetch always trusts the runtime's roots; it cannot trust a CA alone")
   }
   if (config.clientCertificate !== undefined) {
     return unsupported("clientCertificate", "fetch cannot present a client certificate; the runtime's TLS stack decides")

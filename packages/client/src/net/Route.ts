@@ -52,16 +52,19 @@ export interface Socks5Proxy {
 export type Proxy = HttpConnectProxy | Socks5Proxy
 
 /**
- * TLS settings. Certificates and host names are always verified; `ca` adds
- * trust anchors (a test CA, a private server) instead of the system's.
+ * TLS settings. Certificates and host names are always verified. Trust is
+ * the platform's default roots plus `ca` (a test CA, a private server), or
+ * `ca` alone with `systemRoots: false` — the same on every transport.
  *
  * @since 0.1.0
  */
 export interface TlsOptions {
   /** The name sent as SNI and checked against the certificate; defaults to the route's host. */
   readonly servername?: string | undefined
-  /** PEM trust anchors that replace the default CA list. */
+  /** PEM trust anchors added to the platform's roots (or used alone: see `systemRoots`). */
   readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
+  /** Whether the platform's default roots are trusted too; default `true`. */
+  readonly systemRoots?: boolean | undefined
   /** ALPN protocols; direct TLS to an XMPP server offers `xmpp-client` (XEP-0368), the default. */
   readonly alpnProtocols?: ReadonlyArray<string> | undefined
   /**

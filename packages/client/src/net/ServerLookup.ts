@@ -102,11 +102,20 @@ export const layer: Layer.Layer<ServerLookup, never, Dns.Dns> = Layer.effect(Ser
 export const toRoute = (
   domain: string,
   endpoint: Endpoint,
-  options: { readonly proxies?: ReadonlyArray<Route.Proxy> | undefined; readonly ca?: Route.TlsOptions["ca"] } = {}
+  options: {
+    readonly proxies?: ReadonlyArray<Route.Proxy> | undefined
+    readonly ca?: Route.TlsOptions["ca"]
+    readonly systemRoots?: Route.TlsOptions["systemRoots"]
+  } = {}
 ): Route.Route =>
   Route.make(endpoint.host, endpoint.port, {
     proxies: options.proxies,
     tls: endpoint.directTls
-      ? { servername: domain, ca: options.ca, alpnProtocols: [Route.xmppClientAlpn] }
+      ? {
+        servername: domain,
+        ca: options.ca,
+        ...(options.systemRoots === undefined ? {} : { systemRoots: options.systemRoots }),
+        alpnProtocols: [Route.xmppClientAlpn]
+      }
       : undefined
   })

@@ -65,8 +65,10 @@ export interface Options {
   readonly directTls?: boolean | undefined
   /** Proxies in front of the server, in dialing order. */
   readonly proxies?: ReadonlyArray<Route.Proxy> | undefined
-  /** PEM trust anchors replacing the system's (verification stays on). */
+  /** PEM trust anchors added to the platform's roots (verification stays on). */
   readonly ca?: Route.TlsOptions["ca"]
+  /** Trust the platform's roots besides `ca` (default `true`). */
+  readonly systemRoots?: Route.TlsOptions["systemRoots"]
   /** The highest TLS version to offer (see `Route.TlsOptions.maxVersion`). */
   readonly maxTlsVersion?: Route.TlsOptions["maxVersion"]
   /** Presented in the TLS handshake, direct or STARTTLS (SASL EXTERNAL). */
@@ -107,20 +109,20 @@ const withMaxVersion = (route: Route.Route, options: Options): Route.Route => {
  */
 export const routes = (options: Options): Effect.Effect<ReadonlyArray<Route.Route>, never, ServerLookup.ServerLookup> =>
   Effect.gen(function*() {
-    const { ca, directTls, domain, proxies } = options
+    const { ca, directTls, domain, proxies, systemRoots } = options
     if (options.host !== undefined || options.port !== undefined) {
       const endpoint: ServerLookup.Endpoint = {
         host: options.host ?? domain,
         port: options.port ?? (directTls === true ? 5223 : ServerLookup.defaultPort),
         directTls: directTls === true
       }
-      return [withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options)]
+      return [withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca, systemRoots }), options)]
     }
     const lookup = yield* ServerLookup.ServerLookup
     const endpoints = yield* lookup.lookup(domain)
     return endpoints
       .filter((endpoint) => directTls === undefined || endpoint.directTls === directTls)
-      .map((endpoint) => withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca }), options))
+      .map((endpoint) => withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca, systemRoots }), options))
   })
 
 const describeRoute = (route: Route.Route) =>
@@ -354,6 +356,7 @@ export const connect = (
       const upgraded = yield* tlsUpgrade.upgrade(connection, {
         servername: options.domain,
         ca: options.ca,
+        ...(options.systemRoots === undefined ? {} : { systemRoots: options.systemRoots }),
         maxVersion: options.maxTlsVersion,
         clientCertificate: options.clientCertificate
       }).pipe(

@@ -22,7 +22,6 @@ import { type BoshHttpConfig, Route } from "@xmpp-core/client"
 import type * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Exit, Redacted } from "effect"
 import * as Cause from "effect/Cause"
-import * as Tls from "node:tls"
 import * as NodeConnector from "../net/NodeConnector.js"
 
 /**
@@ -79,8 +78,10 @@ export const basicAuthorization = (credentials: Route.Credentials): Redacted.Red
  * @since 0.1.0
  */
 export interface ConnectOptions {
-  /** Extra trusted CA certificates (PEM), added to Node's default roots. */
+  /** Extra trusted CA certificates (PEM), added to Node's default roots unless `systemRoots` is false. */
   readonly ca: string | undefined
+  /** Trust Node's default roots too (default `true`). */
+  readonly systemRoots?: boolean | undefined
   /** Bound on each step of opening a connection (TCP, CONNECT, TLS). */
   readonly timeout: Duration.Duration
   /** Presented to an `https://` manager that asks for one (SASL EXTERNAL). */
@@ -95,13 +96,15 @@ export interface ConnectOptions {
 export const connectorRoute = (
   route: BoshHttpRoute,
   target: Pick<Undici.buildConnector.Options, "hostname" | "port" | "protocol">,
-  ca: string | undefined,
-  clientCertificate?: Route.TlsOptions["clientCertificate"]
+  options: Pick<ConnectOptions, "ca" | "systemRoots" | "clientCertificate">
 ): Route.Route => {
   const secure = target.protocol === "https:"
   const port = target.port === "" ? (secure ? 443 : 80) : Number(target.port)
+  const { ca, clientCertificate, systemRoots } = options
+  // Trust is applied where every transport's is: NodeTls → SecureContexts.
   const tls: Route.TlsOptions = {
-    ...(ca === undefined ? {} : { ca: [...Tls.rootCertificates, ca] }),
+    ...(ca === undefined ? {} : { ca }),
+    ...(systemRoots === undefined ? {} : { systemRoots }),
     ...(clientCertificate === undefined ? {} : { clientCertificate }),
     alpnProtocols: ["http/1.1"]
   }
@@ -131,7 +134,7 @@ export const connectorRoute = (
  */
 export const makeConnect = (route: BoshHttpRoute, options: ConnectOptions): Undici.buildConnector.connector =>
 (target, callback) => {
-  const open = NodeConnector.openNodeSocketDetached(connectorRoute(route, target, options.ca, options.clientCertificate), {
+  const open = NodeConnector.openNodeSocketDetached(connectorRoute(route, target, options), {
     connectTimeout: options.timeout
   })
   Effect.runCallback(open, {

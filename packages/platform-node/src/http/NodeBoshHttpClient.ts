@@ -15,7 +15,7 @@
  * Prosody-like managers.
  *
  * `config.timeout` is enforced here, by undici's own timers (see
- * `BoshHttpInterceptor`). Certificates are always verified against Node's roots plus `config.ca`.
+ * `BoshHttpInterceptor`). Certificates are always verified, against Node's roots plus `config.ca` (or `config.ca` alone with `systemRoots: false`).
  * A proxy that closes the connection after every response (tinyproxy) is
  * fine: undici opens a new connection for the next request.
  *
@@ -44,6 +44,7 @@ export const agentOptions = (config: BoshHttpConfig.BoshHttpConfig): Undici.Agen
     pipelining: plan.reuse ? plan.requestsPerConnection : 0,
     connect: BoshHttpRoute.makeConnect(BoshHttpRoute.fromConfig(config), {
       ca: config.ca,
+      ...(config.systemRoots === undefined ? {} : { systemRoots: config.systemRoots }),
       timeout: config.timeout,
       ...(config.clientCertificate === undefined ? {} : { clientCertificate: config.clientCertificate })
     })

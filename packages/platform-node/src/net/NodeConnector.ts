@@ -105,6 +105,7 @@ export const openNodeSocket = (
     const tlsSocket = yield* NodeTls.handshake(socket, {
       name: route.tls.servername ?? route.host,
       ca: route.tls.ca,
+      systemRoots: route.tls.systemRoots,
       alpnProtocols: route.tls.alpnProtocols ?? [Route.xmppClientAlpn],
       maxVersion: route.tls.maxVersion,
       clientCertificate: route.tls.clientCertificate
@@ -184,6 +185,7 @@ export const make = (options: Options = {}) => {
         const tlsSocket = yield* NodeTls.handshake(socket, {
           name: tlsOptions.servername ?? route.host,
           ca: tlsOptions.ca ?? route.tls?.ca,
+          systemRoots: tlsOptions.systemRoots ?? route.tls?.systemRoots,
           alpnProtocols: tlsOptions.alpnProtocols,
           maxVersion: tlsOptions.maxVersion ?? route.tls?.maxVersion,
           clientCertificate: tlsOptions.clientCertificate ?? route.tls?.clientCertificate

@@ -25,6 +25,7 @@ export interface HandshakeOptions {
   /** The name to verify the certificate against (and send as SNI unless it is an IP literal). */
   readonly name: string
   readonly ca?: Route.TlsOptions["ca"]
+  readonly systemRoots?: Route.TlsOptions["systemRoots"]
   readonly alpnProtocols?: ReadonlyArray<string> | undefined
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3" | undefined
   /** Presented when the server asks for a client certificate. */
@@ -128,7 +129,8 @@ const toCa = (ca: Route.TlsOptions["ca"]): Array<string | Buffer> | undefined =>
 
 /**
  * Runs the client TLS handshake over `socket`. The certificate chain and the
- * host name are always verified; `ca` replaces the trust anchors. The TLS
+ * host name are always verified, against Node's default roots plus `ca` (or
+ * `ca` alone with `systemRoots: false`: see `SecureContexts`). The TLS
  * socket is destroyed when the scope closes.
  *
  * @since 0.1.0
@@ -157,6 +159,7 @@ export const handshake = (
     // Trust, identity and versions: one context per distinct set, built once.
     secureContext: SecureContexts.secureContext({
       ca: toCa(options.ca),
+      systemRoots: options.systemRoots,
       minVersion: "TLSv1.2",
       maxVersion: options.maxVersion,
       cert: options.clientCertificate?.certificate,

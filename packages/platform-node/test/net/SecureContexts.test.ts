@@ -37,3 +37,23 @@ describe("SecureContexts", () => {
     assert.strictEqual(new Set(others).size, others.length)
   })
 })
+
+describe("SecureContexts.trustAnchors: the one place where ca and systemRoots become trust", () => {
+  const nodeDefault = Tls.getCACertificates("default")
+
+  it("no ca: Node's default set, untouched", () => {
+    assert.isUndefined(SecureContexts.trustAnchors({}))
+    assert.isUndefined(SecureContexts.trustAnchors({ systemRoots: true }))
+  })
+
+  it("ca is added to Node's default set (bundled roots and NODE_EXTRA_CA_CERTS), not put in its place", () => {
+    const anchors = SecureContexts.trustAnchors({ ca: [ca] }) ?? []
+    assert.strictEqual(anchors.length, nodeDefault.length + 1)
+    assert.strictEqual(anchors.at(-1), ca)
+    assert.includeMembers([...anchors], nodeDefault.slice(0, 3))
+  })
+
+  it("systemRoots false trusts ca alone", () => {
+    assert.deepStrictEqual(SecureContexts.trustAnchors({ ca: [ca], systemRoots: false }), [ca])
+  })
+})
