@@ -10,36 +10,28 @@ import { ChildProcess } from "effect/process"
 import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { TestServers } from "@xmpp-core/platform-node/testing"
 import { DemoError } from "./DemoError.js"
 
 /** The repository root: this file is in apps/demo/src (or dist). */
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 
-const Port = Schema.Int
-const Xmpp = Schema.Struct({ c2s: Port, c2sDirectTls: Port, http: Port, https: Port, boshPath: Schema.String })
-
 /**
- * What the tour needs from `.state/servers.json`.
+ * `.state/servers.json`: the project's one description of its test servers.
  *
  * @since 0.1.0
  */
-export const Servers = Schema.Struct({
-  ca: Schema.String,
-  domain: Schema.String,
-  accounts: Schema.Struct({ alice: Schema.String, bob: Schema.String }),
-  prosody: Xmpp,
-  ejabberd: Xmpp
-})
+export const Servers = TestServers.TestServers
 
 /**
  * @since 0.1.0
  */
-export type Servers = typeof Servers.Type
+export type Servers = TestServers.TestServers
 
 /**
  * @since 0.1.0
  */
-export const stateFile = join(root, ".state", "servers.json")
+export const stateFile = TestServers.statePath
 
 const unavailable = (message: string) => new DemoError({ reason: "ServersUnavailable", message })
 

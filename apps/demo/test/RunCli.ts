@@ -3,10 +3,9 @@
  * minus the process) and captures what it prints.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Console, Effect, Schema } from "effect"
-import { readFileSync } from "node:fs"
+import { Console, Effect } from "effect"
 import * as Program from "../src/Program.js"
-import * as Servers from "../src/Servers.js"
+import { TestServers } from "@xmpp-core/platform-node/testing"
 
 export interface Captured {
   readonly code: number
@@ -39,27 +38,13 @@ export const runCli = (argv: ReadonlyArray<string>, onLine: (line: string) => vo
     return { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") } satisfies Captured
   })
 
-const Pair = Schema.Struct({ cert: Schema.String, key: Schema.String })
-const State = Schema.Struct({
-  ...Servers.Servers.fields,
-  closedPort: Schema.optionalKey(Schema.Int),
-  anonymousDomain: Schema.String,
-  clientCertificates: Schema.Struct({ "alice@localhost": Pair, "alice@cert.localhost": Pair })
-})
+/** `.state/servers.json` (the project's one reader); missing: a clear failure (./run test starts the servers first). */
+export const servers = TestServers.read
 
-/** `.state/servers.json`; missing: a clear failure (./run test starts the servers first). */
-export const servers = (): typeof State.Type => {
-  let json: string
-  try {
-    json = readFileSync(Servers.stateFile, "utf8")
-  } catch (cause) {
-    throw new Error(`${Servers.stateFile} is missing: start the test servers with \`./run servers up\``, { cause })
-  }
-  return Schema.decodeUnknownSync(State)(JSON.parse(json))
-}
+type State = TestServers.TestServers
 
 /** Flags that reach Prosody on loopback, trusting the test CA. */
-export const prosodyFlags = (s: typeof State.Type, account: "alice" | "bob", passwordEnv: string) => [
+export const prosodyFlags = (s: State, account: "alice" | "bob", passwordEnv: string) => [
   "--jid",
   `${account}@${s.domain}`,
   "--password-env",

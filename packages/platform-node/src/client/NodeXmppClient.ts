@@ -59,19 +59,3 @@ export const layer = (
   options: Options = {}
 ): Layer.Layer<XmppClient.XmppClient, XmppClientError | NetAddress.NetAddressError> =>
   XmppClient.layer(config, options).pipe(Layer.provide(layerPorts(options)))
-
-/**
- * A connected `XmppClient` over TCP (the configuration's transport must be
- * TCP or absent).
- *
- * @since 0.1.0
- */
-export const layerTcp = layer
-
-/**
- * A connected `XmppClient` over BOSH (the configuration's transport is
- * `bosh`), on undici.
- *
- * @since 0.1.0
- */
-export const layerBosh = layer

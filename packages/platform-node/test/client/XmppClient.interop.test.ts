@@ -198,11 +198,11 @@ describe.each(["prosody", "ejabberd"] as const)("XmppClient against %s", (server
 })
 
 describe("NodeXmppClient", () => {
-  it.live("layerTcp gives a connected client in one line and closes it with the layer", () =>
+  it.live("layer gives a connected client in one line and closes it with the layer", () =>
     Effect.gen(function*() {
       const client = yield* XmppClient.XmppClient
       assert.strictEqual(Jid.format(client.jid), `alice@${s.domain}/layer`)
-    }).pipe(Effect.provide(NodeXmppClient.layerTcp(config(s, "prosody", "alice", { resource: "layer" })))))
+    }).pipe(Effect.provide(NodeXmppClient.layer(config(s, "prosody", "alice", { resource: "layer" })))))
 
   it.live("the XML console shows the whole PLAIN login without the password", () =>
     Effect.gen(function*() {

@@ -264,10 +264,10 @@ describe("XmppClient over BOSH: refusals", () => {
       assert.strictEqual(error.reason, "TransportUnavailable")
     }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 
-  it.live("NodeXmppClient.layerBosh gives a connected BOSH client in one line", () =>
+  it.live("NodeXmppClient.layer gives a connected BOSH client in one line", () =>
     Effect.gen(function*() {
       const client = yield* XmppClient.XmppClient
       assert.strictEqual(client.transport, "bosh")
       assert.strictEqual(client.jid.resource, "layer-bosh")
-    }).pipe(Effect.provide(NodeXmppClient.layerBosh(boshConfig(s, "ejabberd", "alice", "https", { resource: "layer-bosh" })))), SLOW)
+    }).pipe(Effect.provide(NodeXmppClient.layer(boshConfig(s, "ejabberd", "alice", "https", { resource: "layer-bosh" })))), SLOW)
 })
