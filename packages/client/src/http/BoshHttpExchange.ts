@@ -24,7 +24,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, Stream } from "effect"
+import { Bytes, Effect, Option, Stream } from "effect"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
@@ -158,23 +158,13 @@ const readBytes = (
         chunks.push(chunk)
         return Effect.void
       }),
-      Effect.map(() => concat(chunks, received)),
+      Effect.map(() => (chunks.length === 1 ? chunks[0] ?? empty : Bytes.concat(chunks))),
       // fetch gives no stream at all for an empty body.
       Effect.catchTag("HttpClientError", (error) =>
         error.reason._tag === "EmptyBodyError" ? Effect.succeed(empty) : Effect.fail(error))
     )
   })
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0] ?? empty
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.length
-  }
-  return bytes
-}
 
 /**
  * Whether a status is a proxy refusing our credentials. 407 always is. A 401

@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import { Result } from "effect"
+import { Bytes, Result } from "effect"
+import * as Mac from "effect/crypto/Mac"
 import * as Base64 from "effect/encoding/Base64"
 import type { ChannelBinding } from "./ChannelBinding.js"
 import * as SaslPrep from "./SaslPrep.js"
@@ -208,13 +209,6 @@ const parseAttributes = (message: string): ReadonlyArray<readonly [string, strin
   return out
 }
 
-const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
-}
-
 /**
  * Reads the server-first-message and asks for the proof computation.
  *
@@ -271,7 +265,7 @@ export const receiveServerFirst = (
     )
   }
   const gs2 = Utf8.encode(state.gs2Header)
-  const cbindInput = options.binding._tag === "Bound" ? concat(gs2, options.binding.binding.data) : gs2
+  const cbindInput = options.binding._tag === "Bound" ? Bytes.concat([gs2, options.binding.binding.data]) : gs2
   const clientFinalWithoutProof = `c=${Base64.encode(cbindInput)},r=${nonce}`
   const authMessage = `${state.clientFirstBare},${serverFirst},${clientFinalWithoutProof}`
   const cached = options.cachedKeys
@@ -310,15 +304,6 @@ export const receiveComputed = (
   response: Utf8.encode(`${state.clientFinalWithoutProof},p=${Base64.encode(computed.clientProof)}`)
 })
 
-// Compares without an early exit, so the time taken does not tell how many
-// leading bytes of a forged signature were right.
-const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let k = 0; k < a.length; k++) diff |= (a[k] ?? 0) ^ (b[k] ?? 0)
-  return diff === 0
-}
-
 /**
  * Verifies the server-final-message. Success gives the keys to cache; any
  * mismatch, `e=` error or malformed message is a typed error and the login
@@ -344,7 +329,7 @@ export const receiveServerFinal = (
     return fail(mechanism, "malformed-challenge", "server-final-message must start with v= or e=")
   }
   const signature = Base64.decode(first[1])
-  if (Result.isFailure(signature) || !constantTimeEqual(signature.success, state.serverSignature)) {
+  if (Result.isFailure(signature) || !Mac.timingSafeEqual(signature.success, state.serverSignature)) {
     return fail(mechanism, "invalid-server-signature", "the server signature does not match: the server is not trusted")
   }
   return Result.succeed(state.keys)
