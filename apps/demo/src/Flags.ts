@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { XmppClientConfig } from "@xmpp-core/client"
+import { ServerLookup, XmppClientConfig } from "@xmpp-core/client"
 import { Effect, Option, type Redacted, Result } from "effect"
 import { Flag } from "effect/cli"
 import { readFileSync } from "node:fs"
@@ -27,7 +27,9 @@ export const connection = {
     Flag.withDefault("tcp")
   ),
   host: Flag.String("host").pipe(Flag.withDescription("server host (default: the JID's domain; its DNS SRV records unless --port is given)"), Flag.optional),
-  port: Flag.Int("port").pipe(Flag.withDescription("server port (default 5222, or 5223 with --direct-tls)"), Flag.optional),
+  port: Flag.Int("port").pipe(Flag.withDescription(
+    `server port (default ${ServerLookup.defaultPort}, or ${ServerLookup.defaultDirectTlsPort} with --direct-tls)`
+  ), Flag.optional),
   directTls: Flag.Boolean("direct-tls").pipe(
     Flag.withDescription("TLS from the first byte (XEP-0368) instead of STARTTLS"),
     Flag.withDefault(false)

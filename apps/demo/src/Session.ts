@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import { ServerLookup, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
 import { Jid } from "@xmpp-core/protocol"
 import { Effect, type Scope } from "effect"
 import * as Output from "./Console.js"
@@ -37,7 +37,7 @@ export const describeRoute = (config: XmppClientConfig.XmppClientConfig): string
   const domain = config.jid.split("@").pop()?.split("/")[0] ?? config.jid
   const target = transport?.host === undefined && transport?.port === undefined
     ? `${domain} (DNS SRV)`
-    : `${transport.host ?? domain}:${transport.port ?? (transport.directTls === true ? 5223 : 5222)}`
+    : `${transport.host ?? domain}:${transport.port ?? ServerLookup.defaultPortFor(transport.directTls)}`
   const tls = transport?.directTls === true ? "direct TLS" : "STARTTLS"
   const via = transport?.proxies === undefined || transport.proxies.length === 0
     ? ""

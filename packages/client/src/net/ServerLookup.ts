@@ -34,6 +34,23 @@ export interface Endpoint {
 export const defaultPort = 5222
 
 /**
+ * The conventional port for TLS from the first byte (XEP-0368), used when a
+ * direct TLS route names no port.
+ *
+ * @since 0.1.0
+ */
+export const defaultDirectTlsPort = 5223
+
+/**
+ * The port of a route that names none: {@link defaultDirectTlsPort} with
+ * direct TLS, else {@link defaultPort}.
+ *
+ * @since 0.1.0
+ */
+export const defaultPortFor = (directTls: boolean | undefined): number =>
+  directTls === true ? defaultDirectTlsPort : defaultPort
+
+/**
  * @since 0.1.0
  */
 export class ServerLookup extends Context.Service<ServerLookup, {

@@ -55,7 +55,7 @@ export interface Options {
   readonly domain: string
   /** Connect here instead of looking up the domain's SRV records. */
   readonly host?: string | undefined
-  /** Default 5223 with `directTls`, else 5222. */
+  /** Default `ServerLookup.defaultPortFor(directTls)`: 5223 with `directTls`, else 5222. */
   readonly port?: number | undefined
   /**
    * TLS from the first byte (XEP-0368) instead of STARTTLS. With SRV, `true`
@@ -113,7 +113,7 @@ export const routes = (options: Options): Effect.Effect<ReadonlyArray<Route.Rout
     if (options.host !== undefined || options.port !== undefined) {
       const endpoint: ServerLookup.Endpoint = {
         host: options.host ?? domain,
-        port: options.port ?? (directTls === true ? 5223 : ServerLookup.defaultPort),
+        port: options.port ?? ServerLookup.defaultPortFor(directTls),
         directTls: directTls === true
       }
       return [withMaxVersion(ServerLookup.toRoute(domain, endpoint, { proxies, ca, systemRoots }), options)]
