@@ -1,34 +1,49 @@
-// A small timing harness shared by every package's benchmarks (bench/*.bench.ts,
-// compiled by `tsc -b` into dist-bench/ and run by scripts/bench.mjs).
-import { performance } from "node:perf_hooks"
+// The timing harness shared by every package's benchmarks (bench/*.bench.ts,
+// compiled by `tsc -b` into dist-bench/ and run by scripts/bench.mjs), on
+// tinybench: warm-up, per-call latency samples, percentiles and the relative
+// margin of error, instead of a loop of our own.
+import { Bench } from "tinybench"
 
-/**
- * Runs `fn` repeatedly: warm-up rounds first, then `rounds` timed rounds of
- * `iterations` calls each. Returns per-call statistics in nanoseconds.
- */
-export const measure = (fn, { iterations = 1, rounds = 7, warmup = 2 } = {}) => {
-  for (let i = 0; i < warmup; i++) for (let j = 0; j < iterations; j++) fn()
-  const samples = []
-  for (let i = 0; i < rounds; i++) {
-    const start = performance.now()
-    for (let j = 0; j < iterations; j++) fn()
-    samples.push(((performance.now() - start) * 1e6) / iterations)
+const statistics = (bench, name) => {
+  const task = bench.getTask(name)
+  const result = task?.result
+  if (result === undefined || result.state === "errored") throw result?.error ?? new Error(`${name}: no result`)
+  if (!("latency" in result)) throw new Error(`${name}: ${result.state}, no statistics`)
+  const ns = (ms) => ms * 1e6
+  const { latency } = result
+  return {
+    minNs: ns(latency.min),
+    medianNs: ns(latency.p50),
+    p99Ns: ns(latency.p99),
+    maxNs: ns(latency.max),
+    /** Relative margin of error of the mean, in percent (95% confidence). */
+    rme: latency.rme,
+    samples: latency.samplesCount
   }
-  samples.sort((a, b) => a - b)
-  return { minNs: samples[0], medianNs: samples[Math.floor(samples.length / 2)], maxNs: samples[samples.length - 1] }
+}
+
+// At least `iterations × rounds` timed calls after `iterations × warmup`
+// warm-up calls, with no time budget of their own: the callers size them.
+const options = ({ iterations = 1, rounds = 7, warmup = 2 } = {}) => ({
+  iterations: Math.max(1, iterations * rounds),
+  time: 0,
+  warmupIterations: iterations * warmup,
+  warmupTime: 0,
+  warmup: warmup > 0
+})
+
+/** Runs `fn` (synchronous) and returns per-call statistics in nanoseconds. */
+export const measure = (fn, settings) => {
+  const bench = new Bench(options(settings)).add("fn", fn)
+  bench.runSync()
+  return statistics(bench, "fn")
 }
 
 /** The same for async functions. */
-export const measureAsync = async (fn, { iterations = 1, rounds = 7, warmup = 2 } = {}) => {
-  for (let i = 0; i < warmup; i++) for (let j = 0; j < iterations; j++) await fn()
-  const samples = []
-  for (let i = 0; i < rounds; i++) {
-    const start = performance.now()
-    for (let j = 0; j < iterations; j++) await fn()
-    samples.push(((performance.now() - start) * 1e6) / iterations)
-  }
-  samples.sort((a, b) => a - b)
-  return { minNs: samples[0], medianNs: samples[Math.floor(samples.length / 2)], maxNs: samples[samples.length - 1] }
+export const measureAsync = async (fn, settings) => {
+  const bench = new Bench(options(settings)).add("fn", fn)
+  await bench.run()
+  return statistics(bench, "fn")
 }
 
 /** Prints one titled table: rows of [label, value] pairs, values already formatted. */
