@@ -6,12 +6,12 @@
  * @since 0.1.0
  */
 import {
-  Element,
+  BoundStream,
+  type Element,
   Jid,
   Namespaces,
   type Negotiation,
   type SaslMechanism,
-  StreamError,
   XmlSerializer,
   type XmlStreamEvent
 } from "@xmpp-core/protocol"
@@ -89,15 +89,12 @@ export interface ConnectOptions {
  */
 export type Settings = Omit<XmppClientConfig, "transport" | "ca" | "limits">
 
-const STANZA_NAMES: ReadonlySet<string> = new Set(["message", "presence", "iq"])
-
 /**
- * Whether an element is a stanza of a client stream.
+ * Whether an element is a stanza of a client stream (`BoundStream.isStanza`).
  *
  * @since 0.1.0
  */
-export const isStanza = (element: Element.Element): boolean =>
-  element.namespace === Namespaces.JABBER_CLIENT && STANZA_NAMES.has(element.name)
+export const isStanza = BoundStream.isStanza
 
 const fromTransportError = (reason: "ConnectFailed" | "ConnectionLost") => (error: TransportError) =>
   new XmppClientError({
@@ -127,26 +124,24 @@ const fromNegotiationError = (
   }
 }
 
-// Maps one transport event of a bound stream to a stanza, the end, or an error.
+// Maps one transport event of a bound stream to a stanza, the end, or an error
+// (the classification is the protocol's `BoundStream`).
 const toStanza = (
   event: XmlStreamEvent.XmlStreamEvent
 ): Effect.Effect<Element.Element, XmppClientError | Cause.Done> => {
-  if (event._tag === "StreamClose") return Cause.done()
-  if (event._tag === "StreamOpen") {
-    return Effect.fail(new XmppClientError({ reason: "UnexpectedElement", message: "a second stream header on a bound stream" }))
+  const classified = BoundStream.classify(event)
+  switch (classified._tag) {
+    case "Stanza":
+      return Effect.succeed(classified.element)
+    case "End":
+      return Cause.done()
+    case "StreamError": {
+      const error = classified.error
+      return Effect.fail(new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error }))
+    }
+    case "Unexpected":
+      return Effect.fail(new XmppClientError({ reason: "UnexpectedElement", message: classified.message }))
   }
-  const element = event.element
-  if (isStanza(element)) return Effect.succeed(element)
-  if (StreamError.isStreamError(element)) {
-    const error = StreamError.fromElement(element)
-    return Effect.fail(new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error }))
-  }
-  return Effect.fail(
-    new XmppClientError({
-      reason: "UnexpectedElement",
-      message: `the server sent <${element.name} xmlns='${element.namespace}'/>, which is not a stanza`
-    })
-  )
 }
 
 const checkStanza = (stanza: Element.Element): Effect.Effect<Element.Element, XmppClientError> => {
