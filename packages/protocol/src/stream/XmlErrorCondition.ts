@@ -14,6 +14,8 @@ import type * as StreamError from "./StreamError.js"
  * - `RestrictedXml` → `restricted-xml` (§4.9.3.18: DOCTYPE, comments, PIs, entities);
  * - `UnsupportedEncoding` → `unsupported-encoding` (§4.9.3.22);
  * - `TooLarge`, `TooDeep`, `TooManyAttributes` → `policy-violation` (§4.9.3.14: a local limit);
+ * - `UnexpectedNamespace` → `invalid-namespace` (§4.9.3.10: a stream header
+ *   outside the streams namespace);
  * - `UnexpectedElement` → `invalid-xml` (§4.9.3.11);
  * - anything else (malformed XML, bad characters or UTF-8) → `not-well-formed` (§4.9.3.13).
  *
@@ -29,6 +31,8 @@ export const conditionOf = (error: XmlError): StreamError.Condition => {
     case "TooDeep":
     case "TooManyAttributes":
       return "policy-violation"
+    case "UnexpectedNamespace":
+      return "invalid-namespace"
     case "UnexpectedElement":
       return "invalid-xml"
     default:

@@ -14,8 +14,10 @@ import {
   XmlError,
   XmlErrorCondition,
   XmlSerializer,
-  XmlStreamEvent
+  XmlStreamEvent,
+  XmlStreamParser
 } from "@xmpp-core/protocol"
+import { Result } from "effect"
 
 const streamScope = XmlSerializer.scopeWithDefault(Namespaces.JABBER_CLIENT, { stream: Namespaces.STREAMS })
 const xmlError = (reason: XmlError["reason"]) => new XmlError({ reason, message: reason, offset: 0 })
@@ -49,6 +51,7 @@ describe("XmlErrorCondition", () => {
       ["TooLarge", "policy-violation"],
       ["TooDeep", "policy-violation"],
       ["TooManyAttributes", "policy-violation"],
+      ["UnexpectedNamespace", "invalid-namespace"],
       ["UnexpectedElement", "invalid-xml"],
       ["Malformed", "not-well-formed"],
       ["InvalidCharacter", "not-well-formed"],
@@ -57,6 +60,28 @@ describe("XmlErrorCondition", () => {
     for (const [reason, condition] of table) {
       assert.strictEqual(XmlErrorCondition.conditionOf(xmlError(reason)), condition, reason)
     }
+  })
+})
+
+describe("XmlErrorCondition on the parser's refusals", () => {
+  const refused = (xml: string): XmlError => {
+    const parsed = XmlStreamParser.make().push(new TextEncoder().encode(xml))
+    if (Result.isSuccess(parsed)) return assert.fail(`expected ${xml} to be refused`)
+    return parsed.failure
+  }
+
+  it("a stream header in another namespace is invalid-namespace (RFC 6120 §4.9.3.10)", () => {
+    const wrong = "<stream:stream xmlns='jabber:client' xmlns:stream='urn:example:not-streams' to='localhost' version='1.0'>"
+    assert.strictEqual(XmlErrorCondition.conditionOf(refused(wrong)), "invalid-namespace")
+    assert.strictEqual(XmlErrorCondition.conditionOf(refused("<stream xmlns='jabber:client'>")), "invalid-namespace")
+  })
+
+  it("a root that is not a stream at all stays invalid-xml", () => {
+    assert.strictEqual(XmlErrorCondition.conditionOf(refused("<html>")), "invalid-xml")
+    assert.strictEqual(
+      XmlErrorCondition.conditionOf(refused(`<stream:features xmlns:stream='${Namespaces.STREAMS}'>`)),
+      "invalid-xml"
+    )
   })
 })
 
