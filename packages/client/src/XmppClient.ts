@@ -12,6 +12,7 @@ import {
   Namespaces,
   type Negotiation,
   type SaslMechanism,
+  type TransportKind,
   XmlSerializer,
   type XmlStreamEvent
 } from "@xmpp-core/protocol"
@@ -34,7 +35,7 @@ import type { Connector } from "./net/Connector.js"
 import type * as ServerLookup from "./net/ServerLookup.js"
 import type { TlsUpgrade } from "./net/TlsUpgrade.js"
 import type { SaslCrypto } from "./sasl/SaslCrypto.js"
-import * as StreamNegotiator from "./sasl/StreamNegotiator.js"
+import * as StreamNegotiator from "./stream/StreamNegotiator.js"
 import * as BoshTransport from "./transport/BoshTransport.js"
 import * as StreamTransport from "./transport/StreamTransport.js"
 import type * as Traffic from "./transport/Traffic.js"
@@ -50,7 +51,7 @@ import { XmppClientError } from "./XmppClientError.js"
 export class XmppClient extends Context.Service<XmppClient, {
   /** The full JID the server bound. */
   readonly jid: Jid.Jid
-  readonly transport: Transport.Kind
+  readonly transport: TransportKind
   /** The SASL mechanism that authenticated. */
   readonly mechanism: SaslMechanism.Name
   /**

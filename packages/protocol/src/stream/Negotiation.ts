@@ -5,7 +5,7 @@
  *
  * `(state, event, now) → (state, actions)`: events are XML stream events plus
  * what the transport and the crypto report back; actions tell the caller what
- * to send or do. Time is only ever an input; {@link deadline} says when the
+ * to send or do. Time is only ever an input; {@link nextDeadline} says when the
  * caller must step the machine with a `Tick` if nothing else arrives.
  *
  * @since 0.1.0
@@ -25,25 +25,16 @@ import type { XmlStreamEvent } from "../xml/XmlStreamEvent.js"
 import { NegotiationError, type Setting } from "./NegotiationError.js"
 import * as StreamError from "./StreamError.js"
 import * as StreamHeader from "./StreamHeader.js"
+import type { TransportKind } from "./TransportKind.js"
 
 /** XEP-0440: the channel binding types a server advertises. @since 0.1.0 */
 export const SASL_CHANNEL_BINDING = ChannelBindingChoice.NAMESPACE
 
 /**
- * Which transport carries the stream. It decides whether a stream header is
- * written (TCP only), whether STARTTLS exists (TCP only; over BOSH an
- * advertised `<starttls><required/></starttls>` is ignored, as Prosody
- * advertises it there) and what a restart means to the transport.
- *
- * @since 0.1.0
- */
-export type Transport = "tcp" | "bosh"
-
-/**
  * @since 0.1.0
  */
 export interface Config {
-  readonly transport: Transport
+  readonly transport: TransportKind
   /** The XMPP domain, the header's `to`. */
   readonly domain: string
   readonly lang?: string | undefined
@@ -297,7 +288,7 @@ export type State =
  *
  * @since 0.1.0
  */
-export interface Transition {
+export interface Step {
   readonly state: State
   readonly actions: ReadonlyArray<Action>
 }
@@ -310,7 +301,7 @@ const responseTimeout = (context: Context) => context.config.responseTimeout ?? 
 
 const send = (element: Element.Element): Send => ({ _tag: "Send", element })
 
-const fail = (error: Error, actions: ReadonlyArray<Action> = []): Transition => ({
+const fail = (error: Error, actions: ReadonlyArray<Action> = []): Step => ({
   state: { _tag: "Failed", error },
   actions: [...actions, { _tag: "Failed", error }]
 })
@@ -334,7 +325,7 @@ const accountAddress = (context: Context): string | undefined => {
   return Result.isSuccess(account) ? Jid.format(account.success) : undefined
 }
 
-const openStream = (context: Context, now: number, restart: boolean): Transition => {
+const openStream = (context: Context, now: number, restart: boolean): Step => {
   const actions: Array<Action> = []
   if (restart) actions.push({ _tag: "RestartStream" })
   if (context.config.transport === "tcp") {
@@ -353,7 +344,7 @@ const openStream = (context: Context, now: number, restart: boolean): Transition
  *
  * @since 0.1.0
  */
-export const start = (config: Config, now: number): Transition =>
+export const make = (config: Config, now: number): Step =>
   openStream(
     {
       config,
@@ -371,7 +362,7 @@ export const start = (config: Config, now: number): Transition =>
  *
  * @since 0.1.0
  */
-export const deadline = (state: State): number | undefined =>
+export const nextDeadline = (state: State): number | undefined =>
   state._tag === "Bound" || state._tag === "Failed" ? undefined : state.deadline
 
 /** Whether negotiation is over, bound or failed. @since 0.1.0 */
@@ -386,7 +377,7 @@ export const isDone = (state: State): boolean => state._tag === "Bound" || state
  *
  * @since 0.1.0
  */
-export const step = (state: State, event: Event, now: number): Transition => {
+export const step = (state: State, event: Event, now: number): Step => {
   if (state._tag === "Bound" || state._tag === "Failed") return { state, actions: [] }
   if (now >= state.deadline) {
     const waitingForFeatures = state._tag === "AwaitingStreamHeader" || state._tag === "AwaitingFeatures"
@@ -439,7 +430,7 @@ export const step = (state: State, event: Event, now: number): Transition => {
 const describe = (event: Event): string =>
   event._tag === "StreamElement" ? `<${event.element.name} xmlns='${event.element.namespace}'>` : event._tag
 
-const unexpected = (event: Event): Transition =>
+const unexpected = (event: Event): Step =>
   fail(negotiationError("unexpected-element", `unexpected ${describe(event)} during stream negotiation`))
 
 const isFeatures = (element: Element.Element) =>
@@ -449,7 +440,7 @@ const onStreamHeader = (
   state: Extract<State, { _tag: "AwaitingStreamHeader" }>,
   event: Event,
   now: number
-): Transition => {
+): Step => {
   const { context } = state
   if (event._tag === "StreamOpen") {
     // Over BOSH the header is synthesized from a <body/>: nothing to check.
@@ -466,7 +457,7 @@ const onStreamHeader = (
   return unexpected(event)
 }
 
-const onFeatures = (context: Context, features: Element.Element, now: number): Transition => {
+const onFeatures = (context: Context, features: Element.Element, now: number): Step => {
   if (!isFeatures(features)) {
     return fail(negotiationError("unexpected-element", `expected <stream:features/>, got <${features.name}/>`))
   }
@@ -547,7 +538,7 @@ const onTlsAnswer = (
   state: Extract<State, { _tag: "AwaitingTlsProceed" }>,
   element: Element.Element,
   now: number
-): Transition => {
+): Step => {
   if (element.namespace === Namespaces.TLS && element.name === "proceed") {
     return {
       state: { _tag: "AwaitingTlsEstablished", context: state.context, deadline: now + responseTimeout(state.context) },
@@ -612,7 +603,7 @@ const onSaslAnswer = (
   state: Extract<State, { _tag: "AwaitingSaslResult" }>,
   element: Element.Element,
   now: number
-): Transition => {
+): Step => {
   const { context, session } = state
   if (element.namespace !== Namespaces.SASL) {
     return fail(negotiationError("unexpected-element", `unexpected <${element.name}/> during SASL`), [abort()])
@@ -647,7 +638,7 @@ const onMechanismStep = (
   session: SaslMechanism.Session,
   result: SaslMechanism.Step,
   now: number
-): Transition => {
+): Step => {
   switch (result._tag) {
     case "Failed":
       return fail(result.error, [abort()])
@@ -685,7 +676,7 @@ const onMechanismStep = (
   }
 }
 
-const bind = (context: Context, authenticated: Authenticated, features: Element.Element, now: number): Transition => {
+const bind = (context: Context, authenticated: Authenticated, features: Element.Element, now: number): Step => {
   if (Element.child(features, "bind", Namespaces.BIND) === undefined) {
     return fail(negotiationError("bind-not-offered", "the server offers no resource binding"))
   }
@@ -726,7 +717,7 @@ const onBindResult = (
   state: Extract<State, { _tag: "AwaitingBindResult" }>,
   element: Element.Element,
   now: number
-): Transition => {
+): Step => {
   if (!isIqAnswer(element, BIND_ID)) {
     return fail(negotiationError("unexpected-element", `expected the bind result, got <${element.name}/>`))
   }
@@ -772,7 +763,7 @@ const onBindResult = (
   return bound(state.authenticated, state.features, jid)
 }
 
-const bound = (authenticated: Authenticated, features: Element.Element, jid: Jid.Jid): Transition => ({
+const bound = (authenticated: Authenticated, features: Element.Element, jid: Jid.Jid): Step => ({
   state: { _tag: "Bound", jid },
   actions: [{ _tag: "Bound", jid, features, mechanism: authenticated.mechanism, scramKeys: authenticated.keys }]
 })
@@ -780,7 +771,7 @@ const bound = (authenticated: Authenticated, features: Element.Element, jid: Jid
 const onSessionResult = (
   state: Extract<State, { _tag: "AwaitingSessionResult" }>,
   element: Element.Element
-): Transition => {
+): Step => {
   if (!isIqAnswer(element, SESSION_ID)) {
     return fail(negotiationError("unexpected-element", `expected the session result, got <${element.name}/>`))
   }
