@@ -6,12 +6,13 @@
  * @since 0.1.0
  */
 import {
-  Element,
+  BoundStream,
+  type Element,
   Jid,
   Namespaces,
   type Negotiation,
   type SaslMechanism,
-  StreamError,
+  type TransportKind,
   XmlSerializer,
   type XmlStreamEvent
 } from "@xmpp-core/protocol"
@@ -34,7 +35,7 @@ import type { Connector } from "./net/Connector.js"
 import type * as ServerLookup from "./net/ServerLookup.js"
 import type { TlsUpgrade } from "./net/TlsUpgrade.js"
 import type { SaslCrypto } from "./sasl/SaslCrypto.js"
-import * as StreamNegotiator from "./sasl/StreamNegotiator.js"
+import * as StreamNegotiator from "./stream/StreamNegotiator.js"
 import * as BoshTransport from "./transport/BoshTransport.js"
 import * as StreamTransport from "./transport/StreamTransport.js"
 import type * as Traffic from "./transport/Traffic.js"
@@ -50,7 +51,7 @@ import { XmppClientError } from "./XmppClientError.js"
 export class XmppClient extends Context.Service<XmppClient, {
   /** The full JID the server bound. */
   readonly jid: Jid.Jid
-  readonly transport: Transport.Kind
+  readonly transport: TransportKind
   /** The SASL mechanism that authenticated. */
   readonly mechanism: SaslMechanism.Name
   /**
@@ -89,15 +90,12 @@ export interface ConnectOptions {
  */
 export type Settings = Omit<XmppClientConfig, "transport" | "ca" | "systemRoots" | "limits">
 
-const STANZA_NAMES: ReadonlySet<string> = new Set(["message", "presence", "iq"])
-
 /**
- * Whether an element is a stanza of a client stream.
+ * Whether an element is a stanza of a client stream (`BoundStream.isStanza`).
  *
  * @since 0.1.0
  */
-export const isStanza = (element: Element.Element): boolean =>
-  element.namespace === Namespaces.JABBER_CLIENT && STANZA_NAMES.has(element.name)
+export const isStanza = BoundStream.isStanza
 
 const fromTransportError = (reason: "ConnectFailed" | "ConnectionLost") => (error: TransportError) =>
   new XmppClientError({
@@ -127,26 +125,24 @@ const fromNegotiationError = (
   }
 }
 
-// Maps one transport event of a bound stream to a stanza, the end, or an error.
+// Maps one transport event of a bound stream to a stanza, the end, or an error
+// (the classification is the protocol's `BoundStream`).
 const toStanza = (
   event: XmlStreamEvent.XmlStreamEvent
 ): Effect.Effect<Element.Element, XmppClientError | Cause.Done> => {
-  if (event._tag === "StreamClose") return Cause.done()
-  if (event._tag === "StreamOpen") {
-    return Effect.fail(new XmppClientError({ reason: "UnexpectedElement", message: "a second stream header on a bound stream" }))
+  const classified = BoundStream.classify(event)
+  switch (classified._tag) {
+    case "Stanza":
+      return Effect.succeed(classified.element)
+    case "End":
+      return Cause.done()
+    case "StreamError": {
+      const error = classified.error
+      return Effect.fail(new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error }))
+    }
+    case "Unexpected":
+      return Effect.fail(new XmppClientError({ reason: "UnexpectedElement", message: classified.message }))
   }
-  const element = event.element
-  if (isStanza(element)) return Effect.succeed(element)
-  if (StreamError.isStreamError(element)) {
-    const error = StreamError.fromElement(element)
-    return Effect.fail(new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error }))
-  }
-  return Effect.fail(
-    new XmppClientError({
-      reason: "UnexpectedElement",
-      message: `the server sent <${element.name} xmlns='${element.namespace}'/>, which is not a stanza`
-    })
-  )
 }
 
 const checkStanza = (stanza: Element.Element): Effect.Effect<Element.Element, XmppClientError> => {

@@ -86,7 +86,7 @@ const script: ReadonlyArray<Negotiation.Event> = [
   }))
 ]
 const login = async (cachedKeys: Scram.Keys | undefined): Promise<Scram.Keys | undefined> => {
-  let t = Negotiation.start({
+  let t = Negotiation.make({
     transport: "tcp",
     domain: "localhost",
     credentials: { _tag: "Password", username: "user", password: "pencil" },

@@ -40,7 +40,7 @@ const config: Negotiation.Config = {
   tls: { tlsVersion: "TLSv1.3", bindings: [] }
 }
 const login = () => {
-  let t = Negotiation.start(config, 0)
+  let t = Negotiation.make(config, 0)
   for (const event of script) t = Negotiation.step(t.state, event, 1)
   if (t.state._tag !== "Bound") throw new Error("did not bind")
 }

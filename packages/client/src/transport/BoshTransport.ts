@@ -3,8 +3,8 @@
  *
  * - The session creation request names the domain (`to`), and the account
  *   (`from`) only when the channel is encrypted; `route` is optional.
- * - The session creation response becomes a synthesized `StreamOpen` (its
- *   `from`, `authid` as the stream id, `xmpp:version`), so the negotiation
+ * - The session creation response becomes a synthesized `StreamOpen`
+ *   (`BoshStreamHeader`: its `from`, `authid` as the stream id, `xmpp:version`), so the negotiation
  *   machine sees what it sees over TCP; every payload child then arrives as
  *   a `StreamElement`, once each and in order.
  * - `restart` is the machine's `xmpp:restart='true'` body. The features may
@@ -31,7 +31,8 @@
 import {
   type BoshError,
   type BoshSession,
-  Element,
+  BoshStreamHeader,
+  type Element,
   Namespaces,
   StreamError,
   XmlSerializer,
@@ -102,26 +103,6 @@ export const redactRequest = (request: Pick<BoshSession.Request, "text" | "paylo
   }
   return text
 }
-
-/**
- * The stream header a TCP server would have sent, from the session creation
- * response (XEP-0206 §4: `from`, `authid` as the stream id, `xmpp:version`).
- *
- * @since 0.1.0
- */
-export const streamHeader = (
-  parameters: { readonly from: string | undefined; readonly authid: string | undefined; readonly xmppVersion?: string | undefined },
-  domain: string
-): Element.Element =>
-  Element.make("stream", {
-    namespace: Namespaces.STREAMS,
-    prefix: "stream",
-    attributes: {
-      from: parameters.from ?? domain,
-      id: parameters.authid,
-      version: parameters.xmppVersion ?? "1.0"
-    }
-  })
 
 /**
  * The transport error for a session that ended with `error`. A connection
@@ -198,7 +179,7 @@ export const connect = (
 
     /** Events owed before the next payload: the synthesized header, then a relayed stream error or close. */
     const owed: Array<XmlStreamEvent.XmlStreamEvent> = [
-      { _tag: "StreamOpen", header: streamHeader(parameters, options.domain) }
+      { _tag: "StreamOpen", header: BoshStreamHeader.fromSession(parameters, options.domain) }
     ]
     /** Set once the session's end was turned into events and a final error. */
     let finalError: TransportError | undefined

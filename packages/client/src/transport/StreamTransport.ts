@@ -13,10 +13,12 @@ import {
   type ChannelBinding,
   type Element,
   Namespaces,
-  type StreamError,
-  type XmlError,
+  StreamError,
+  StreamFooter,
+  XmlErrorCondition,
   XmlSerializer,
   XmlLimits,
+  type XmlError,
   type XmlStreamEvent,
   XmlStreamParser
 } from "@xmpp-core/protocol"
@@ -155,29 +157,6 @@ const dialFirst = (connector: Connector["Service"], candidates: ReadonlyArray<Ro
     return yield* (last ?? new TransportError({ reason: "NoEndpoint", message: "no endpoint to connect to" }))
   })
 
-const FOOTER = "</stream:stream>"
-
-/** The stream error condition (RFC 6120 §4.9.3) for XML we refuse. */
-const conditionOf = (error: XmlError): StreamError.Condition => {
-  switch (error.reason) {
-    case "RestrictedXml":
-      return "restricted-xml"
-    case "UnsupportedEncoding":
-      return "unsupported-encoding"
-    case "TooLarge":
-    case "TooDeep":
-    case "TooManyAttributes":
-      return "policy-violation"
-    case "UnexpectedElement":
-      return "invalid-xml"
-    default:
-      return "not-well-formed"
-  }
-}
-
-const streamErrorXml = (error: XmlError): string =>
-  `<stream:error><${conditionOf(error)} xmlns='${Namespaces.STREAM_ERRORS}'/></stream:error>`
-
 /**
  * Connects and returns the transport; the connection lives as long as the
  * scope. The stream header is not written here: negotiation writes it.
@@ -250,9 +229,13 @@ export const connect = (
         footerSent = true
         // The limit just grew: let the reader go on to the server's close.
         room.openUnsafe()
-        if (onTraffic !== undefined) onTraffic("out", FOOTER)
-        return writeRaw([...lastChunks, FOOTER])
+        if (onTraffic !== undefined) onTraffic("out", StreamFooter.xml)
+        return writeRaw([...lastChunks, StreamFooter.xml])
       })
+
+    // The <stream:error/> that tells the server why its XML was refused.
+    const streamErrorXml = (error: XmlError): string =>
+      XmlSerializer.toXml(StreamError.toElement(XmlErrorCondition.conditionOf(error)), stanzaScope)
 
     const eventLimit = () => (footerSent ? capacity * 8 : capacity)
 

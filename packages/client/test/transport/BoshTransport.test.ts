@@ -1,6 +1,7 @@
 /**
- * The pure pieces of the BOSH transport: the XML console's redaction, the
- * synthesized stream header, and how a BoshError becomes a TransportError.
+ * The pure pieces of the BOSH transport: the XML console's redaction and how
+ * a BoshError becomes a TransportError. (The synthesized stream header is the
+ * protocol package's `BoshStreamHeader`, tested there.)
  */
 import { assert, describe, it } from "@effect/vitest"
 import { BoshTransport } from "@xmpp-core/client"
@@ -33,15 +34,6 @@ describe("BoshTransport (pure parts)", () => {
     const message = Element.make("message", { namespace: Namespaces.JABBER_CLIENT, attributes: { id: "m" } })
     const text = bodyWith(message)
     assert.strictEqual(BoshTransport.redactRequest({ text, payloads: [message] }), text)
-  })
-
-  it("synthesizes the stream header from the session creation response", () => {
-    const header = BoshTransport.streamHeader({ from: "localhost", authid: "abc", xmppVersion: "1.0" }, "example.org")
-    assert.strictEqual(header.name, "stream")
-    assert.strictEqual(header.namespace, Namespaces.STREAMS)
-    assert.deepStrictEqual({ ...header.attributes }, { from: "localhost", id: "abc", version: "1.0" })
-    const fallback = BoshTransport.streamHeader({ from: undefined, authid: undefined }, "example.org")
-    assert.strictEqual(Element.attribute(fallback, "from"), "example.org")
   })
 
   it("maps BoshErrors: before the session ConnectFailed, after it ConnectionLost, the reason kept as condition and the error as cause", () => {

@@ -81,6 +81,20 @@ describe("StreamTransport (scripted server)", () => {
       assert.strictEqual(write.reason, "Closed")
     }).pipe(Effect.scoped))
 
+  it.effect("a server header in another stream namespace is answered with invalid-namespace (RFC 6120 §4.9.3.10)", () =>
+    Effect.gen(function*() {
+      const { server, transport } = yield* setup()
+      yield* server.push(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='urn:example:not-streams' from='localhost' id='s1' version='1.0'>"
+      )
+      const error = yield* Effect.flip(transport.receive)
+      assert.strictEqual(error.reason, "InvalidXml")
+      assert.strictEqual(
+        server.written.join(""),
+        "<stream:error><invalid-namespace xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"
+      )
+    }).pipe(Effect.scoped))
+
   it.effect("an element over the stanza limit is InvalidXml (TooLarge), not buffered without bound", () =>
     Effect.gen(function*() {
       const { server, transport } = yield* setup({ limits: { maxStanzaBytes: 100 } })

@@ -77,10 +77,10 @@ export const run = <S>(
 ): Effect.Effect<void, ProxyError | ConnectError> =>
   Effect.gen(function*() {
     yield* writeAll(socket, handshake.output)
-    let state = handshake.initial
+    let state = handshake.state
     for (;;) {
       const chunk = yield* readChunk(socket, hop)
-      const step = handshake.receive(state, chunk)
+      const step = handshake.step(state, chunk)
       switch (step._tag) {
         case "Continue": {
           yield* writeAll(socket, step.output)

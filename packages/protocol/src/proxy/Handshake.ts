@@ -23,16 +23,17 @@ export type Step<S> =
   | { readonly _tag: "Failed"; readonly error: ProxyHandshakeError }
 
 /**
- * A handshake ready to be driven: the first bytes to send, the initial state,
- * and the step function. Both HTTP CONNECT and SOCKS5 produce one, so a single
- * driver runs either.
+ * A handshake ready to be driven, as `make` builds it: the first bytes to
+ * send, the first state, and `step`, which feeds the proxy's bytes to a state
+ * (the machine vocabulary of the package: `make`, `step`, `Step`). Both HTTP
+ * CONNECT and SOCKS5 produce one, so a single driver runs either.
  *
  * @since 0.1.0
  */
 export interface Handshake<S> {
-  readonly initial: S
+  readonly state: S
   readonly output: ReadonlyArray<Uint8Array>
-  readonly receive: (state: S, bytes: Uint8Array) => Step<S>
+  readonly step: (state: S, bytes: Uint8Array) => Step<S>
 }
 
 /** @internal */

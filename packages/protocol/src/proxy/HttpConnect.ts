@@ -75,7 +75,7 @@ export const authority = (host: string, port: number): Result.Result<string, Pro
 }
 
 /**
- * Builds the handshake: the CONNECT request to send first and the initial state.
+ * Builds the handshake: the CONNECT request to send first and the first state.
  * Fails with `InvalidRequest` when the options cannot be sent safely.
  *
  * @since 0.1.0
@@ -94,9 +94,9 @@ export const make = (options: Options): Result.Result<Handshake<State>, ProxyHan
     const request = utf8(`${lines.join("\r\n")}\r\n\r\n`)
     const maxHeaderBytes = options.maxHeaderBytes ?? defaultMaxHeaderBytes
     return Result.succeed<Handshake<State>>({
-      initial: { _tag: "AwaitingResponse", buffered: new Uint8Array(0), scanned: 0, maxHeaderBytes },
+      state: { _tag: "AwaitingResponse", buffered: new Uint8Array(0), scanned: 0, maxHeaderBytes },
       output: [request],
-      receive
+      step
     })
   })
 
@@ -137,7 +137,7 @@ const parseHeader = (header: string): Result.Result<number, ProxyHandshakeError>
  *
  * @since 0.1.0
  */
-export const receive = (state: State, bytes: Uint8Array): Step<State> => {
+export const step = (state: State, bytes: Uint8Array): Step<State> => {
   let buffered = concat(state.buffered, bytes)
   let scanned = state.scanned
   for (;;) {

@@ -136,7 +136,7 @@ const usernamePasswordRequest = (username: string, password: string): Result.Res
 }
 
 /**
- * Builds the handshake: the greeting to send first and the initial state.
+ * Builds the handshake: the greeting to send first and the first state.
  * Fails with `InvalidRequest` when the options cannot be encoded.
  *
  * @since 0.1.0
@@ -159,9 +159,9 @@ export const make = (options: Options): Result.Result<Handshake<State>, ProxyHan
   }
   const offered = auth === undefined ? [METHOD_NONE] : [METHOD_NONE, METHOD_USERNAME_PASSWORD]
   return Result.succeed<Handshake<State>>({
-    initial: { _tag: "AwaitingMethod", buffered: new Uint8Array(0), offered, auth, connect },
+    state: { _tag: "AwaitingMethod", buffered: new Uint8Array(0), offered, auth, connect },
     output: [Uint8Array.of(VERSION, offered.length, ...offered)],
-    receive
+    step
   })
 }
 
@@ -182,7 +182,7 @@ const replyLength = (bytes: Uint8Array): number => {
  *
  * @since 0.1.0
  */
-export const receive = (state: State, bytes: Uint8Array): Step<State> => {
+export const step = (state: State, bytes: Uint8Array): Step<State> => {
   const buffered = concat(state.buffered, bytes)
   switch (state._tag) {
     case "AwaitingMethod": {
@@ -201,10 +201,10 @@ export const receive = (state: State, bytes: Uint8Array): Step<State> => {
       if (!state.offered.includes(method)) return failed(badResponse(`the proxy chose method ${method}, which was not offered`))
       if (method === METHOD_USERNAME_PASSWORD && state.auth !== undefined) {
         const next: State = { _tag: "AwaitingAuthStatus", buffered: new Uint8Array(0), connect: state.connect }
-        return rest.length === 0 ? { _tag: "Continue", state: next, output: [state.auth] } : prefixOutput([state.auth], receive(next, rest))
+        return rest.length === 0 ? { _tag: "Continue", state: next, output: [state.auth] } : prefixOutput([state.auth], step(next, rest))
       }
       const next: State = { _tag: "AwaitingReply", buffered: new Uint8Array(0) }
-      return rest.length === 0 ? { _tag: "Continue", state: next, output: [state.connect] } : prefixOutput([state.connect], receive(next, rest))
+      return rest.length === 0 ? { _tag: "Continue", state: next, output: [state.connect] } : prefixOutput([state.connect], step(next, rest))
     }
     case "AwaitingAuthStatus": {
       if (buffered.length < 2) return { _tag: "Continue", state: { ...state, buffered }, output: [] }
@@ -214,7 +214,7 @@ export const receive = (state: State, bytes: Uint8Array): Step<State> => {
       }
       const next: State = { _tag: "AwaitingReply", buffered: new Uint8Array(0) }
       const rest = buffered.subarray(2)
-      return rest.length === 0 ? { _tag: "Continue", state: next, output: [state.connect] } : prefixOutput([state.connect], receive(next, rest))
+      return rest.length === 0 ? { _tag: "Continue", state: next, output: [state.connect] } : prefixOutput([state.connect], step(next, rest))
     }
     case "AwaitingReply": {
       if (buffered.length >= 1 && buffered[0] !== VERSION) return failed(badResponse(`reply has version ${buffered[0]}, not 5`))
@@ -238,5 +238,5 @@ export const receive = (state: State, bytes: Uint8Array): Step<State> => {
 }
 
 /** The bytes of an earlier step go out before those of the step that consumed the rest. */
-const prefixOutput = (output: ReadonlyArray<Uint8Array>, step: Step<State>): Step<State> =>
-  step._tag === "Failed" ? step : { ...step, output: [...output, ...step.output] }
+const prefixOutput = (output: ReadonlyArray<Uint8Array>, next: Step<State>): Step<State> =>
+  next._tag === "Failed" ? next : { ...next, output: [...output, ...next.output] }

@@ -112,3 +112,16 @@ export const fromElement = (element: Element.Element): StreamError => {
   const detail = seeOtherHost !== undefined ? ` to ${seeOtherHost}` : text !== undefined ? ` (${text})` : ""
   return new StreamError({ reason, text, seeOtherHost, message: `stream error: ${reason}${detail}` })
 }
+
+/**
+ * The `<stream:error/>` the client sends to end a stream for `condition`
+ * (RFC 6120 §4.9.2), to be written in a scope where `stream` is bound.
+ *
+ * @since 0.1.0
+ */
+export const toElement = (condition: Condition): Element.Element =>
+  Element.make("error", {
+    namespace: Namespaces.STREAMS,
+    prefix: "stream",
+    children: [Element.make(condition, { namespace: Namespaces.STREAM_ERRORS })]
+  })

@@ -25,7 +25,8 @@ const bodyRoot: XmlStreamParser.RootOptions = {
 
 /**
  * The `<body/>` element with its attributes and children. A root that is not
- * `body` in `http://jabber.org/protocol/httpbind` is `UnexpectedElement`.
+ * `body` is `UnexpectedElement`; a `body` outside
+ * `http://jabber.org/protocol/httpbind` is `UnexpectedNamespace`.
  *
  * @since 0.1.0
  */

@@ -17,6 +17,8 @@ import { Data } from "effect"
  * - `TooDeep`: elements nested deeper than the configured limit.
  * - `TooManyAttributes`: an element carries more attributes than the configured limit.
  * - `UnexpectedElement`: well-formed, but not what the stream or BOSH framing requires.
+ * - `UnexpectedNamespace`: the root element has the expected name in another
+ *   namespace (a stream header outside `http://etherx.jabber.org/streams`).
  * - `UnsupportedEncoding`: the XML declaration names an encoding other than UTF-8
  *   (RFC 6120 §11.6; the stream error of the same name).
  *
@@ -31,6 +33,7 @@ export type XmlErrorReason =
   | "TooDeep"
   | "TooManyAttributes"
   | "UnexpectedElement"
+  | "UnexpectedNamespace"
   | "UnsupportedEncoding"
 
 /**

@@ -395,7 +395,7 @@ class StreamReader implements XmlStreamParser {
     const [prefix, local, namespace] = this.resolveName(tag.name, scope)
     if (local !== this.root.name || namespace !== this.root.namespace) {
       return this.fail(
-        "UnexpectedElement",
+        local === this.root.name ? "UnexpectedNamespace" : "UnexpectedElement",
         `expected <${this.root.name} xmlns='${this.root.namespace}'>, got <${tag.name}> in ${JSON.stringify(namespace)}`
       )
     }

@@ -15,9 +15,9 @@ describe("proxy handshakes on arbitrary bytes", () => {
     fc.assert(
       fc.property(chunks, (input) => {
         const handshake = Result.getOrThrow(HttpConnect.make({ host: "h", port: 1, maxHeaderBytes }))
-        let state = handshake.initial
+        let state = handshake.state
         for (const chunk of input) {
-          const step = HttpConnect.receive(state, chunk)
+          const step = HttpConnect.step(state, chunk)
           if (step._tag !== "Continue") return true
           // One chunk may overshoot the bound before the check; never by more than that chunk.
           if (step.state.buffered.length > maxHeaderBytes + chunk.length) return false
@@ -36,9 +36,9 @@ describe("proxy handshakes on arbitrary bytes", () => {
           port: 5222,
           credentials: withAuth ? { username: "u", password: "p" } : undefined
         }))
-        let state = handshake.initial
+        let state = handshake.state
         for (const chunk of input) {
-          const step = Socks5.receive(state, chunk)
+          const step = Socks5.step(state, chunk)
           if (step._tag !== "Continue") return true
           // The longest reply: 4 header bytes, a 1+255 byte domain, 2 port bytes.
           if (step.state.buffered.length >= 4 + 1 + 255 + 2) return false

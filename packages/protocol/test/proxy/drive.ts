@@ -18,9 +18,9 @@ export const bytes = (...parts: ReadonlyArray<string | ReadonlyArray<number> | U
 
 export const drive = <S>(handshake: ProxyHandshake.Handshake<S>, chunks: ReadonlyArray<Uint8Array>): Driven => {
   const sent: Array<Uint8Array> = [...handshake.output]
-  let state = handshake.initial
+  let state = handshake.state
   for (let i = 0; i < chunks.length; i++) {
-    const step = handshake.receive(state, chunks[i] ?? new Uint8Array(0))
+    const step = handshake.step(state, chunks[i] ?? new Uint8Array(0))
     switch (step._tag) {
       case "Continue":
         sent.push(...step.output)

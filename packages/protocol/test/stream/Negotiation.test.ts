@@ -357,17 +357,17 @@ describe("Negotiation errors", () => {
   })
 
   it("times out when the server sends no features, and when it stops answering", () => {
-    const started = Negotiation.start({ ...tcp, featuresTimeout: 5000, responseTimeout: 2000 }, 1000)
-    assert.strictEqual(Negotiation.deadline(started.state), 6000)
+    const started = Negotiation.make({ ...tcp, featuresTimeout: 5000, responseTimeout: 2000 }, 1000)
+    assert.strictEqual(Negotiation.nextDeadline(started.state), 6000)
     const early = Negotiation.step(started.state, Negotiation.tick, 5999)
     assert.strictEqual(early.state._tag, "AwaitingStreamHeader")
     const late = Negotiation.step(started.state, Negotiation.tick, 6000)
     assert.deepStrictEqual(summarize(late.actions), ["Failed NegotiationError features-timeout"])
-    assert.isUndefined(Negotiation.deadline(late.state))
+    assert.isUndefined(Negotiation.nextDeadline(late.state))
 
     const waiting = drive({ ...secureTcp, responseTimeout: 2000 }, [serverHeader(), el(features(mechanisms("PLAIN")))])
     assert.strictEqual(waiting.state._tag, "AwaitingSaslResult")
-    const deadline = Negotiation.deadline(waiting.state) ?? Number.NaN
+    const deadline = Negotiation.nextDeadline(waiting.state) ?? Number.NaN
     assert.strictEqual(deadline, 2002)
     const timedOut = Negotiation.step(waiting.state, el(sasl("success")), deadline)
     assert.deepStrictEqual(summarize(timedOut.actions), ["Failed NegotiationError response-timeout"])

@@ -106,7 +106,7 @@ export const drive = (
   options: { readonly start?: number } = {}
 ) => {
   let now = options.start ?? 0
-  let transition = Negotiation.start(config, now)
+  let transition = Negotiation.make(config, now)
   const actions: Array<Negotiation.Action> = [...transition.actions]
   const feed = (event: Negotiation.Event) => {
     transition = Negotiation.step(transition.state, event, now)

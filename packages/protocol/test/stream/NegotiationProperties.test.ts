@@ -5,7 +5,7 @@
  * typed error, never an exception or a hang.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Element, Namespaces, Negotiation, NegotiationError, SaslMechanismError, XmlStreamEvent } from "@xmpp-core/protocol"
+import { Element, Namespaces, Negotiation, NegotiationError, SaslMechanismError, type TransportKind, XmlStreamEvent } from "@xmpp-core/protocol"
 import * as fc from "fast-check"
 import {
   b64,
@@ -135,7 +135,7 @@ const arbMove: fc.Arbitrary<Move> = fc.record({
 
 const SERVER_SIGNATURE = new Uint8Array(20).fill(1)
 
-const plausibleAnswer = (state: Negotiation.State, move: Move, transport: Negotiation.Transport): Negotiation.Event => {
+const plausibleAnswer = (state: Negotiation.State, move: Move, transport: TransportKind): Negotiation.Event => {
   switch (state._tag) {
     case "AwaitingStreamHeader":
       return transport === "bosh" ? el(move.features) : serverHeader()
@@ -170,10 +170,10 @@ const plausibleAnswer = (state: Negotiation.State, move: Move, transport: Negoti
 const run = (config: Negotiation.Config, moves: ReadonlyArray<Move>, tlsWorks: boolean): Trace => {
   let now = 0
   let tlsUp = config.tls !== undefined || config.secure === true
-  let transition = Negotiation.start(config, now)
+  let transition = Negotiation.make(config, now)
   const actions: Array<Negotiation.Action> = []
   const tlsUpAt: Array<boolean> = []
-  const record = (t: Negotiation.Transition) => {
+  const record = (t: Negotiation.Step) => {
     for (const action of t.actions) {
       actions.push(action)
       tlsUpAt.push(tlsUp)
@@ -208,7 +208,7 @@ const run = (config: Negotiation.Config, moves: ReadonlyArray<Move>, tlsWorks: b
     feed(move.plausible ? plausibleAnswer(transition.state, move, config.transport) : move.random)
   }
   // The caller steps at the deadline if nothing else comes: nothing may hang.
-  const deadline = Negotiation.deadline(transition.state)
+  const deadline = Negotiation.nextDeadline(transition.state)
   if (deadline !== undefined) {
     now = deadline
     feed(Negotiation.tick)
@@ -262,7 +262,7 @@ describe("Negotiation properties", () => {
       fc.property(
         fc.array(arbMove, { maxLength: 25 }),
         fc.boolean(),
-        fc.constantFrom<Negotiation.Transport>("tcp", "bosh"),
+        fc.constantFrom<TransportKind>("tcp", "bosh"),
         (moves, tlsWorks, transport) => {
           const trace = run({ ...baseConfig, transport, allowPlaintext: true }, moves, tlsWorks)
           trace.actions.forEach((action, i) => {
@@ -281,7 +281,7 @@ describe("Negotiation properties", () => {
       fc.property(
         fc.array(arbMove, { maxLength: 30 }),
         fc.boolean(),
-        fc.constantFrom<Negotiation.Transport>("tcp", "bosh"),
+        fc.constantFrom<TransportKind>("tcp", "bosh"),
         fc.boolean(),
         (moves, tlsWorks, transport, allowPlaintext) => {
           const trace = run({ ...baseConfig, transport, allowPlaintext, allowPlainWithoutTls: allowPlaintext }, moves, tlsWorks)
@@ -315,7 +315,7 @@ describe("Negotiation properties", () => {
         fc.uint8Array({ minLength: 0, maxLength: 64 }).filter((b) => !Buffer.from(b).equals(correct)),
         fc.boolean(),
         (signature, asChallenge) => {
-          let transition = Negotiation.start(config, 0)
+          let transition = Negotiation.make(config, 0)
           const actions: Array<Negotiation.Action> = []
           const feed = (event: Negotiation.Event) => {
             transition = Negotiation.step(transition.state, event, 1)

@@ -63,7 +63,7 @@ const headerOf = (header: Element.Element) => ({
 
 const replay = (transcript: Transcript) => {
   let now = 0
-  let transition = Negotiation.start({
+  let transition = Negotiation.make({
     transport: "tcp",
     domain: transcript.domain,
     credentials: { _tag: "Password", username: transcript.username, password: transcript.password },
@@ -122,7 +122,7 @@ const parseBody = (text: string): Element.Element =>
 // its RestartStream the `xmpp:restart='true'` request.
 const replayBosh = (transcript: Transcript) => {
   let now = 0
-  let transition = Negotiation.start({
+  let transition = Negotiation.make({
     transport: "bosh",
     domain: transcript.domain,
     credentials: { _tag: "Password", username: transcript.username, password: transcript.password },

@@ -97,8 +97,8 @@ describe("BodyParser.parseBody", () => {
 
   it("rejects a root that is not body in the httpbind namespace", () => {
     assert.strictEqual(failure("<stream:stream xmlns:stream='http://etherx.jabber.org/streams'/>").reason, "UnexpectedElement")
-    assert.strictEqual(failure("<body xmlns='jabber:client'/>").reason, "UnexpectedElement")
-    assert.strictEqual(failure("<body/>").reason, "UnexpectedElement")
+    assert.strictEqual(failure("<body xmlns='jabber:client'/>").reason, "UnexpectedNamespace")
+    assert.strictEqual(failure("<body/>").reason, "UnexpectedNamespace")
   })
 
   it("rejects a truncated body", () => {

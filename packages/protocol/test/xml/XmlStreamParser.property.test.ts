@@ -91,6 +91,7 @@ const allReasons: ReadonlyArray<XmlErrorReason> = [
   "TooDeep",
   "TooManyAttributes",
   "UnexpectedElement",
+  "UnexpectedNamespace",
   "UnsupportedEncoding"
 ]
 

@@ -100,8 +100,13 @@ describe("XmlStreamParser", () => {
     })
 
     it("rejects a root that is not <stream:stream>", () => {
-      assert.strictEqual(errorOf("<stream xmlns='jabber:client'>").reason, "UnexpectedElement")
       assert.strictEqual(errorOf("<html>").reason, "UnexpectedElement")
+      assert.strictEqual(errorOf(`<stream:features xmlns:stream='${Namespaces.STREAMS}'>`).reason, "UnexpectedElement")
+    })
+
+    it("rejects a stream root in another namespace as UnexpectedNamespace", () => {
+      assert.strictEqual(errorOf("<stream xmlns='jabber:client'>").reason, "UnexpectedNamespace")
+      assert.strictEqual(errorOf("<stream:stream xmlns:stream='urn:example:not-streams'>").reason, "UnexpectedNamespace")
     })
 
     it("rejects content after the root closed", () => {

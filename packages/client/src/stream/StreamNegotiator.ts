@@ -8,22 +8,24 @@
  */
 import { ChannelBinding, Element, Negotiation, type XmlStreamEvent } from "@xmpp-core/protocol"
 import { Clock, Effect, Option } from "effect"
-import { SaslCrypto } from "./SaslCrypto.js"
+import { SaslCrypto } from "../sasl/SaslCrypto.js"
 
 /**
- * What negotiation needs from a transport (TCP stream or BOSH session).
+ * What negotiation needs from a transport (TCP stream or BOSH session);
+ * `Transport` is this port plus what the bound session needs.
  *
  * @since 0.1.0
  */
 export interface Port<E> {
-  /** The next event from the server; interruptible without losing one. */
+  /** The next event from the server, in order; interruptible without losing one. */
   readonly receive: Effect.Effect<XmlStreamEvent.XmlStreamEvent, E>
+  /** Sends one top-level element; elements go out in the order `send` was called. */
   readonly send: (element: Element.Element) => Effect.Effect<void, E>
-  /** TCP: writes a stream header. BOSH transports never get this call. */
+  /** TCP: writes a stream header (text from the negotiation machine). BOSH: never called. */
   readonly sendStreamHeader: (xml: string) => Effect.Effect<void, E>
-  /** TCP: upgrades the connection and reports the channel binding data. */
+  /** TCP: upgrades the connection after `<proceed/>` and reports the channel binding data. */
   readonly startTls: Effect.Effect<ChannelBinding.TlsChannel, E>
-  /** TCP: resets the parser. BOSH: sends the `xmpp:restart='true'` body. */
+  /** TCP: starts a new XML document (new parser). BOSH: sends the `xmpp:restart='true'` body. */
   readonly restart: Effect.Effect<void, E>
 }
 
@@ -44,12 +46,12 @@ export type Options = Omit<Negotiation.Config, "clientNonce"> & { readonly clien
 export const negotiate = Effect.fnUntraced(function*<E>(port: Port<E>, options: Options) {
   const crypto = yield* SaslCrypto
   const clientNonce = options.clientNonce ?? (yield* crypto.clientNonce)
-  let transition = Negotiation.start({ ...options, clientNonce }, yield* Clock.currentTimeMillis)
+  let stepped = Negotiation.make({ ...options, clientNonce }, yield* Clock.currentTimeMillis)
   while (true) {
     // An action can produce the next event (TLS established, SCRAM
     // computed); it is fed straight back instead of waiting on the transport.
     let event: Negotiation.Event | undefined
-    for (const action of transition.actions) {
+    for (const action of stepped.actions) {
       switch (action._tag) {
         case "Send":
           yield* port.send(action.element)
@@ -73,10 +75,10 @@ export const negotiate = Effect.fnUntraced(function*<E>(port: Port<E>, options: 
       }
     }
     if (event === undefined) {
-      const deadline = Negotiation.deadline(transition.state) ?? 0
+      const deadline = Negotiation.nextDeadline(stepped.state) ?? 0
       const wait = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
       event = Option.getOrElse(yield* Effect.timeoutOption(port.receive, wait), () => Negotiation.tick)
     }
-    transition = Negotiation.step(transition.state, event, yield* Clock.currentTimeMillis)
+    stepped = Negotiation.step(stepped.state, event, yield* Clock.currentTimeMillis)
   }
 })
