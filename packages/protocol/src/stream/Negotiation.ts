@@ -11,7 +11,8 @@
  *
  * This module is the small core: it opens the stream, checks the header,
  * and hands each set of `<stream:features/>` to the features in order —
- * `StartTlsFeature`, `SaslFeature`, then (after the restart) `BindFeature`
+ * `StartTlsFeature`, `SaslFeature`, then (after the restart) `ResumeFeature`
+ * when a stream-management session is to be resumed, else `BindFeature`
  * — each in its own file under `negotiation/`, with the vocabulary they
  * share in `negotiation/Machine.ts`.
  *
@@ -32,6 +33,7 @@ import {
   unexpected
 } from "./negotiation/Machine.js"
 import * as Opening from "./negotiation/Opening.js"
+import * as ResumeFeature from "./negotiation/ResumeFeature.js"
 import * as SaslFeature from "./negotiation/SaslFeature.js"
 import * as StartTlsFeature from "./negotiation/StartTlsFeature.js"
 import { NegotiationError } from "./NegotiationError.js"
@@ -67,7 +69,7 @@ export const SASL_CHANNEL_BINDING = ChannelBindingChoice.NAMESPACE
  *
  * @since 0.1.0
  */
-export type State = StreamState | StartTlsFeature.State | SaslFeature.State | BindFeature.State
+export type State = StreamState | StartTlsFeature.State | SaslFeature.State | ResumeFeature.State | BindFeature.State
 
 /**
  * One step's outcome.
@@ -143,6 +145,8 @@ export const step = (state: State, event: Event, now: number): Step => {
     case "AwaitingSaslResult":
     case "AwaitingScramComputation":
       return SaslFeature.step(state, event, now)
+    case "AwaitingResumeResult":
+      return ResumeFeature.step(state, event, now)
     case "AwaitingBindResult":
     case "AwaitingSessionResult":
       return BindFeature.step(state, event, now)
@@ -180,6 +184,9 @@ const onFeatures = (context: Context, features: Element.Element, now: number): S
   if (!isFeatures(features)) {
     return fail(negotiationError("unexpected-element", `expected <stream:features/>, got <${features.name}/>`))
   }
-  if (context.authenticated !== undefined) return BindFeature.make(context, context.authenticated, features, now)
+  if (context.authenticated !== undefined) {
+    return ResumeFeature.make(context, context.authenticated, features, now) ??
+      BindFeature.make(context, context.authenticated, features, now)
+  }
   return StartTlsFeature.make(context, features, now) ?? SaslFeature.make(context, features, now)
 }

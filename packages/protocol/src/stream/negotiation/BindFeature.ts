@@ -3,8 +3,9 @@
  * session after it when the server requires one (not `<optional/>`). Its
  * end is the end of negotiation: `Bound` with the JID the server bound.
  *
- * A feature negotiated after binding (stream management, XEP-0198) would
- * take over where `bound` ends negotiation here.
+ * Resuming a stream-management session comes in its place
+ * (`ResumeFeature`); when that fails, binding follows and the `Bound`
+ * action carries the server's `<failed/>`.
  *
  * @since 0.1.0
  */
@@ -37,6 +38,7 @@ export type State =
     readonly deadline: number
     readonly authenticated: Authenticated
     readonly features: Element.Element
+    readonly resumption: Element.Element | undefined
   }
   | {
     readonly _tag: "AwaitingSessionResult"
@@ -44,6 +46,7 @@ export type State =
     readonly deadline: number
     readonly authenticated: Authenticated
     readonly features: Element.Element
+    readonly resumption: Element.Element | undefined
     readonly jid: Jid.Jid
   }
 
@@ -60,7 +63,8 @@ export const make = (
   context: Context,
   authenticated: Authenticated,
   features: Element.Element,
-  now: number
+  now: number,
+  resumption?: Element.Element
 ): Step<StreamState | State> => {
   if (Element.child(features, "bind", Namespaces.BIND) === undefined) {
     return fail(negotiationError("bind-not-offered", "the server offers no resource binding"))
@@ -81,7 +85,14 @@ export const make = (
     ]
   })
   return {
-    state: { _tag: "AwaitingBindResult", context, deadline: now + responseTimeout(context), authenticated, features },
+    state: {
+      _tag: "AwaitingBindResult",
+      context,
+      deadline: now + responseTimeout(context),
+      authenticated,
+      features,
+      resumption
+    },
     actions: [send(request)]
   }
 }
@@ -140,17 +151,25 @@ const onBindAnswer = (
         deadline: now + responseTimeout(state.context),
         authenticated: state.authenticated,
         features: state.features,
+        resumption: state.resumption,
         jid
       },
       actions: [send(request)]
     }
   }
-  return bound(state.authenticated, state.features, jid)
+  return bound(state, jid)
 }
 
-const bound = (authenticated: Authenticated, features: Element.Element, jid: Jid.Jid): Step<StreamState> => ({
+const bound = (state: State, jid: Jid.Jid): Step<StreamState> => ({
   state: { _tag: "Bound", jid },
-  actions: [{ _tag: "Bound", jid, features, mechanism: authenticated.mechanism, scramKeys: authenticated.keys }]
+  actions: [{
+    _tag: "Bound",
+    jid,
+    features: state.features,
+    mechanism: state.authenticated.mechanism,
+    scramKeys: state.authenticated.keys,
+    ...(state.resumption === undefined ? {} : { resumption: state.resumption })
+  }]
 })
 
 const onSessionAnswer = (
@@ -164,7 +183,7 @@ const onSessionAnswer = (
     const condition = stanzaErrorCondition(element)
     return fail(negotiationError("session-failed", `session establishment failed: ${condition}`, condition))
   }
-  return bound(state.authenticated, state.features, state.jid)
+  return bound(state, state.jid)
 }
 
 /**

@@ -60,6 +60,12 @@ export interface Config {
   readonly featuresTimeout?: number | undefined
   /** How long to wait for any other answer (ms, default 30 s). */
   readonly responseTimeout?: number | undefined
+  /**
+   * Resume a stream-management session instead of binding a new one, when
+   * the server offers stream management (XEP-0198 §5): `request` is the
+   * `<resume/>` the stream-management machine wrote, `jid` the session's.
+   */
+  readonly resume?: { readonly request: Element.Element; readonly jid: Jid.Jid } | undefined
 }
 
 /**
@@ -182,6 +188,12 @@ export interface Bound {
   readonly mechanism: SaslMechanism.Name
   /** SCRAM keys to keep for the next login; undefined for other mechanisms. */
   readonly scramKeys: Scram.Keys | undefined
+  /**
+   * The server's answer to the `<resume/>` of `Config.resume`: `<resumed/>`
+   * (the session goes on; `jid` is its JID) or `<failed/>` (a new session
+   * was bound). Absent when no resumption was tried.
+   */
+  readonly resumption?: Element.Element | undefined
 }
 
 /**
