@@ -5,25 +5,12 @@
  *
  * @since 0.1.0
  */
-import {
-  BoundStream,
-  type Element,
-  Jid,
-  Namespaces,
-  type Negotiation,
-  type SaslMechanism,
-  type TransportKind,
-  XmlSerializer,
-  type XmlStreamEvent
-} from "@xmpp-core/protocol"
+import { BoundStream, type Element, Jid, type SaslMechanism, type TransportKind } from "@xmpp-core/protocol"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import type * as CryptoError from "effect/crypto/CryptoError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import type { SecureRandom } from "effect/crypto"
@@ -35,12 +22,12 @@ import type { Connector } from "./net/Connector.js"
 import type * as ServerLookup from "./net/ServerLookup.js"
 import type { TlsUpgrade } from "./net/TlsUpgrade.js"
 import type { SaslCrypto } from "./sasl/SaslCrypto.js"
-import * as StreamNegotiator from "./stream/StreamNegotiator.js"
+import * as Login from "./session/Login.js"
+import * as Stanzas from "./session/Stanzas.js"
 import * as BoshTransport from "./transport/BoshTransport.js"
 import * as StreamTransport from "./transport/StreamTransport.js"
 import type * as Traffic from "./transport/Traffic.js"
 import type * as Transport from "./transport/Transport.js"
-import type { TransportError } from "./transport/TransportError.js"
 import type * as XmppClientConfigModule from "./XmppClientConfig.js"
 import type { XmppClientConfig } from "./XmppClientConfig.js"
 import { XmppClientError } from "./XmppClientError.js"
@@ -88,7 +75,7 @@ export interface ConnectOptions {
  *
  * @since 0.1.0
  */
-export type Settings = Omit<XmppClientConfig, "transport" | "ca" | "systemRoots" | "limits">
+export type Settings = Login.Settings
 
 /**
  * Whether an element is a stanza of a client stream (`BoundStream.isStanza`).
@@ -96,96 +83,6 @@ export type Settings = Omit<XmppClientConfig, "transport" | "ca" | "systemRoots"
  * @since 0.1.0
  */
 export const isStanza = BoundStream.isStanza
-
-const fromTransportError = (reason: "ConnectFailed" | "ConnectionLost") => (error: TransportError) =>
-  new XmppClientError({
-    // A stream error is the server's word, whenever it comes: during login or after.
-    reason: error.reason === "Closed" ? "Closed" : error.reason === "StreamError" ? "StreamError" : reason,
-    message: error.message,
-    // BOSH names its own conditions (item-not-found, see-other-uri…); TCP has only the reason.
-    condition: error.condition ?? error.reason,
-    cause: error
-  })
-
-const fromNegotiationError = (
-  error: Negotiation.Error | TransportError | CryptoError.CryptoError
-): XmppClientError => {
-  switch (error._tag) {
-    case "TransportError":
-      return fromTransportError("ConnectFailed")(error)
-    case "SaslFailure":
-    case "SaslMechanismError":
-      return new XmppClientError({ reason: "AuthenticationFailed", message: error.message, condition: error.reason, cause: error })
-    case "StreamError":
-      return new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error })
-    case "NegotiationError":
-      return new XmppClientError({ reason: "NegotiationFailed", message: error.message, condition: error.reason, cause: error })
-    default:
-      return new XmppClientError({ reason: "AuthenticationFailed", message: `SASL crypto failed: ${error.message}`, cause: error })
-  }
-}
-
-// Maps one transport event of a bound stream to a stanza, the end, or an error
-// (the classification is the protocol's `BoundStream`).
-const toStanza = (
-  event: XmlStreamEvent.XmlStreamEvent
-): Effect.Effect<Element.Element, XmppClientError | Cause.Done> => {
-  const classified = BoundStream.classify(event)
-  switch (classified._tag) {
-    case "Stanza":
-      return Effect.succeed(classified.element)
-    case "End":
-      return Cause.done()
-    case "StreamError": {
-      const error = classified.error
-      return Effect.fail(new XmppClientError({ reason: "StreamError", message: error.message, condition: error.reason, cause: error }))
-    }
-    case "Unexpected":
-      return Effect.fail(new XmppClientError({ reason: "UnexpectedElement", message: classified.message }))
-  }
-}
-
-const checkStanza = (stanza: Element.Element): Effect.Effect<Element.Element, XmppClientError> => {
-  if (!isStanza(stanza)) {
-    return Effect.fail(
-      new XmppClientError({
-        reason: "InvalidStanza",
-        message: `<${stanza.name} xmlns='${stanza.namespace}'/> is not a stanza: expected message, presence or iq in ${Namespaces.JABBER_CLIENT}`
-      })
-    )
-  }
-  const valid = XmlSerializer.validate(stanza)
-  return Result.isSuccess(valid)
-    ? Effect.succeed(valid.success)
-    : Effect.fail(new XmppClientError({ reason: "InvalidStanza", message: valid.failure.message, cause: valid.failure }))
-}
-
-/**
- * The SASL credentials of a configuration: the account's password, nobody
- * (ANONYMOUS), or the client certificate (EXTERNAL, with the account as
- * authorization identity when `jid` names one).
- *
- * @since 0.1.0
- */
-export const saslCredentials = (
-  settings: Pick<Settings, "password" | "credentials">,
-  jid: Jid.Jid
-): Result.Result<SaslMechanism.Credentials, XmppClientError> => {
-  switch (settings.credentials?._tag) {
-    case "Anonymous":
-      return Result.succeed({ _tag: "Anonymous" })
-    case "Certificate":
-      return Result.succeed({
-        _tag: "Certificate",
-        authzid: jid.local === undefined ? undefined : Jid.format(Jid.bare(jid))
-      })
-    case undefined:
-      if (jid.local === undefined || settings.password === undefined) {
-        return Result.fail(new XmppClientError({ reason: "InvalidConfig", message: "a password login needs a JID with a localpart and a password" }))
-      }
-      return Result.succeed({ _tag: "Password", username: jid.local, password: Redacted.value(settings.password) })
-  }
-}
 
 /**
  * Negotiates over an open transport (any kind) and returns the client. The
@@ -199,36 +96,7 @@ export const fromTransport = (
   settings: Settings
 ): Effect.Effect<XmppClient["Service"], XmppClientError, Scope.Scope | SaslCrypto> =>
   Effect.gen(function*() {
-    const account = Jid.parse(settings.jid)
-    if (Result.isFailure(account)) {
-      return yield* new XmppClientError({ reason: "InvalidConfig", message: `invalid JID: ${account.failure.message}` })
-    }
-    const jid = account.success
-    const credentials = saslCredentials(settings, jid)
-    if (Result.isFailure(credentials)) return yield* credentials.failure
-    const resource = settings.resource ?? jid.resource
-    const bound = yield* StreamNegotiator.negotiate(transport, {
-      transport: transport.kind,
-      domain: jid.domain,
-      credentials: credentials.success,
-      resource,
-      mechanisms: settings.mechanisms,
-      allowPlaintext: settings.allowPlaintext,
-      allowPlainWithoutTls: settings.allowPlainWithoutTls,
-      channelBinding: settings.channelBinding,
-      minIterations: settings.minIterations,
-      maxIterations: settings.maxIterations,
-      featuresTimeout: settings.featuresTimeout,
-      responseTimeout: settings.responseTimeout,
-      tls: Option.getOrUndefined(transport.channel),
-      secure: transport.secure
-    }).pipe(
-      Effect.tapError((error) =>
-        // A refused login still ends the stream politely; a broken transport cannot.
-        error._tag === "TransportError" ? Effect.void : Effect.ignore(transport.close())
-      ),
-      Effect.mapError(fromNegotiationError)
-    )
+    const bound = yield* Login.login(transport, settings)
 
     let closed = false
     const close = Effect.suspend(() => {
@@ -238,7 +106,7 @@ export const fromTransport = (
         Effect.mapError((error) =>
           error.reason === "CloseUnconfirmed"
             ? new XmppClientError({ reason: "CloseUnconfirmed", message: error.message, cause: error })
-            : fromTransportError("ConnectionLost")(error)
+            : Login.fromTransportError("ConnectionLost")(error)
         )
       )
     })
@@ -248,15 +116,15 @@ export const fromTransport = (
       Effect.suspend(() =>
         closed
           ? Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
-          : checkStanza(stanza).pipe(
-            Effect.flatMap((valid) => Effect.mapError(transport.send(valid), fromTransportError("ConnectionLost")))
+          : Stanzas.checkStanza(stanza).pipe(
+            Effect.flatMap((valid) => Effect.mapError(transport.send(valid), Login.fromTransportError("ConnectionLost")))
           )
       )
 
     const stanzas = Stream.fromEffectRepeat(
       transport.receive.pipe(
-        Effect.mapError((error) => (error.reason === "Closed" ? Cause.Done() : fromTransportError("ConnectionLost")(error))),
-        Effect.flatMap(toStanza)
+        Effect.mapError((error) => (error.reason === "Closed" ? Cause.Done() : Login.fromTransportError("ConnectionLost")(error))),
+        Effect.flatMap(Stanzas.toStanza)
       )
     )
 
@@ -390,7 +258,7 @@ const connectBosh = (
     )
     return yield* BoshTransport.connect(boshOptions(bosh, httpConfig.success, account, options)).pipe(
       Effect.provideService(HttpClient.HttpClient, http),
-      Effect.mapError(fromTransportError("ConnectFailed"))
+      Effect.mapError(Login.fromTransportError("ConnectFailed"))
     )
   })
 
@@ -425,7 +293,7 @@ export const connect = (
     const transport = config.transport?._tag === "bosh"
       ? yield* connectBosh(config, config.transport, account.success, options)
       : yield* StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
-        Effect.mapError(fromTransportError("ConnectFailed"))
+        Effect.mapError(Login.fromTransportError("ConnectFailed"))
       )
     return yield* fromTransport(transport, config)
   })
