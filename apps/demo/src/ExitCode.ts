@@ -67,6 +67,10 @@ export const fromClientError = (error: XmppClientError): ExitCode => {
     case "UnexpectedElement":
     case "Closed":
     case "CloseUnconfirmed":
+    case "NotAcknowledged":
+    case "QueueFull":
       return ExitCode.ConnectionLost
+    case "StreamManagementUnavailable":
+      return ExitCode.ConnectFailed
   }
 }

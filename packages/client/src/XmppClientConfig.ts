@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as SessionSettings from "./session/SessionSettings.js"
 import { Jid, SaslMechanism, XmlLimits } from "@xmpp-core/protocol"
 import { Result, Schema } from "effect"
 import { BoshHttpMode } from "./http/BoshHttpConfig.js"
@@ -195,6 +196,10 @@ export const XmppClientConfig = Schema.Struct({
   credentials: Schema.optionalKey(AccountCredentials),
   /** Default: TCP to the domain's SRV endpoints. */
   transport: Schema.optionalKey(Schema.Union([TcpTransport, BoshTransport])),
+  /** XEP-0198 stream management (TCP): absent, none. See `SessionSettings.StreamManagementSettings`. */
+  streamManagement: Schema.optionalKey(SessionSettings.StreamManagementSettings),
+  /** Reconnect (and resume) after a lost link: absent, never. See `SessionSettings.ReconnectSettings`. */
+  reconnect: Schema.optionalKey(SessionSettings.ReconnectSettings),
   /**
    * PEM certificates to trust besides the platform's roots (a private or
    * test CA), on every transport.

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import type { Element } from "@xmpp-core/protocol"
 import { Data } from "effect"
 
 /**
@@ -26,6 +27,17 @@ import { Data } from "effect"
  * - `Closed`: the client was closed (or the server closed the stream) before the call.
  * - `CloseUnconfirmed`: `close` did not see the server close its stream, so
  *   the delivery of what was sent last is not confirmed.
+ * - `NotAcknowledged`: `sendAcknowledged`'s stanza may not have reached the
+ *   server: the session ended (or was replaced) before it acknowledged it.
+ * - `StreamManagementUnavailable`: acknowledgements need XEP-0198 stream
+ *   management, which this session does not have (not configured, not
+ *   offered by the server, or BOSH).
+ * - `QueueFull`: `streamManagement.maxUnacked` stanzas already wait for the
+ *   server's acknowledgement.
+ *
+ * With stream management, an error that ends the session lists in
+ * `unacknowledged` the stanzas the caller handed over that the server never
+ * acknowledged, in order: nothing is lost without the caller being told.
  *
  * @since 0.1.0
  */
@@ -41,6 +53,9 @@ export type XmppClientErrorReason =
   | "InvalidStanza"
   | "Closed"
   | "CloseUnconfirmed"
+  | "NotAcknowledged"
+  | "StreamManagementUnavailable"
+  | "QueueFull"
 
 /**
  * @since 0.1.0
@@ -51,4 +66,6 @@ export class XmppClientError extends Data.TaggedError("XmppClientError")<{
   /** The protocol condition, when the failure has one (SASL, stream error, negotiation reason). */
   readonly condition?: string | undefined
   readonly cause?: unknown
+  /** Stanzas handed over and never acknowledged, oldest first (stream management only). */
+  readonly unacknowledged?: ReadonlyArray<Element.Element> | undefined
 }> {}

@@ -1,0 +1,86 @@
+/**
+ * The settings of a kept-up session, each declared once with its default:
+ * stream management (XEP-0198; the defaults are the protocol machine's own)
+ * and the reconnect policy.
+ *
+ * @since 0.1.0
+ */
+import { StreamManagement } from "@xmpp-core/protocol"
+import * as Schema from "effect/Schema"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+/**
+ * XEP-0198 stream management, asked for after binding when the server
+ * offers it (TCP). Every field is optional; absent ones take
+ * {@link streamManagementDefaults}.
+ *
+ * - `resume`: ask for a resumable session, so a lost link can be resumed.
+ * - `maxResumeSeconds`: how long the server should keep it (the server may cap it).
+ * - `maxUnacked`: the most stanzas waiting for the server's acknowledgement; a send beyond is refused.
+ * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst.
+ * - `ackTimeout`: milliseconds an `<r/>` may go unanswered before the link is taken as dead.
+ * - `idleRequest`: milliseconds of silence from the server before an `<r/>` checks the link; absent: never.
+ *
+ * @since 0.1.0
+ */
+export const StreamManagementSettings = Schema.Struct({
+  resume: Schema.optionalKey(Schema.Boolean),
+  maxResumeSeconds: Schema.optionalKey(PositiveInt),
+  maxUnacked: Schema.optionalKey(PositiveInt),
+  requestEvery: Schema.optionalKey(PositiveInt),
+  ackTimeout: Schema.optionalKey(PositiveInt),
+  idleRequest: Schema.optionalKey(PositiveInt)
+})
+
+/** @since 0.1.0 */
+export type StreamManagementSettings = typeof StreamManagementSettings.Type
+
+/**
+ * The machine's options for `settings`, defaults filled in from the machine.
+ *
+ * @since 0.1.0
+ */
+export const streamManagementOptions = (settings: StreamManagementSettings): StreamManagement.Options => {
+  const defaults = StreamManagement.defaults
+  return {
+    resume: settings.resume ?? defaults.resume,
+    maxResumeSeconds: settings.maxResumeSeconds ?? defaults.maxResumeSeconds,
+    maxUnacked: settings.maxUnacked ?? defaults.maxUnacked,
+    requestEvery: settings.requestEvery ?? defaults.requestEvery,
+    ackTimeoutMs: settings.ackTimeout ?? defaults.ackTimeoutMs,
+    idleRequestMs: settings.idleRequest ?? defaults.idleRequestMs
+  }
+}
+
+/**
+ * Reconnecting after a lost link (off unless configured): up to `attempts`
+ * tries, the first after `initialDelay` ms, each next one twice as late up to
+ * `maxDelay` ms, each delay drawn at random between half and all of it
+ * (jitter, so many clients do not come back at once). Never after a refused
+ * login, a `conflict` or a certificate failure: those would fail again.
+ *
+ * @since 0.1.0
+ */
+export const ReconnectSettings = Schema.Struct({
+  attempts: Schema.optionalKey(PositiveInt),
+  initialDelay: Schema.optionalKey(PositiveInt),
+  maxDelay: Schema.optionalKey(PositiveInt)
+})
+
+/** @since 0.1.0 */
+export type ReconnectSettings = typeof ReconnectSettings.Type
+
+/** @since 0.1.0 */
+export const reconnectDefaults = { attempts: 8, initialDelay: 500, maxDelay: 30_000 } as const
+
+/**
+ * The delay before try `attempt` (1-based), before jitter, in milliseconds.
+ *
+ * @since 0.1.0
+ */
+export const backoff = (settings: ReconnectSettings, attempt: number): number => {
+  const initial = settings.initialDelay ?? reconnectDefaults.initialDelay
+  const max = settings.maxDelay ?? reconnectDefaults.maxDelay
+  return Math.min(max, initial * 2 ** Math.max(0, attempt - 1))
+}
