@@ -32,7 +32,6 @@
 import { Result } from "effect"
 import * as Element from "../xml/Element.js"
 import { STREAMS, XBOSH } from "../xml/Namespaces.js"
-import * as XmlSerializer from "../xml/XmlSerializer.js"
 import type { XmlError } from "../xml/XmlError.js"
 import { BoshError } from "./BoshError.js"
 import * as BodyWriter from "./BodyWriter.js"
@@ -44,14 +43,6 @@ import * as SessionParameters from "./SessionParameters.js"
 // ---------------------------------------------------------------------------
 // Options and inputs
 // ---------------------------------------------------------------------------
-
-/**
- * Deliberately broken behaviours, only to show that the property tests can
- * fail. Never set outside those tests.
- *
- * @since 0.1.0
- */
-export type UnsafeVariant = "deliver-in-arrival-order" | "resend-with-new-rid" | "eager-empty-requests"
 
 /**
  * @since 0.1.0
@@ -96,7 +87,6 @@ export interface Options {
   /** First retry delay, ms; doubles up to `retryMaxMs`. Defaults 500 and 8,000. */
   readonly retryBaseMs?: number | undefined
   readonly retryMaxMs?: number | undefined
-  readonly unsafeVariant?: UnsafeVariant | undefined
 }
 
 interface Settings {
@@ -119,7 +109,6 @@ interface Settings {
   readonly maxAttempts: number
   readonly retryBaseMs: number
   readonly retryMaxMs: number
-  readonly unsafeVariant: UnsafeVariant | undefined
 }
 
 /**
@@ -379,8 +368,7 @@ const resolve = (options: Options): Settings => ({
   pollingMarginMs: options.pollingMarginMs ?? 250,
   maxAttempts: options.maxAttempts ?? 5,
   retryBaseMs: options.retryBaseMs ?? 500,
-  retryMaxMs: options.retryMaxMs ?? 8_000,
-  unsafeVariant: options.unsafeVariant
+  retryMaxMs: options.retryMaxMs ?? 8_000
 })
 
 /**
@@ -591,7 +579,7 @@ const unansweredPauses = (session: Session): number => {
 /** Earliest time an empty request may go without breaking §11 / §12 polling rules. */
 const earliestEmpty = (session: Session, parameters: SessionParameters.SessionParameters): number => {
   const last = session.lastNew
-  if (last === undefined || session.settings.unsafeVariant === "eager-empty-requests") return -Infinity
+  if (last === undefined) return -Infinity
   const interval = parameters.polling * 1000 + session.settings.pollingMarginMs
   let earliest = -Infinity
   // Two empty polls in a row closer than `polling`, the first answered with nothing.
@@ -769,19 +757,6 @@ const failed = (session: Session, outgoing: Outgoing, failure: Failure, now: num
   if (outgoing.attempts >= session.settings.maxAttempts) {
     return unreachable(`request ${outgoing.rid} failed ${outgoing.attempts} times, last: ${failure.reason}`, failure)
   }
-  if (session.settings.unsafeVariant === "resend-with-new-rid" && outgoing.kind === "payloads") {
-    // Broken on purpose: give the payloads a new rid and pretend this one was answered.
-    session.outgoing.delete(outgoing.rid)
-    session.received.set(outgoing.rid, { body: undefined, terminal: undefined })
-    const again: Array<Pending> = outgoing.payloads.map((element) => ({
-      _tag: "Stanza",
-      element,
-      text: XmlSerializer.toXml(element, BodyWriter.stanzaScope)
-    }))
-    ownPending(session, again)
-    session.queuedStanzas += again.length
-    return undefined
-  }
   const backoff = Math.min(
     session.settings.retryBaseMs * 2 ** (outgoing.attempts - 1),
     session.settings.retryMaxMs
@@ -827,7 +802,6 @@ const processResponse = (
   rid: number,
   received: Received,
   actions: Array<Action>,
-  alreadyDelivered: boolean,
   now: number
 ): State | undefined => {
   const outgoing = session.outgoing.get(rid)
@@ -836,11 +810,8 @@ const processResponse = (
   session.deliverRid = rid + 1
   const body = received.body
   session.lastAnswerAt = now
-  const payloads = body === undefined || alreadyDelivered ? noPayloads : stanzaChildren(body)
-  if (session.lastNew !== undefined && session.lastNew.rid === rid) {
-    session.lastNew.hadPayloads = body !== undefined &&
-      (alreadyDelivered ? Element.elements(body).length > 0 : payloads.length > 0)
-  }
+  const payloads = body === undefined ? noPayloads : stanzaChildren(body)
+  if (session.lastNew !== undefined && session.lastNew.rid === rid) session.lastNew.hadPayloads = payloads.length > 0
   if (received.terminal !== undefined) {
     const condition = received.terminal.reason
     // After our terminate went through the manager forgets the session: a resend it no
@@ -912,24 +883,11 @@ const handleReport = (session: Session, body: Element.Element | undefined, now: 
 }
 
 /** Processes every response that is next in rid order. */
-const drain = (
-  session: Session,
-  actions: Array<Action>,
-  arrivalOrder: Set<number> | undefined,
-  now: number
-): State | undefined => {
+const drain = (session: Session, actions: Array<Action>, now: number): State | undefined => {
   while (true) {
     const received = session.received.get(session.deliverRid)
     if (received !== undefined) {
-      const done = processResponse(
-        session,
-        session.deliverRid,
-        received,
-        actions,
-        arrivalOrder?.has(session.deliverRid) === true,
-        now
-      )
-      arrivalOrder?.delete(session.deliverRid - 1)
+      const done = processResponse(session, session.deliverRid, received, actions, now)
       if (done !== undefined) return done
       continue
     }
@@ -961,9 +919,6 @@ const live = (previous: LiveState, actions: Array<Action>): Step => {
   const tag = tagFor(session)
   return { state: tag === previous._tag ? previous : { _tag: tag, session }, actions }
 }
-
-// Rids delivered early by the broken "arrival order" variant, per session.
-const arrivalOrderDelivered = new WeakMap<Session, Set<number>>()
 
 // A copy of everything a step may change, so that a state value, once
 // returned, stays what it was (the caller may keep it, compare it, replay
@@ -1018,8 +973,6 @@ const forkSession = (session: Session): Session => {
     managerAck: session.managerAck,
     copies
   }
-  const delivered = arrivalOrderDelivered.get(session)
-  if (delivered !== undefined) arrivalOrderDelivered.set(forked, new Set(delivered))
   return forked
 }
 
@@ -1204,20 +1157,9 @@ export const step = (given: State, event: Event, now: number): Step => {
         }
         break
       }
-      if (session.settings.unsafeVariant === "deliver-in-arrival-order" && classified.received.terminal === undefined) {
-        // Broken on purpose: hand payloads out as they arrive.
-        const body = classified.received.body
-        if (body !== undefined && event.rid !== session.deliverRid) {
-          const payloads = stanzaChildren(body)
-          if (payloads.length > 0) actions.push({ _tag: "Deliver", rid: event.rid, payloads })
-          let delivered = arrivalOrderDelivered.get(session)
-          if (delivered === undefined) arrivalOrderDelivered.set(session, delivered = new Set())
-          delivered.add(event.rid)
-        }
-      }
       session.received.set(event.rid, classified.received)
       handleReport(session, classified.received.body, now, actions)
-      const done = drain(session, actions, arrivalOrderDelivered.get(session), now)
+      const done = drain(session, actions, now)
       if (done !== undefined) return { state: done, actions }
       break
     }

@@ -1,7 +1,8 @@
 /**
  * The machine step by step, against the examples and rules of XEP-0124 and XEP-0206.
  */
-import { BodyParser, BoshSession, Element, Sha1 } from "@xmpp-core/protocol"
+import { BodyParser, BoshSession, Element } from "@xmpp-core/protocol"
+import * as Sha1 from "../../src/bosh/Sha1.js"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as fc from "fast-check"
