@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import {
+  BoshOptions,
   Element,
   Jid,
   Namespaces,
@@ -319,14 +320,14 @@ export const boshHttpConfig = (
       })
     )
   }
-  const wait = bosh.wait ?? 60
+  const wait = bosh.wait ?? BoshOptions.defaults.wait
   const certificate = clientCertificate(config)
   try {
     return Result.succeed(
       new BoshHttpConfig.BoshHttpConfig({
         url: bosh.url,
         mode: bosh.mode ?? "keep-alive",
-        hold: bosh.hold ?? 1,
+        hold: bosh.hold ?? BoshOptions.defaults.hold,
         ...(proxy === undefined ? {} : {
           proxy: new BoshHttpConfig.BoshHttpProxy({
             url: `http://${proxy.host.includes(":") ? `[${proxy.host}]` : proxy.host}:${proxy.port}`,

@@ -35,6 +35,7 @@ import { STREAMS, XBOSH } from "../xml/Namespaces.js"
 import type { XmlError } from "../xml/XmlError.js"
 import { BoshError } from "./BoshError.js"
 import * as BodyWriter from "./BodyWriter.js"
+import * as BoshOptions from "./BoshOptions.js"
 import * as KeyChain from "./KeyChain.js"
 import * as ResponseClassifier from "./ResponseClassifier.js"
 import * as RidText from "./RidText.js"
@@ -45,71 +46,14 @@ import * as SessionParameters from "./SessionParameters.js"
 // ---------------------------------------------------------------------------
 
 /**
+ * The session options (`BoshOptions`, one `Schema` with the bounds and
+ * defaults): `to`, and any other field.
+ *
  * @since 0.1.0
  */
-export interface Options {
-  /** The XMPP domain (`to`). */
-  readonly to: string
-  readonly lang?: string | undefined
-  /** Longest hold, seconds (asked; the manager may grant less). Default 60. */
-  readonly wait?: number | undefined
-  /** Requests the manager may keep waiting. Default 1 (no HTTP pipelining assumed). */
-  readonly hold?: number | undefined
-  /** Highest BOSH version spoken. Default "1.11". */
-  readonly ver?: string | undefined
-  readonly content?: string | undefined
-  /** `proto:host:port` for a proxy connection manager. */
-  readonly route?: string | undefined
-  readonly from?: string | undefined
-  /** Send `ack='1'` and acknowledgements (§9). Default true. */
-  readonly acknowledgements?: boolean | undefined
-  /** Use the §15 key sequence. Default true. */
-  readonly keys?: boolean | undefined
-  /** Force the length of each key chain (tests of the chain switch). */
-  readonly keyChainLength?: number | undefined
-  /** Most characters of payload in one request; a larger batch is split. Default 65,536. */
-  readonly maxBodyChars?: number | undefined
-  /** Most stanzas waiting to be sent; beyond it `Send` is rejected. Default 10,000. */
-  readonly maxQueuedStanzas?: number | undefined
-  /** Added to `wait` before a request the manager may hold counts as lost, ms. Default 5,000. */
-  readonly timeoutMarginMs?: number | undefined
-  /**
-   * Longest wait, ms, for the answer to a request the manager answers at once
-   * and never holds (session creation, restart, terminate). Default 10,000:
-   * a silent manager is noticed in seconds, not after several `wait`
-   * periods. For session creation it bounds every attempt together.
-   */
-  readonly requestTimeoutMs?: number | undefined
-  /** Added to `polling` to absorb network jitter, ms. Default 250. */
-  readonly pollingMarginMs?: number | undefined
-  /** Transmissions of one request before the session is given up. Default 5. */
-  readonly maxAttempts?: number | undefined
-  /** First retry delay, ms; doubles up to `retryMaxMs`. Defaults 500 and 8,000. */
-  readonly retryBaseMs?: number | undefined
-  readonly retryMaxMs?: number | undefined
-}
+export type Options = BoshOptions.Options
 
-interface Settings {
-  readonly to: string
-  readonly lang: string
-  readonly wait: number
-  readonly hold: number
-  readonly ver: string
-  readonly content: string | undefined
-  readonly route: string | undefined
-  readonly from: string | undefined
-  readonly acknowledgements: boolean
-  readonly keys: boolean
-  readonly keyChainLength: number | undefined
-  readonly maxBodyChars: number
-  readonly maxQueuedStanzas: number
-  readonly timeoutMarginMs: number
-  readonly requestTimeoutMs: number
-  readonly pollingMarginMs: number
-  readonly maxAttempts: number
-  readonly retryBaseMs: number
-  readonly retryMaxMs: number
-}
+type Settings = BoshOptions.Settings
 
 /**
  * Random input: at least 6 bytes for the initial `rid`, and a secret seed
@@ -349,28 +293,6 @@ type Received = ResponseClassifier.Received
 // Construction
 // ---------------------------------------------------------------------------
 
-const resolve = (options: Options): Settings => ({
-  to: options.to,
-  lang: options.lang ?? "en",
-  wait: options.wait ?? 60,
-  hold: options.hold ?? 1,
-  ver: options.ver ?? "1.11",
-  content: options.content,
-  route: options.route,
-  from: options.from,
-  acknowledgements: options.acknowledgements ?? true,
-  keys: options.keys ?? true,
-  keyChainLength: options.keyChainLength,
-  maxBodyChars: options.maxBodyChars ?? 65_536,
-  maxQueuedStanzas: options.maxQueuedStanzas ?? 10_000,
-  timeoutMarginMs: options.timeoutMarginMs ?? 5_000,
-  requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-  pollingMarginMs: options.pollingMarginMs ?? 250,
-  maxAttempts: options.maxAttempts ?? 5,
-  retryBaseMs: options.retryBaseMs ?? 500,
-  retryMaxMs: options.retryMaxMs ?? 8_000
-})
-
 /**
  * Starts a session: the state waiting for the creation response, and the
  * session creation request to send.
@@ -378,7 +300,7 @@ const resolve = (options: Options): Settings => ({
  * @since 0.1.0
  */
 export const make = (options: Options, randomness: Randomness, now: number): Step => {
-  const settings = resolve(options)
+  const settings = BoshOptions.resolve(options)
   const rid = initialRid(randomness.rid)
   let keyChain: KeyChain.KeyChain | undefined
   let newkey: string | undefined
@@ -388,7 +310,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     newkey = made.newkey
   }
   const attributes: Record<string, string> = {
-    content: settings.content ?? "text/xml; charset=utf-8",
+    content: settings.content,
     hold: String(settings.hold),
     rid: RidText.format(rid),
     to: settings.to
