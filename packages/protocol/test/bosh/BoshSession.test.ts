@@ -655,10 +655,10 @@ describe("a state value never changes once returned", () => {
       JSON.stringify(state, (_key, value) => {
         if (value instanceof Map) return [...value]
         if (
-          typeof value === "object" && value !== null && Array.isArray(value.pending) &&
-          typeof value.pendingHead === "number" && typeof value.pendingEnd === "number"
+          typeof value === "object" && value !== null && Array.isArray(value.items) &&
+          typeof value.head === "number" && typeof value.end === "number"
         ) {
-          return { ...value, pending: value.pending.slice(value.pendingHead, value.pendingEnd), pendingHead: 0, pendingEnd: 0 }
+          return { ...value, items: value.items.slice(value.head, value.end), head: 0, end: 0 }
         }
         return value
       })
