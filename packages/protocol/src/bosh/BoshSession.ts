@@ -31,17 +31,19 @@
  */
 import { Result } from "effect"
 import * as Element from "../xml/Element.js"
-import { STREAMS, XBOSH } from "../xml/Namespaces.js"
+import { XBOSH } from "../xml/Namespaces.js"
 import type { XmlError } from "../xml/XmlError.js"
 import type { Action, Request } from "./Action.js"
 import { BoshError } from "./BoshError.js"
 import * as BodyWriter from "./BodyWriter.js"
 import * as BoshOptions from "./BoshOptions.js"
 import { Event } from "./Event.js"
+import * as Failures from "./Failures.js"
 import * as KeyChain from "./KeyChain.js"
 import * as Outgoing from "./Outgoing.js"
 import * as PendingQueue from "./PendingQueue.js"
 import * as Polling from "./Polling.js"
+import * as Responses from "./Responses.js"
 import * as ResponseClassifier from "./ResponseClassifier.js"
 import * as RidText from "./RidText.js"
 import * as RidWindow from "./RidWindow.js"
@@ -51,7 +53,6 @@ import {
   fork as forkSession,
   outstanding,
   pauseRecoveryMs,
-  type Received,
   type Session,
   timeoutFor,
   unansweredPauses
@@ -332,152 +333,6 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
   }
 }
 
-// ---------------------------------------------------------------------------
-// Failures and retries
-// ---------------------------------------------------------------------------
-
-const terminate = (error: BoshError, actions: Array<Action>): State => {
-  actions.push({ _tag: "Terminated", error })
-  return { _tag: "Terminated", error }
-}
-
-/** A request got no usable answer: schedule the same bytes again, or give up. */
-/** Why an exchange brought no usable answer. */
-interface Failure {
-  readonly reason: string
-  readonly recoverable: boolean
-  readonly cause?: unknown
-}
-
-const timedOut: Failure = { reason: "timed out", recoverable: true }
-
-const unreachable = (message: string, failure: Failure): BoshError =>
-  new BoshError({ reason: "connection-manager-unreachable", message, cause: failure.cause })
-
-const failed = (session: Session, outgoing: Outgoing.Outgoing, failure: Failure, now: number): BoshError | undefined => {
-  if (!failure.recoverable) {
-    return unreachable(`request ${outgoing.rid} failed and cannot succeed by resending: ${failure.reason}`, failure)
-  }
-  if (outgoing.attempts >= session.settings.maxAttempts) {
-    return unreachable(`request ${outgoing.rid} failed ${outgoing.attempts} times, last: ${failure.reason}`, failure)
-  }
-  const backoff = Math.min(
-    session.settings.retryBaseMs * 2 ** (outgoing.attempts - 1),
-    session.settings.retryMaxMs
-  )
-  // Session creation has one deadline over all its attempts: no retry after it.
-  if (now + backoff >= outgoing.giveUpAt) {
-    const within = session.settings.requestTimeoutMs / 1000
-    const last = failure === timedOut ? "" : ` (last: ${failure.reason})`
-    return unreachable(`no answer to ${Outgoing.name[outgoing.kind]} within ${within} s${last}`, failure)
-  }
-  outgoing.status = "retry"
-  outgoing.deadline = now + backoff
-  // A pause request is never answered by ejabberd, so its loss only shows when a later request
-  // gets stuck behind it: send it again too (§17.3: resend the unanswered requests before).
-  // Likewise when a request the manager answers at once gets no answer: the manager takes
-  // requests in rid order, so an earlier request lost on the way holds it back.
-  const stuckBehind = failure === timedOut && Outgoing.answeredAtOnce(outgoing.kind)
-  for (const earlier of session.window.outgoing.values()) {
-    if (
-      (earlier.kind === "pause" || stuckBehind) && earlier.rid < outgoing.rid && earlier.status === "sent" &&
-      earlier.attempts < session.settings.maxAttempts && !session.window.received.has(earlier.rid)
-    ) {
-      earlier.status = "retry"
-      earlier.deadline = now + backoff
-    }
-  }
-  return undefined
-}
-
-// ---------------------------------------------------------------------------
-// Responses
-// ---------------------------------------------------------------------------
-
-const noPayloads: ReadonlyArray<Element.Element> = []
-
-// Most answers are empty: no array for them.
-const stanzaChildren = (body: Element.Element): ReadonlyArray<Element.Element> =>
-  body.children.length === 0 ? noPayloads : Element.elements(body)
-
-/** Processes one response in rid order. Returns the next state tag, or a terminal state. */
-const processResponse = (
-  session: Session,
-  rid: number,
-  received: Received,
-  actions: Array<Action>,
-  now: number
-): State | undefined => {
-  const window = session.window
-  const outgoing = window.outgoing.get(rid)
-  window.outgoing.delete(rid)
-  window.received.delete(rid)
-  window.deliverRid = rid + 1
-  const body = received.body
-  session.lastAnswerAt = now
-  const payloads = body === undefined ? noPayloads : stanzaChildren(body)
-  if (session.lastNew !== undefined && session.lastNew.rid === rid) session.lastNew.hadPayloads = payloads.length > 0
-  if (received.terminal !== undefined) {
-    const condition = received.terminal.reason
-    // After our terminate went through the manager forgets the session: a resend it no
-    // longer knows (the terminate itself, or a request answered before it) means closed.
-    if (condition === "item-not-found" && session.terminateRid !== undefined && (outgoing?.attempts ?? 1) > 1) {
-      actions.push({ _tag: "Closed" })
-      return { _tag: "Terminated", error: undefined }
-    }
-    // XEP-0124 §17.2 `other-request`: another request ended the session. A request
-    // held when our terminate arrived gets it (ejabberd 23.01 answers it so, and
-    // sends it ahead of the terminate's own answer): our close went through.
-    if (condition === "other-request" && session.terminateRid !== undefined && rid < session.terminateRid) {
-      if (payloads.length > 0) actions.push({ _tag: "Deliver", rid, payloads })
-      actions.push({ _tag: "Closed" })
-      return { _tag: "Terminated", error: undefined }
-    }
-    const deliverable = payloads.filter((element) =>
-      !(condition === "remote-stream-error" && element.name === "error" && element.namespace === STREAMS) &&
-      !(condition === "see-other-uri" && element.name === "uri")
-    )
-    if (deliverable.length > 0) actions.push({ _tag: "Deliver", rid, payloads: deliverable })
-    return terminate(received.terminal, actions)
-  }
-  if (body === undefined) return undefined
-  if (outgoing?.kind === "create") {
-    const parsed = SessionParameters.parse(body, {
-      rid: session.creationRid,
-      wait: session.settings.wait,
-      hold: session.settings.hold
-    })
-    if (Result.isFailure(parsed)) return terminate(parsed.failure, actions)
-    session.parameters = parsed.success
-    actions.push({ _tag: "SessionEstablished", parameters: parsed.success })
-  }
-  if (payloads.length > 0) {
-    actions.push({ _tag: "Deliver", rid, payloads })
-    session.wanted = false
-  }
-  const ack = Element.attribute(body, "ack")
-  if (ack !== undefined && /^\d{1,16}$/.test(ack)) session.managerAck = Math.max(session.managerAck, Number(ack))
-  else if (session.parameters?.acknowledgements === true) session.managerAck = Math.max(session.managerAck, rid)
-  if (Element.attribute(body, "type") === "terminate") {
-    if (session.terminateRid !== undefined) {
-      actions.push({ _tag: "Closed" })
-      return { _tag: "Terminated", error: undefined }
-    }
-    return terminate(
-      new BoshError({
-        reason: "terminated-by-connection-manager",
-        message: "the connection manager ended the session without a condition"
-      }),
-      actions
-    )
-  }
-  if (rid === session.terminateRid) {
-    actions.push({ _tag: "Closed" })
-    return { _tag: "Terminated", error: undefined }
-  }
-  return undefined
-}
-
 /** §9.2: the manager reports a response we may have missed; resend that request now. */
 const handleReport = (session: Session, body: Element.Element | undefined, now: number, actions: Array<Action>) => {
   if (body === undefined) return
@@ -485,27 +340,6 @@ const handleReport = (session: Session, body: Element.Element | undefined, now: 
   if (report === undefined || !/^\d{1,16}$/.test(report)) return
   const outgoing = session.window.outgoing.get(Number(report))
   if (outgoing !== undefined && !session.window.received.has(outgoing.rid)) retransmit(session, outgoing, now, actions)
-}
-
-/** Processes every response that is next in rid order. */
-const drain = (session: Session, actions: Array<Action>, now: number): State | undefined => {
-  const window = session.window
-  while (true) {
-    const received = window.received.get(window.deliverRid)
-    if (received !== undefined) {
-      const done = processResponse(session, window.deliverRid, received, actions, now)
-      if (done !== undefined) return done
-      continue
-    }
-    // An unanswered pause request is passed over once a later response shows the manager moved on.
-    const outgoing = window.outgoing.get(window.deliverRid)
-    if (outgoing?.kind === "pause" && window.received.size > 0) {
-      window.outgoing.delete(window.deliverRid)
-      window.deliverRid++
-      continue
-    }
-    return undefined
-  }
 }
 
 const tagFor = (session: Session): "AwaitingSessionResponse" | "Open" | "Paused" | "Closing" =>
@@ -670,12 +504,12 @@ export const step = (given: State, event: Event, now: number): Step => {
         outgoing === undefined || outgoing.status !== "sent" || session.window.received.has(event.rid) ||
         (event.attempt !== undefined && event.attempt !== outgoing.attempts)
       ) break
-      const error = failed(session, outgoing, {
+      const error = Failures.failed(session, outgoing, {
         reason: event.reason,
         recoverable: event.recoverable ?? true,
         cause: event.cause
       }, now)
-      if (error !== undefined) return { state: terminate(error, actions), actions }
+      if (error !== undefined) return { state: Responses.end(error, actions), actions }
       break
     }
     case "HttpResponse": {
@@ -687,8 +521,8 @@ export const step = (given: State, event: Event, now: number): Step => {
       if (classified._tag === "Recoverable") {
         if (event.attempt !== undefined && event.attempt !== outgoing.attempts) break
         if (outgoing.status !== "sent") break
-        const error = failed(session, outgoing, { reason: classified.reason, recoverable: true }, now)
-        if (error !== undefined) return { state: terminate(error, actions), actions }
+        const error = Failures.failed(session, outgoing, { reason: classified.reason, recoverable: true }, now)
+        if (error !== undefined) return { state: Responses.end(error, actions), actions }
         break
       }
       if (classified._tag === "RecoverableAll") {
@@ -700,7 +534,7 @@ export const step = (given: State, event: Event, now: number): Step => {
                 reason: "connection-manager-unreachable",
                 message: `request ${other.rid} failed ${other.attempts} times, last: recoverable binding error`
               })
-              return { state: terminate(error, actions), actions }
+              return { state: Responses.end(error, actions), actions }
             }
             retransmit(session, other, now, actions)
           }
@@ -709,7 +543,7 @@ export const step = (given: State, event: Event, now: number): Step => {
       }
       session.window.received.set(event.rid, classified.received)
       handleReport(session, classified.received.body, now, actions)
-      const done = drain(session, actions, now)
+      const done = Responses.drain(session, actions, now)
       if (done !== undefined) return { state: done, actions }
       break
     }
@@ -718,8 +552,8 @@ export const step = (given: State, event: Event, now: number): Step => {
       RidWindow.oldestStraggler(session.window, now)
       for (const outgoing of session.window.outgoing.values()) {
         if (outgoing.status === "sent" && outgoing.deadline <= now && !session.window.received.has(outgoing.rid)) {
-          const error = failed(session, outgoing, timedOut, now)
-          if (error !== undefined) return { state: terminate(error, actions), actions }
+          const error = Failures.failed(session, outgoing, Failures.timedOut, now)
+          if (error !== undefined) return { state: Responses.end(error, actions), actions }
         }
       }
       break
