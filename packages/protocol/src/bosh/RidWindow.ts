@@ -83,14 +83,6 @@ export const outstanding = <Request, Response>(window: RidWindow<Request, Respon
   window.nextRid - window.deliverRid
 
 /**
- * Whether `rid` still waits for its response.
- *
- * @since 0.1.0
- */
-export const isUnanswered = <Request, Response>(window: RidWindow<Request, Response>, rid: number): boolean =>
-  !window.received.has(rid)
-
-/**
  * Records that attempt `attempt` of `rid` went out and is waited for until `expires`.
  *
  * @since 0.1.0
