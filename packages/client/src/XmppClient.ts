@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { BoundStream, type Element, Jid, type SaslMechanism, type TransportKind } from "@xmpp-core/protocol"
+import { BoshOptions, BoundStream, type Element, Jid, type SaslMechanism, type TransportKind } from "@xmpp-core/protocol"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -184,14 +184,14 @@ export const boshHttpConfig = (
       })
     )
   }
-  const wait = bosh.wait ?? 60
+  const wait = bosh.wait ?? BoshOptions.defaults.wait
   const certificate = clientCertificate(config)
   try {
     return Result.succeed(
       new BoshHttpConfig.BoshHttpConfig({
         url: bosh.url,
         mode: bosh.mode ?? "keep-alive",
-        hold: bosh.hold ?? 1,
+        hold: bosh.hold ?? BoshOptions.defaults.hold,
         ...(proxy === undefined ? {} : {
           proxy: new BoshHttpConfig.BoshHttpProxy({
             url: `http://${proxy.host.includes(":") ? `[${proxy.host}]` : proxy.host}:${proxy.port}`,

@@ -7,9 +7,9 @@
  * @since 0.1.0
  */
 import * as SessionSettings from "./session/SessionSettings.js"
-import { Jid, SaslMechanism, XmlLimits } from "@xmpp-core/protocol"
+import { BoshOptions, Jid, SaslMechanism, XmlLimits } from "@xmpp-core/protocol"
 import { Result, Schema } from "effect"
-import { BoshHttpMode } from "./http/BoshHttpConfig.js"
+import { BoshHttpMode, PooledHold } from "./http/BoshHttpConfig.js"
 import { ClientCertificate } from "./net/ClientCertificate.js"
 import { SaslSettings } from "./sasl/SaslSettings.js"
 
@@ -70,7 +70,9 @@ export const TcpTransport = Schema.TaggedStruct("tcp", {
  *   requests to an `http://` manager are forwarded through it, an
  *   `https://` manager is reached through a CONNECT tunnel. SOCKS5 is not
  *   offered by the BOSH HTTP layer and is refused, never skipped.
- * - `hold`, `wait`: what the session asks for (defaults 1 and 60 s).
+ * - `hold`, `wait`, `route`, `requestTimeout`: the session's own settings,
+ *   with the bounds and defaults of `BoshOptions` in `@xmpp-core/protocol`
+ *   (hold 1, wait 60 s), `hold` at most 16 (the HTTP pool, see `PooledHold`).
  * - `route`: XEP-0124 `route` (`xmpp:host:port`) for a standalone manager.
  * - `closeTimeout`: milliseconds `close` waits for the terminate's answer (default 10,000).
  * - `requestTimeout`: milliseconds to wait for the answers a manager gives at
@@ -89,11 +91,11 @@ export const BoshTransport = Schema.TaggedStruct("bosh", {
   /** How HTTP requests map to connections (see `BoshHttpConfig`). */
   mode: Schema.optionalKey(BoshHttpMode),
   proxies: Schema.optionalKey(Schema.Array(Proxy)),
-  hold: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 16 }))),
-  wait: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 3600 }))),
-  route: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9+.-]*:[^:]+:\d{1,5}$/))),
+  hold: Schema.optionalKey(PooledHold),
+  wait: Schema.optionalKey(BoshOptions.Wait),
+  route: Schema.optionalKey(BoshOptions.Route),
   closeTimeout: Schema.optionalKey(PositiveInt),
-  requestTimeout: Schema.optionalKey(PositiveInt)
+  requestTimeout: Schema.optionalKey(BoshOptions.RequestTimeoutMs)
 }).check(
   Schema.makeFilter((bosh) =>
     bosh.mode === "pipelining" && bosh.hold !== 0

@@ -2,7 +2,8 @@
  * 100,000 stanzas through the BOSH machine and the simulated connection
  * manager, no I/O: the machine's own cost per stanza (target < 5 µs).
  */
-import { BoshSession, BoshSimulatedConnectionManager as CM, Element } from "@xmpp-core/protocol"
+import { BoshSession, Element } from "@xmpp-core/protocol"
+import { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol/testing"
 import { performance } from "node:perf_hooks"
 import { report } from "../../../scripts/bench-harness.mjs"
 

@@ -114,9 +114,10 @@ export interface BoshConnection {
  */
 export const connect = Effect.fnUntraced(function*(options: Options) {
   // Options may come from outside (files, flags): decode and check them first.
+  // The decoded settings carry every default (`BoshOptions`, the one source).
   const decoded = BoshOptions.decode(options.session)
   if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
-  const sessionOptions: BoshSession.Options = { ...options.session, ...decoded.success }
+  const sessionOptions = decoded.success
   const http = yield* HttpClient.HttpClient
   const random = yield* SecureRandom.SecureRandom
   // The session's fibers live in a scope of their own, opened here: a scope

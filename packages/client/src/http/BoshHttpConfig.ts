@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { BoshOptions } from "@xmpp-core/protocol"
 import { Effect, Schema } from "effect"
 import { ClientCertificate } from "../net/ClientCertificate.js"
 
@@ -36,6 +37,17 @@ export const BoshHttpMode = Schema.Literals(["close", "keep-alive", "pipelining"
  */
 export type BoshHttpMode = typeof BoshHttpMode.Type
 
+/**
+ * `hold` as the HTTP layer takes it: the XEP's bound (`BoshOptions.Hold`, 0
+ * to 127) capped at 16. The reason is the pool: each held request keeps a
+ * connection of its own (the managers serve one request per connection at a
+ * time), so `hold` sizes the pool at `hold + 3` connections to one manager;
+ * 16 keeps that at 19, where 127 would open 130.
+ *
+ * @since 0.1.0
+ */
+export const PooledHold = BoshOptions.Hold.check(Schema.isLessThanOrEqualTo(16))
+
 const HttpUrl = Schema.String.check(
   Schema.isPattern(/^https?:\/\/[^\s/?#]+[^\s]*$/i, { message: "expected an absolute http:// or https:// URL" })
 )
@@ -67,7 +79,8 @@ export class BoshHttpProxy extends Schema.Class<BoshHttpProxy>("@xmpp-core/clien
  *
  * - `url`: the connection manager, e.g. `https://localhost:5281/http-bind`.
  * - `mode`: see {@link BoshHttpMode}; default `keep-alive`.
- * - `hold`: the `hold` the session will ask for (default 1): sizes the pool.
+ * - `hold`: the `hold` the session will ask for (default `BoshOptions.defaults.hold`,
+ *   at most 16, see {@link PooledHold}): sizes the pool.
  * - `proxy`: an optional HTTP proxy before the manager.
  * - `ca`: extra trusted CA certificates (PEM), e.g. a test CA, added to the
  *   platform's roots. Certificates are always verified; there is no switch
@@ -76,7 +89,8 @@ export class BoshHttpProxy extends Schema.Class<BoshHttpProxy>("@xmpp-core/clien
  *   true); `false` trusts `ca` alone.
  * - `clientCertificate`: presented on every HTTPS connection (SASL EXTERNAL).
  * - `timeout`: the longest one exchange may take, in milliseconds (default
- *   75 s). It must exceed the session's `wait`, or held requests time out.
+ *   75 s: the default `wait` and 15 s). It must exceed the session's `wait`,
+ *   or held requests time out.
  * - `maxResponseBytes`: the largest answer accepted (default 4 MiB), so a
  *   misbehaving peer cannot make the client buffer without bound.
  *
@@ -85,14 +99,14 @@ export class BoshHttpProxy extends Schema.Class<BoshHttpProxy>("@xmpp-core/clien
 export class BoshHttpConfig extends Schema.Class<BoshHttpConfig>("@xmpp-core/client/http/BoshHttpConfig")({
   url: HttpUrl,
   mode: BoshHttpMode.pipe(Schema.withDecodingDefaultKey(Effect.succeed("keep-alive" as const))),
-  hold: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 16 })).pipe(
-    Schema.withDecodingDefaultKey(Effect.succeed(1))
-  ),
+  hold: PooledHold.pipe(Schema.withDecodingDefaultKey(Effect.succeed(BoshOptions.defaults.hold))),
   proxy: Schema.optionalKey(BoshHttpProxy),
   ca: Schema.optionalKey(Pem),
   systemRoots: Schema.optionalKey(Schema.Boolean),
   clientCertificate: Schema.optionalKey(ClientCertificate),
-  timeout: Schema.DurationFromMillis.pipe(Schema.withDecodingDefaultKey(Effect.succeed(75_000))),
+  timeout: Schema.DurationFromMillis.pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed((BoshOptions.defaults.wait + 15) * 1000))
+  ),
   maxResponseBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(
     Schema.withDecodingDefaultKey(Effect.succeed(4 * 1024 * 1024))
   )

@@ -66,11 +66,11 @@ export interface Options {
   /** The account's bare JID; sent as `from` only when `http.url` is `https://`. */
   readonly account?: string | undefined
   /** XEP-0124 §7.1 `route` (`xmpp:host:port`), for a standalone connection manager. */
-  readonly route?: string | undefined
-  /** Requests the manager may hold (default 1). */
-  readonly hold?: number | undefined
-  /** Longest hold, seconds (default 60). */
-  readonly wait?: number | undefined
+  readonly route?: BoshSession.Options["route"]
+  /** Requests the manager may hold (default `BoshOptions.defaults.hold`). */
+  readonly hold?: BoshSession.Options["hold"]
+  /** Longest hold, seconds (default `BoshOptions.defaults.wait`). */
+  readonly wait?: BoshSession.Options["wait"]
   /** How long `close` waits for the manager to confirm the terminate. Default 10 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
   /** Further session options (keys, retries…); `to`, `from`, `route`, `hold`, `wait` above win. */

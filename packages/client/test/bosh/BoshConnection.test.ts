@@ -1,5 +1,6 @@
 import { BoshConnection } from "@xmpp-core/client"
-import { BoshSimulatedConnectionManager as CM, Element } from "@xmpp-core/protocol"
+import { Element } from "@xmpp-core/protocol"
+import { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { SecureRandom } from "effect/crypto"

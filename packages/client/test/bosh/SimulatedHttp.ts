@@ -3,7 +3,8 @@
  * connection manager, in memory, on the Effect `Clock` (so `TestClock`
  * drives the manager's `wait` and `inactivity` too).
  */
-import { BodyParser, BoshSimulatedConnectionManager as CM, type Element, XmlSerializer } from "@xmpp-core/protocol"
+import { BodyParser, type Element, XmlSerializer } from "@xmpp-core/protocol"
+import { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol/testing"
 import { RequestWritten } from "@xmpp-core/client"
 import { Clock, Deferred, Effect, Layer, Result } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"

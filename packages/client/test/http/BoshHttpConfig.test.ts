@@ -36,6 +36,14 @@ describe("BoshHttpConfig", () => {
   rejects("an unknown mode", { url: "http://localhost/", mode: "websocket" }, "mode")
   rejects("a negative hold", { url: "http://localhost/", hold: -1 }, "hold")
   rejects("a fractional hold", { url: "http://localhost/", hold: 1.5 }, "hold")
+  // The XEP allows 127; the pool of hold + 3 connections is capped here (`PooledHold`).
+  rejects("a hold above 16", { url: "http://localhost/", hold: 17 }, "hold")
+
+  it.effect("takes hold 16, the pool's cap", () =>
+    Effect.gen(function*() {
+      const config = yield* BoshHttpConfig.decode({ url: "http://localhost/", hold: 16 })
+      assert.strictEqual(config.hold, 16)
+    }))
   rejects("an https proxy URL (only plain HTTP proxies are supported)", {
     url: "http://localhost/",
     proxy: { url: "https://proxy:443" }

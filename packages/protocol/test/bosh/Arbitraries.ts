@@ -1,7 +1,7 @@
 /**
  * Generated scenarios for the BOSH properties.
  */
-import type { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol"
+import type { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol/testing"
 import * as fc from "fast-check"
 import type { Fault, Scenario, Script } from "./Simulation.js"
 

@@ -2,12 +2,14 @@
  * Properties 4 and 5: the session never hangs when the manager is gone, and
  * an idle session keeps exactly `hold` requests waiting without polling faster
  * than allowed. Plus the proof that properties 1–3 can fail: each runs against
- * a deliberately broken variant of the machine and must find a counterexample.
+ * a deliberately broken variant of the machine (`BrokenMachines`, wrappers
+ * kept in test code) and must find a counterexample.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { manager, scenario } from "./Arbitraries.js"
 import { clientToServerExactlyOnce, noPolicyViolation, serverToClientExactlyOnce } from "./Properties.js"
+import { type Broken, broken } from "./BrokenMachines.js"
 import { run, type Scenario } from "./Simulation.js"
 
 describe("BOSH liveness", () => {
@@ -84,13 +86,13 @@ describe("BOSH liveness", () => {
 
 describe("the properties can fail (broken machines)", () => {
   const findsCounterexample = (
-    variant: "deliver-in-arrival-order" | "resend-with-new-rid" | "eager-empty-requests",
+    variant: Broken,
     holds: (s: Scenario) => boolean,
     faults: boolean
   ) => {
     const details = fc.check(
       fc.property(
-        scenario({ faults }).map((s): Scenario => ({ ...s, client: { ...s.client, unsafeVariant: variant } })),
+        scenario({ faults }).map((s): Scenario => ({ ...s, machine: () => broken(variant) })),
         (s) => {
           try {
             return holds(s)

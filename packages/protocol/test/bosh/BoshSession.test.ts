@@ -1,7 +1,8 @@
 /**
  * The machine step by step, against the examples and rules of XEP-0124 and XEP-0206.
  */
-import { BodyParser, BoshSession, Element, Sha1 } from "@xmpp-core/protocol"
+import { BodyParser, BoshSession, Element } from "@xmpp-core/protocol"
+import * as Sha1 from "../../src/bosh/Sha1.js"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as fc from "fast-check"
@@ -654,10 +655,10 @@ describe("a state value never changes once returned", () => {
       JSON.stringify(state, (_key, value) => {
         if (value instanceof Map) return [...value]
         if (
-          typeof value === "object" && value !== null && Array.isArray(value.pending) &&
-          typeof value.pendingHead === "number" && typeof value.pendingEnd === "number"
+          typeof value === "object" && value !== null && Array.isArray(value.items) &&
+          typeof value.head === "number" && typeof value.end === "number"
         ) {
-          return { ...value, pending: value.pending.slice(value.pendingHead, value.pendingEnd), pendingHead: 0, pendingEnd: 0 }
+          return { ...value, items: value.items.slice(value.head, value.end), head: 0, end: 0 }
         }
         return value
       })

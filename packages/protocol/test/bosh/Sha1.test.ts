@@ -1,4 +1,5 @@
-import { BoshKeyChain, Sha1 } from "@xmpp-core/protocol"
+import { BoshKeyChain } from "@xmpp-core/protocol"
+import * as Sha1 from "../../src/bosh/Sha1.js"
 import { assert, describe, it } from "@effect/vitest"
 import { createHash } from "node:crypto"
 import * as fc from "fast-check"

@@ -3,7 +3,8 @@
  * injector standing for the HTTP connections, and the simulated connection
  * manager, on one simulated clock (ms).
  */
-import { type BoshError, BoshSession, BoshSimulatedConnectionManager as CM, Element } from "@xmpp-core/protocol"
+import { type BoshError, BoshSession, Element } from "@xmpp-core/protocol"
+import { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol/testing"
 
 export type Fault =
   | "none"
@@ -21,6 +22,16 @@ export type Fault =
   | "delay-response"
   /** An HTTP intermediary answers 503 instead of the manager. */
   | "http-503"
+
+/**
+ * The machine under test: `BoshSession` itself, or a deliberately broken
+ * wrapper of it (`BrokenMachines`).
+ */
+export interface Machine {
+  readonly make: typeof BoshSession.make
+  readonly step: typeof BoshSession.step
+  readonly nextDeadline: typeof BoshSession.nextDeadline
+}
 
 export interface Script {
   readonly at: number
@@ -51,6 +62,8 @@ export interface Scenario {
   readonly horizon: number
   /** Client randomness. */
   readonly seed: number
+  /** Makes the machine for this run; the real `BoshSession` when absent. */
+  readonly machine?: (() => Machine) | undefined
 }
 
 export interface Outcome {
@@ -193,7 +206,8 @@ export const run = (scenario: Scenario): Outcome => {
   const jitter = (n: number) => scenario.jitter.length === 0 ? 0 : scenario.jitter[n % scenario.jitter.length] ?? 0
   const gone = (at: number) => scenario.managerGoneAt !== undefined && at >= scenario.managerGoneAt
 
-  const started = BoshSession.make(
+  const machine: Machine = scenario.machine?.() ?? BoshSession
+  const started = machine.make(
     { ...scenario.client, to: "localhost" },
     { rid: bytesOf(scenario.seed, 6), keySeed: bytesOf(scenario.seed + 1, 16) },
     0
@@ -309,7 +323,7 @@ export const run = (scenario: Scenario): Outcome => {
 
   const feed = (event: BoshSession.Event, now: number) => {
     if (state._tag === "Terminated") return
-    const result = BoshSession.step(state, event, now)
+    const result = machine.step(state, event, now)
     state = result.state
     perform(result.actions, now)
     // The simulated caller takes every payload at once and waits for more.
@@ -317,7 +331,7 @@ export const run = (scenario: Scenario): Outcome => {
   }
 
   const schedule = (now: number) => {
-    const clientDeadline = BoshSession.nextDeadline(state)
+    const clientDeadline = machine.nextDeadline(state)
     if (clientDeadline !== undefined && clientDeadline < scheduledClientTick) {
       scheduledClientTick = Math.max(clientDeadline, now)
       agenda.push(scheduledClientTick, { _tag: "ClientTick" })

@@ -19,15 +19,16 @@
  *   order (one that overtook a lost predecessor was not sent after it);
  * - drops the session silently after `inactivity` seconds with no request held.
  *
- * It lives in the package (not in test code) because both the protocol's
- * tests and benchmark and the client driver's tests run against it.
+ * A test double: it is offered from `@xmpp-core/protocol/testing`, never
+ * from the main entry, because the protocol's tests and benchmark and the
+ * client driver's tests all run against it.
  *
  * @since 0.1.0
  */
 import * as Element from "../xml/Element.js"
 import { HTTP_BIND, STREAMS } from "../xml/Namespaces.js"
-import * as RidText from "./RidText.js"
-import * as Sha1 from "./Sha1.js"
+import * as RidText from "../bosh/RidText.js"
+import * as Sha1 from "../bosh/Sha1.js"
 
 /**
  * @since 0.1.0
