@@ -44,6 +44,8 @@ const once = (direction: "client-to-server" | "server-to-client", keys: boolean,
         }
       } else if (action._tag === "Deliver") {
         for (const payload of action.payloads) if (payload.name === "message") delivered++
+        // Polls are demand-driven: a reader that took the payloads asks for more, as the driver does.
+        if (direction === "server-to-client") inbox.push(BoshSession.Event.receive())
       }
     }
   }
@@ -57,6 +59,7 @@ const once = (direction: "client-to-server" | "server-to-client", keys: boolean,
     }
   }
   perform(step.actions)
+  if (direction === "server-to-client") inbox.push(BoshSession.Event.receive())
   drain()
   for (let i = 0; i < STANZAS; i++) {
     now += 1
