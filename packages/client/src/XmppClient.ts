@@ -22,7 +22,9 @@ import type { Connector } from "./net/Connector.js"
 import type * as ServerLookup from "./net/ServerLookup.js"
 import type { TlsUpgrade } from "./net/TlsUpgrade.js"
 import type { SaslCrypto } from "./sasl/SaslCrypto.js"
+import type { ConnectionEvent } from "./session/ConnectionEvent.js"
 import * as Login from "./session/Login.js"
+import * as ManagedSession from "./session/ManagedSession.js"
 import * as Stanzas from "./session/Stanzas.js"
 import * as BoshTransport from "./transport/BoshTransport.js"
 import * as StreamTransport from "./transport/StreamTransport.js"
@@ -47,6 +49,20 @@ export class XmppClient extends Context.Service<XmppClient, {
    * `InvalidStanza` error and nothing is sent. Stanzas go out in call order.
    */
   readonly send: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
+  /**
+   * Sends a stanza like `send` and resolves once the server acknowledged it
+   * (XEP-0198 `<a h/>`). Fails with `NotAcknowledged` when the session ended
+   * or was replaced first (the stanza is in the error's `unacknowledged`),
+   * and with `StreamManagementUnavailable` without stream management (not
+   * configured, or not offered by the server).
+   */
+  readonly sendAcknowledged: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
+  /**
+   * What happens to the connection: online, disconnected, reconnecting,
+   * resuming, resumed, resume failed (with the stanzas handed back), gave
+   * up. A subscriber sees the events after it subscribed.
+   */
+  readonly events: Stream.Stream<ConnectionEvent>
   /**
    * The incoming stanzas, in order. Ends when the server closes the stream;
    * fails on a stream error, a non-stanza element or a lost connection.
@@ -128,7 +144,22 @@ export const fromTransport = (
       )
     )
 
-    return XmppClient.of({ jid: bound.jid, transport: transport.kind, mechanism: bound.mechanism, send, stanzas, close })
+    const sendAcknowledged = (_: Element.Element) =>
+      Effect.fail(new XmppClientError({
+        reason: "StreamManagementUnavailable",
+        message: "acknowledgements need stream management: set `streamManagement` in the configuration"
+      }))
+    const events = Stream.make<Array<ConnectionEvent>>({ _tag: "Online", jid: bound.jid })
+    return XmppClient.of({
+      jid: bound.jid,
+      transport: transport.kind,
+      mechanism: bound.mechanism,
+      send,
+      sendAcknowledged,
+      stanzas,
+      events,
+      close
+    })
   })
 
 // The certificate and key of `credentials` Certificate, for every TLS handshake.
@@ -290,12 +321,21 @@ export const connect = (
     if (Result.isFailure(account)) {
       return yield* new XmppClientError({ reason: "InvalidConfig", message: `invalid JID: ${account.failure.message}` })
     }
-    const transport = config.transport?._tag === "bosh"
-      ? yield* connectBosh(config, config.transport, account.success, options)
-      : yield* StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
+    const open: Effect.Effect<Transport.Transport, XmppClientError, Scope.Scope | Ports> = config.transport?._tag === "bosh"
+      ? connectBosh(config, config.transport, account.success, options)
+      : StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
         Effect.mapError(Login.fromTransportError("ConnectFailed"))
       )
-    return yield* fromTransport(transport, config)
+    // Kept up (stream management, reconnects) only when asked for: a plain session is one link.
+    if (config.streamManagement !== undefined || config.reconnect !== undefined) {
+      return XmppClient.of(yield* ManagedSession.make({
+        settings: config,
+        streamManagement: config.streamManagement,
+        reconnect: config.reconnect,
+        open
+      }))
+    }
+    return yield* fromTransport(yield* open, config)
   })
 
 /**

@@ -1,0 +1,455 @@
+/**
+ * A session kept up with XEP-0198 stream management: the driver of the
+ * protocol's `StreamManagement` machine against links (transports) that
+ * come and go.
+ *
+ * - Every stanza the caller hands over is kept until the server
+ *   acknowledges it (`<a h/>`, asked for in batches); `sendAcknowledged`
+ *   resolves then. Inbound stanzas are counted and `<r/>` answered.
+ * - A lost link (reset, or an `<r/>` unanswered within `ackTimeout`) is
+ *   resumed when the server offered resumption and `reconnect` is set:
+ *   backoff with jitter, `<resume previd h/>` in place of binding, and what
+ *   the server lacked is sent again, once. Inbound stanzas the server
+ *   resends are the ones we had not counted, so none is lost or repeated.
+ * - When a session cannot go on, the stanzas never acknowledged come back
+ *   to the caller in order: in `ResumeFailed` (a new session was bound) or
+ *   in the error that ends the session. Nothing is dropped silently.
+ *
+ * One lock orders the machine's steps and the writes they ask for, so
+ * elements reach the link in the machine's order. Inbound stanzas are
+ * counted as they are queued for the caller: the count is what this
+ * library took responsibility for.
+ *
+ * @since 0.1.0
+ */
+import {
+  type Element,
+  Jid,
+  Namespaces,
+  type Negotiation,
+  StreamManagement
+} from "@xmpp-core/protocol"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
+import type { SaslCrypto } from "../sasl/SaslCrypto.js"
+import type * as Transport from "../transport/Transport.js"
+import { XmppClientError } from "../XmppClientError.js"
+import type { ConnectionEvent } from "./ConnectionEvent.js"
+import * as Login from "./Login.js"
+import * as SessionSettings from "./SessionSettings.js"
+import * as Stanzas from "./Stanzas.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options<R> {
+  readonly settings: Login.Settings
+  /** Absent: no stream management (a reconnect then starts a new session). */
+  readonly streamManagement: SessionSettings.StreamManagementSettings | undefined
+  /** Absent: a lost link ends the session. */
+  readonly reconnect: SessionSettings.ReconnectSettings | undefined
+  /** Opens a new link; its resources live in the scope it is given. */
+  readonly open: Effect.Effect<Transport.Transport, XmppClientError, R | Scope.Scope>
+  /** Stanzas received and not yet taken by the caller; reading stops beyond (default 1,000). */
+  readonly inboundCapacity?: number | undefined
+}
+
+/**
+ * The kept-up session, as `XmppClient` offers it.
+ *
+ * @since 0.1.0
+ */
+export interface ManagedSession {
+  readonly jid: Jid.Jid
+  readonly transport: Transport.Transport["kind"]
+  readonly mechanism: Negotiation.Bound["mechanism"]
+  readonly send: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
+  readonly sendAcknowledged: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
+  readonly stanzas: Stream.Stream<Element.Element, XmppClientError>
+  readonly events: Stream.Stream<ConnectionEvent>
+  readonly close: Effect.Effect<void, XmppClientError>
+}
+
+interface Link {
+  readonly transport: Transport.Transport
+  readonly scope: Scope.Closeable
+  /** Completed when the session drops the link (found dead, or replaced), so its reader stops. */
+  readonly dropped: Deferred.Deferred<XmppClientError>
+}
+
+const offersStreamManagement = (features: Element.Element) =>
+  features.children.some((child) =>
+    typeof child !== "string" && child.name === "sm" && child.namespace === Namespaces.STREAM_MANAGEMENT
+  )
+
+// Failures that would only happen again: a refused login, a certificate, a
+// resource taken over by another login, a refused negotiation.
+const retryable = (error: XmppClientError) =>
+  (error.reason === "ConnectFailed" || error.reason === "ConnectionLost") && error.condition !== "TlsFailed"
+
+const lost = (message: string, cause?: unknown) => new XmppClientError({ reason: "ConnectionLost", message, cause })
+
+/**
+ * Connects, logs in, enables stream management when the server offers it,
+ * and keeps the session up until `close` or the scope ends.
+ *
+ * @since 0.1.0
+ */
+export const make = <R>(
+  options: Options<R>
+): Effect.Effect<ManagedSession, XmppClientError, R | Scope.Scope | SaslCrypto> =>
+  Effect.gen(function*() {
+    const parent = yield* Scope.Scope
+    const smOptions = options.streamManagement === undefined
+      ? undefined
+      : SessionSettings.streamManagementOptions(options.streamManagement)
+    const lock = yield* Semaphore.make(1)
+    const locked = lock.withPermits(1)
+    const inbound = yield* Queue.bounded<Element.Element, XmppClientError | Cause.Done>(options.inboundCapacity ?? 1_000)
+    const events = yield* PubSub.sliding<ConnectionEvent>(64)
+    const wake = yield* Queue.sliding<void>(1)
+    const waiters = new Map<number, Deferred.Deferred<void, XmppClientError>>()
+
+    let sm: StreamManagement.State | undefined
+    let link: Link | undefined
+    let jid: Jid.Jid = yield* Effect.fromResult(Login.account(options.settings))
+    let ended: XmppClientError | undefined
+    let closing = false
+    let waitingSends = 0
+    let handedBack: ReadonlyArray<Element.Element> = []
+    let handBackError: XmppClientError | undefined
+
+    const publish = (event: ConnectionEvent) => PubSub.publish(events, event)
+
+    /** Drops a link: its reader stops with `error` and its connection closes. */
+    const drop = (dropped: Link, error: XmppClientError) =>
+      Effect.andThen(Deferred.succeed(dropped.dropped, error), Scope.close(dropped.scope, Exit.void))
+
+    /** Opens a link and logs in on it (resuming with `resume`); the link closes if the login fails. */
+    const openLink = (resume: Negotiation.Config["resume"]) =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.fork(parent)
+        const opened = yield* Effect.exit(Effect.gen(function*() {
+          const transport = yield* Scope.provide(options.open, scope)
+          const bound = yield* Login.login(transport, options.settings, resume)
+          const dropped = yield* Deferred.make<XmppClientError>()
+          return { link: { transport, scope, dropped }, bound }
+        }))
+        if (Exit.isFailure(opened)) yield* Scope.close(scope, opened)
+        return yield* opened
+      })
+
+    // Performs the machine's actions (under the lock).
+    const perform = (actions: ReadonlyArray<StreamManagement.Action>) =>
+      Effect.gen(function*() {
+        for (const action of actions) {
+          switch (action._tag) {
+            case "Write":
+              // A write that fails shows up as a lost link to the reader.
+              if (link !== undefined) yield* Effect.ignore(link.transport.send(action.element))
+              break
+            case "Acknowledged":
+              for (const [seq, waiter] of waiters) {
+                if (seq > action.upTo) continue
+                waiters.delete(seq)
+                yield* Deferred.succeed(waiter, undefined)
+              }
+              break
+            case "Resumed":
+              yield* publish({ _tag: "Resumed", jid })
+              break
+            case "LinkDead":
+              // Its reader stops and steps LinkLost.
+              if (link !== undefined) yield* drop(link, lost(`the link is dead: ${action.error.message}`, action.error))
+              break
+            case "Unacknowledged": {
+              const stanzas = action.stanzas.map((outbound) => outbound.element)
+              const error = new XmppClientError({
+                reason: "NotAcknowledged",
+                message: `the server may not have received this stanza: ${action.error.message}`,
+                cause: action.error,
+                unacknowledged: stanzas
+              })
+              for (const outbound of action.stanzas) {
+                const waiter = waiters.get(outbound.seq)
+                waiters.delete(outbound.seq)
+                if (waiter !== undefined) yield* Deferred.fail(waiter, error)
+              }
+              handedBack = [...handedBack, ...stanzas]
+              handBackError = error
+              break
+            }
+            case "ProtocolError":
+              handBackError = lost(`the server broke stream management: ${action.error.message}`, action.error)
+              if (link !== undefined) yield* drop(link, handBackError)
+              break
+            case "Accepted":
+            case "Refused":
+            case "Resume":
+              // Read by the caller of the step.
+              break
+          }
+        }
+        yield* Queue.offer(wake, undefined)
+      })
+
+    const stepSm = (event: StreamManagement.Event) =>
+      Effect.gen(function*() {
+        if (sm === undefined) return []
+        const stepped = StreamManagement.step(sm, event, yield* Clock.currentTimeMillis)
+        sm = stepped.state
+        yield* perform(stepped.actions)
+        return stepped.actions
+      })
+
+    /**
+     * Ends the session with `error` (under the lock): unacknowledged stanzas go
+     * with it, unless `delivered` (the server confirmed it read everything).
+     */
+    const end = (error: XmppClientError, clean: boolean, delivered = false) =>
+      Effect.gen(function*() {
+        if (ended !== undefined) return
+        if (!delivered) yield* stepSm({ _tag: "Abandon" })
+        for (const [, waiter] of waiters) yield* Deferred.fail(waiter, error)
+        waiters.clear()
+        ended = handedBack.length === 0 ? error : new XmppClientError({ ...error, unacknowledged: handedBack })
+        if (clean) yield* Queue.end(inbound)
+        else yield* Queue.fail(inbound, ended)
+        if (link !== undefined) yield* drop(link, ended)
+        link = undefined
+      })
+
+    /** Starts stream management on a freshly bound session when the server offers it. */
+    const enable = (bound: Negotiation.Bound) =>
+      Effect.gen(function*() {
+        jid = bound.jid
+        if (smOptions === undefined || !offersStreamManagement(bound.features)) {
+          sm = undefined
+          return
+        }
+        const started = StreamManagement.make(smOptions, yield* Clock.currentTimeMillis)
+        sm = started.state
+        yield* perform(started.actions)
+      })
+
+    // The session's first link: a failure here is the connect's failure.
+    const first = yield* openLink(undefined)
+    link = first.link
+    yield* enable(first.bound)
+    yield* publish({ _tag: "Online", jid })
+
+    /** Reads one link until it fails; stream-management elements feed the machine. */
+    const read = (current: Link) =>
+      Effect.gen(function*() {
+        const dropped = Effect.flatMap(Deferred.await(current.dropped), Effect.fail)
+        while (true) {
+          const event = yield* Effect.raceFirst(current.transport.receive, dropped)
+          if (event._tag === "StreamElement" && event.element.namespace === Namespaces.STREAM_MANAGEMENT) {
+            yield* locked(stepSm({ _tag: "Received", element: event.element }))
+            continue
+          }
+          const stanza = yield* Stanzas.toStanza(event)
+          yield* locked(stepSm({ _tag: "Received", element: stanza }))
+          yield* Queue.offer(inbound, stanza)
+        }
+      })
+
+    /** After a lost link: reconnect and resume, or a new session; false when the session is over. */
+    const reconnect = (policy: SessionSettings.ReconnectSettings, reason: XmppClientError) =>
+      Effect.gen(function*() {
+        const attempts = policy.attempts ?? SessionSettings.reconnectDefaults.attempts
+        let lastError = reason
+        for (let attempt = 1; attempt <= attempts; attempt++) {
+          const ceiling = SessionSettings.backoff(policy, attempt)
+          const delayMs = Math.round(yield* Random.nextBetween(ceiling / 2, ceiling))
+          yield* publish({ _tag: "Reconnecting", attempt, delayMs })
+          yield* Effect.sleep(delayMs)
+          const resume = yield* locked(Effect.gen(function*() {
+            const actions = yield* stepSm({ _tag: "Reconnected" })
+            const write = actions.find((a) => a._tag === "Write")
+            return write?._tag === "Write" ? { request: write.element, jid } : undefined
+          }))
+          if (resume !== undefined) yield* publish({ _tag: "Resuming" })
+          const opened = yield* Effect.exit(openLink(resume))
+          if (Exit.isFailure(opened)) {
+            const error = Cause.findErrorOption(opened.cause)
+            if (Option.isNone(error)) return yield* Effect.failCause(opened.cause)
+            lastError = error.value
+            if (!retryable(lastError)) break
+            yield* locked(stepSm({ _tag: "LinkLost" }))
+            continue
+          }
+          const { bound } = opened.value
+          const resumed = bound.resumption?.name === "resumed"
+          yield* locked(Effect.gen(function*() {
+            link = opened.value.link
+            if (bound.resumption !== undefined) yield* stepSm({ _tag: "Received", element: bound.resumption })
+            if (resumed) return
+            // A new session: what the old one may not have delivered goes back to the caller.
+            yield* stepSm({ _tag: "Abandon" })
+            const stanzas = handedBack
+            handedBack = []
+            yield* publish({
+              _tag: "ResumeFailed",
+              unacknowledged: stanzas,
+              error: handBackError ?? lost("the session could not be resumed")
+            })
+            yield* enable(bound)
+            yield* publish({ _tag: "Online", jid })
+          }))
+          return true
+        }
+        yield* publish({ _tag: "GaveUp", error: lastError })
+        yield* locked(end(lastError, false))
+        return false
+      })
+
+    // Keeps the session up: reads the current link; on its loss, resumes or ends.
+    const supervise = Effect.gen(function*() {
+      while (true) {
+        const current = link
+        if (current === undefined) return
+        const exit = yield* Effect.exit(read(current))
+        if (closing || ended !== undefined) return
+        const failure = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
+        if (Option.isSome(failure) && Cause.isDone(failure.value)) {
+          // The server closed the stream: the end, not a lost link.
+          yield* locked(end(new XmppClientError({ reason: "Closed", message: "the server closed the stream" }), true))
+          return
+        }
+        const error = Option.isSome(failure) && !Cause.isDone(failure.value)
+          ? failure.value._tag === "TransportError"
+            ? Login.fromTransportError("ConnectionLost")(failure.value)
+            : failure.value
+          : lost("the link was lost")
+        if (error.reason === "Closed" || error.reason === "StreamError" || error.reason === "UnexpectedElement") {
+          yield* locked(end(error, error.reason === "Closed"))
+          return
+        }
+        yield* publish({ _tag: "Disconnected", error })
+        yield* locked(Effect.gen(function*() {
+          yield* drop(current, error)
+          link = undefined
+          // Resumable: the machine keeps its stanzas for the <resume/>; if not, it hands them back now.
+          yield* stepSm({ _tag: "LinkLost" })
+        }))
+        const policy = options.reconnect
+        if (policy === undefined) {
+          yield* locked(end(error, false))
+          return
+        }
+        // Resumed, or a new session (what the old one may not have delivered handed back first).
+        if (!(yield* reconnect(policy, error))) return
+      }
+    })
+
+    // Steps the machine with Tick at its deadline; sleeps on no timer while there is none.
+    const timers = Effect.gen(function*() {
+      while (true) {
+        const at = sm === undefined ? undefined : StreamManagement.nextDeadline(sm)
+        if (at === undefined) {
+          yield* Queue.take(wake)
+          continue
+        }
+        const wait = Math.max(0, at - (yield* Clock.currentTimeMillis))
+        const woken = yield* Effect.timeoutOption(Queue.take(wake), wait)
+        if (Option.isNone(woken)) yield* locked(stepSm({ _tag: "Tick" }))
+      }
+    })
+
+    yield* Effect.forkIn(supervise, parent)
+    yield* Effect.forkIn(timers, parent)
+
+    const submit = (stanza: Element.Element, acknowledged: boolean) =>
+      Effect.gen(function*() {
+        const valid = yield* Stanzas.checkStanza(stanza)
+        waitingSends++
+        const waiter = yield* locked(Effect.gen(function*() {
+          waitingSends--
+          if (ended !== undefined) return yield* Effect.fail(ended)
+          if (closing) return yield* Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
+          if (sm === undefined) {
+            if (acknowledged) {
+              return yield* Effect.fail(new XmppClientError({
+                reason: "StreamManagementUnavailable",
+                message: "the server offers no stream management (XEP-0198): acknowledgements cannot be had"
+              }))
+            }
+            if (link === undefined) return yield* Effect.fail(lost("the link is down"))
+            yield* link.transport.send(valid).pipe(Effect.mapError(Login.fromTransportError("ConnectionLost")))
+            return undefined
+          }
+          const actions = yield* stepSm({ _tag: "Send", element: valid })
+          const refused = actions.find((a) => a._tag === "Refused")
+          if (refused?._tag === "Refused") {
+            return yield* Effect.fail(new XmppClientError({
+              reason: refused.error.reason === "queue-full" ? "QueueFull" : "ConnectionLost",
+              message: refused.error.message,
+              cause: refused.error
+            }))
+          }
+          const accepted = actions.find((a) => a._tag === "Accepted")
+          let deferred: Deferred.Deferred<void, XmppClientError> | undefined
+          if (acknowledged && accepted?._tag === "Accepted") {
+            deferred = yield* Deferred.make<void, XmppClientError>()
+            waiters.set(accepted.seq, deferred)
+          }
+          // The end of a burst: ask for an acknowledgement of its tail.
+          if (waitingSends === 0) yield* stepSm({ _tag: "Flush" })
+          return deferred
+        }))
+        if (waiter !== undefined) yield* Deferred.await(waiter)
+      })
+
+    const close = Effect.gen(function*() {
+      const current = yield* locked(Effect.sync(() => {
+        if (closing || ended !== undefined) return undefined
+        closing = true
+        return link
+      }))
+      if (current === undefined) return
+      const closed = yield* Effect.exit(current.transport.close())
+      const failure = yield* locked(Effect.gen(function*() {
+        if (Exit.isSuccess(closed)) {
+          // The server closed its stream after reading ours: it has every stanza.
+          for (const [, waiter] of waiters) yield* Deferred.succeed(waiter, undefined)
+          waiters.clear()
+          yield* end(new XmppClientError({ reason: "Closed", message: "the client is closed" }), true, true)
+          return undefined
+        }
+        const cause = Option.getOrUndefined(Cause.findErrorOption(closed.cause))
+        yield* end(
+          new XmppClientError({
+            reason: "CloseUnconfirmed",
+            message: cause?.message ?? "the server did not confirm the close",
+            cause
+          }),
+          true
+        )
+        return ended
+      }))
+      if (failure !== undefined) return yield* Effect.fail(failure)
+    })
+    yield* Effect.addFinalizer(() => Effect.ignore(close))
+
+    return {
+      jid,
+      transport: first.link.transport.kind,
+      mechanism: first.bound.mechanism,
+      send: (stanza) => submit(stanza, false),
+      sendAcknowledged: (stanza) => submit(stanza, true),
+      stanzas: Stream.fromQueue(inbound),
+      events: Stream.fromPubSub(events),
+      close
+    }
+  })
