@@ -50,6 +50,8 @@ export interface FaultRelay {
   readonly blackHole: (on: boolean) => void
   /** Adds a rule that kills the link whose traffic matches; fires once. */
   readonly killWhen: (rule: KillRule) => void
+  /** Rewrites what passes one way from now on (a tampering middlebox), chunk by chunk. */
+  readonly rewrite: (direction: Direction, edit: ((text: string) => string) | undefined) => void
 }
 
 export interface Target {
@@ -74,6 +76,10 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
       let refusing = false
       let swallowing = false
       let nextId = 0
+      const edits: { toServer: ((text: string) => string) | undefined; toClient: ((text: string) => string) | undefined } = {
+        toServer: undefined,
+        toClient: undefined
+      }
 
       const kill = (link: Link) => {
         link.client.destroy()
@@ -96,7 +102,8 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
           setImmediate(() => kill(link))
           return
         }
-        ;(direction === "toServer" ? link.upstream : link.client).write(data)
+        const edit = edits[direction]
+        ;(direction === "toServer" ? link.upstream : link.client).write(edit === undefined ? data : edit(text))
       }
 
       const server = Tls.createServer({
@@ -145,7 +152,8 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
             },
             refuse: (on) => (refusing = on),
             blackHole: (on) => (swallowing = on),
-            killWhen: (rule) => void rules.push(rule)
+            killWhen: (rule) => void rules.push(rule),
+            rewrite: (direction, edit) => (edits[direction] = edit)
           }
         }))
       })
