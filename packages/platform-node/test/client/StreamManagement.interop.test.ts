@@ -50,11 +50,12 @@ const bodyOf = (stanza: Element.Element) => {
 }
 
 /** Collects the bodies starting with `prefix` that `client` receives, until `count` or the scope ends. */
-const collect = (client: XmppClient.XmppClient["Service"], prefix: string, count: number) =>
+const collect = (client: XmppClient.XmppClient["Service"], prefix: string, count: number, onEach: () => void = () => {}) =>
   client.stanzas.pipe(
     Stream.map(bodyOf),
     Stream.filter((body): body is string => body !== undefined && body.startsWith(prefix)),
     Stream.take(count),
+    Stream.tap(() => Effect.sync(onEach)),
     Stream.runCollect
   )
 
@@ -77,12 +78,15 @@ describe("XEP-0198 stream management, real servers", () => {
         assert.isAtMost(requests, 100 / 20 + 2, `${requests} <r/> for 100 stanzas`)
       }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 
-    // Prosody 0.12 with traffic both ways at once: now and then the first stanza after <resumed/>
-    // is "not well-formed (invalid token)" to it (its debug log) and it revokes the session; so on
-    // Prosody each direction runs on its own (both pass), on ejabberd both at once.
-    const runs: ReadonlyArray<ReadonlyArray<"a2b" | "b2a">> = server === "prosody" ? [["a2b"], ["b2a"]] : [["a2b", "b2a"]]
+    // Prosody 0.12.3 feeds a resumed session's new connection to the parser of the session's
+    // first connection (mod_c2s's `session.data` closure; mod_smacks swaps the stream but not it):
+    // when a kill cut that stream inside an element, the first bytes after <resumed/> are "not
+    // well-formed" to it and it revokes the session (its debug log). So on Prosody the link is
+    // killed when quiet (the batch acknowledged, or received); on ejabberd mid-burst, both ways.
+    const quiet = server === "prosody"
+    const runs: ReadonlyArray<ReadonlyArray<"a2b" | "b2a">> = quiet ? [["a2b"], ["b2a"]] : [["a2b", "b2a"]]
     for (const directions of runs) {
-      it.live(`${server}: 1,000 messages ${directions.join(" and ")} with the link killed every 100: once each, in order, resumed each time`, () =>
+      it.live(`${server}: 1,000 messages ${directions.join(" and ")} with the link killed every 100 (${quiet ? "when quiet" : "mid-burst"}): once each, in order, resumed each time`, () =>
         Effect.gen(function*() {
           const relay = yield* relayTo(server)
           const alice = yield* XmppClient.connect(managed(relay.port, `sm-kill-${server}`))
@@ -103,19 +107,30 @@ describe("XEP-0198 stream management, real servers", () => {
           const toBob = directions.includes("a2b")
           const toAlice = directions.includes("b2a")
           const atBob = yield* collect(bob, "a2b-", toBob ? n : 0).pipe(Effect.forkChild)
-          const atAlice = yield* collect(alice, "b2a-", toAlice ? n : 0).pipe(Effect.forkChild)
+          let aliceGot = 0
+          const atAlice = yield* collect(alice, "b2a-", toAlice ? n : 0, () => aliceGot++).pipe(Effect.forkChild)
           for (let i = 0; i < n; i++) {
-            if (toBob) yield* alice.send(chat(full(bob.jid), `a2b-${i}`))
+            const killNow = i % 100 === 99 && i < n - 1
+            if (toBob) {
+              const message = chat(full(bob.jid), `a2b-${i}`)
+              yield* killNow && quiet ? alice.sendAcknowledged(message) : alice.send(message)
+            }
             if (toAlice) yield* bob.send(chat(full(alice.jid), `b2a-${i}`))
-            if (i % 100 === 99 && i < n - 1) {
+            if (killNow) {
+              if (quiet && toAlice) {
+                while (aliceGot < i + 1) yield* Effect.sleep("5 millis")
+              }
               relay.killAll()
               const outcome = yield* Queue.take(outcomes)
               const why = "error" in outcome ? `${outcome.error.reason}: ${outcome.error.message}` : ""
               assert.strictEqual(outcome._tag, "Resumed", `the kill after message ${i}: ${why}`)
             }
           }
-          assert.deepStrictEqual(yield* Fiber.join(atBob), toBob ? numbered("a2b-", n) : [], "alice → bob: once each, in order")
-          assert.deepStrictEqual(yield* Fiber.join(atAlice), toAlice ? numbered("b2a-", n) : [], "bob → alice: once each, in order")
+          // Bounded: a lost message would otherwise show as a test timeout.
+          const arrived = (fiber: typeof atBob) =>
+            Fiber.join(fiber).pipe(Effect.timeoutOption("15 seconds"), Effect.map((got) => got._tag === "Some" ? got.value : ["(not all arrived)"]))
+          assert.deepStrictEqual(yield* arrived(atBob), toBob ? numbered("a2b-", n) : [], "alice → bob: once each, in order")
+          assert.deepStrictEqual(yield* arrived(atAlice), toAlice ? numbered("b2a-", n) : [], "bob → alice: once each, in order")
           assert.strictEqual(relay.links.length, 10, "a new link after each of the 9 kills")
           assert.strictEqual(resumptions, 9, "every new link resumed the session")
           yield* Fiber.interrupt(events)
