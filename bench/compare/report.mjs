@@ -26,8 +26,9 @@ const rows = [
     value: (r) => (r.received * 1000) / r.ms,
     note: (r) =>
       [
-        r.complete ? undefined : `only ${r.received.toLocaleString("en")} of ${r.sent.toLocaleString("en")} in ${(r.ms / 1000).toFixed(0)} s`,
-        `lost ${r.sent - r.received}, dup ${r.duplicated}`,
+        r.complete
+          ? `lost 0, dup ${r.duplicated}`
+          : `only ${r.received.toLocaleString("en")} of ${r.sent.toLocaleString("en")} arrived within the ${(r.ms / 1000).toFixed(0)} s bound, dup ${r.duplicated}`,
         r.serverCpuShare === undefined ? undefined : `Prosody CPU ${(r.serverCpuShare * 100).toFixed(0)} %`
       ].filter((x) => x !== undefined).join(", ")
   },
@@ -36,11 +37,16 @@ const rows = [
     label: "idle: RSS per session, KiB",
     boshOnly: true,
     value: (r) => (r.rssAfterKiB - r.rssBeforeKiB) / r.sessions,
-    note: (r) => (r.failed > 0 ? `${r.failed} logins failed` : undefined)
+    note: (r) =>
+      [
+        r.heapAfterKiB === undefined ? undefined : `JS heap ${format((r.heapAfterKiB - r.heapBeforeKiB) / r.sessions)} KiB`,
+        r.failed > 0 ? `${r.failed} of ${r.sessions + r.failed} logins failed (${r.failures?.[0] ?? "?"})` : undefined,
+        r.uncaught > 0 ? `${r.uncaught} errors thrown by the client (${r.failures?.at(-1) ?? "?"})` : undefined
+      ].filter((x) => x !== undefined).join(", ") || undefined
   },
   {
     measure: "idle",
-    label: "idle: HTTP requests per session per minute",
+    label: "idle: HTTP requests per session per minute (the window is shorter than `wait`, 60 s)",
     boshOnly: true,
     value: (r) => (r.idleRequests === undefined ? undefined : r.idleRequests / r.sessions / minutes(r.idleStart, r.idleEnd))
   },
@@ -76,7 +82,7 @@ const figure = (row, rounds) => {
   })
   const values = perRound.filter((p) => p.value !== undefined).map((p) => p.value)
   const mean = values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length
-  const spread = values.length === 2 && mean !== 0 ? Math.abs(values[0] - values[1]) / Math.abs(mean) : undefined
+  const spread = values.length !== 2 ? undefined : mean === 0 ? 0 : Math.abs(values[0] - values[1]) / Math.abs(mean)
   const why = perRound.find((p) => p.why !== undefined)?.why
   const notes = [...new Set(perRound.map((p) => p.note).filter((n) => n !== undefined && n !== ""))]
   return { perRound, mean, spread, why, notes }

@@ -7,7 +7,7 @@
 //   ./run bench compare            the full run (about 12 minutes)
 //   ./run bench compare --quick    small counts, to check the harness (about 2 minutes)
 import { spawn, spawnSync } from "node:child_process"
-import { readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -236,6 +236,9 @@ const context = {
   clients,
   extras
 }
+// The raw figures beside the build, to render the tables again without a run.
+mkdirSync(join(here, "build"), { recursive: true })
+writeFileSync(join(here, "build", quick ? "last-quick-run.json" : "last-run.json"), JSON.stringify({ results, context }))
 const markdown = renderResults(results, context)
 process.stdout.write(`${markdown}\n`)
 if (!quick) writeFileSync(join(root, "bench", "results.md"), markdown)
