@@ -72,5 +72,8 @@ export const fromClientError = (error: XmppClientError): ExitCode => {
       return ExitCode.ConnectionLost
     case "StreamManagementUnavailable":
       return ExitCode.ConnectFailed
+    case "IqError":
+    case "Timeout":
+      return ExitCode.Failure
   }
 }

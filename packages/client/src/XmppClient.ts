@@ -6,7 +6,6 @@
  * @since 0.1.0
  */
 import { BoshOptions, BoundStream, type Element, Jid, type SaslMechanism, type TransportKind } from "@xmpp-core/protocol"
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -25,7 +24,6 @@ import type { SaslCrypto } from "./sasl/SaslCrypto.js"
 import type { ConnectionEvent } from "./session/ConnectionEvent.js"
 import * as Login from "./session/Login.js"
 import * as ManagedSession from "./session/ManagedSession.js"
-import * as Stanzas from "./session/Stanzas.js"
 import * as BoshTransport from "./transport/BoshTransport.js"
 import * as StreamTransport from "./transport/StreamTransport.js"
 import type * as Traffic from "./transport/Traffic.js"
@@ -57,6 +55,13 @@ export class XmppClient extends Context.Service<XmppClient, {
    * configured, or not offered by the server).
    */
   readonly sendAcknowledged: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
+  /**
+   * Sends an `iq` get or set (an `id` is added when absent) and returns its
+   * `result`; an `error` answer fails with `IqError` and the stanza error
+   * condition, no answer within `timeout` (default 30 s) with `Timeout`. The
+   * answer is matched by `id` and by who sent it, and is not in `stanzas`.
+   */
+  readonly iq: (request: Element.Element, options?: ManagedSession.IqOptions) => Effect.Effect<Element.Element, XmppClientError>
   /**
    * What happens to the connection: online, disconnected, reconnecting,
    * resuming, resumed, resume failed (with the stanzas handed back), gave
@@ -111,56 +116,10 @@ export const fromTransport = (
   transport: Transport.Transport,
   settings: Settings
 ): Effect.Effect<XmppClient["Service"], XmppClientError, Scope.Scope | SaslCrypto> =>
-  Effect.gen(function*() {
-    const bound = yield* Login.login(transport, settings)
-
-    let closed = false
-    const close = Effect.suspend(() => {
-      if (closed) return Effect.void
-      closed = true
-      return transport.close().pipe(
-        Effect.mapError((error) =>
-          error.reason === "CloseUnconfirmed"
-            ? new XmppClientError({ reason: "CloseUnconfirmed", message: error.message, cause: error })
-            : Login.fromTransportError("ConnectionLost")(error)
-        )
-      )
-    })
-    yield* Effect.addFinalizer(() => Effect.ignore(close))
-
-    const send = (stanza: Element.Element) =>
-      Effect.suspend(() =>
-        closed
-          ? Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
-          : Stanzas.checkStanza(stanza).pipe(
-            Effect.flatMap((valid) => Effect.mapError(transport.send(valid), Login.fromTransportError("ConnectionLost")))
-          )
-      )
-
-    const stanzas = Stream.fromEffectRepeat(
-      transport.receive.pipe(
-        Effect.mapError((error) => (error.reason === "Closed" ? Cause.Done() : Login.fromTransportError("ConnectionLost")(error))),
-        Effect.flatMap(Stanzas.toStanza)
-      )
-    )
-
-    const sendAcknowledged = (_: Element.Element) =>
-      Effect.fail(new XmppClientError({
-        reason: "StreamManagementUnavailable",
-        message: "acknowledgements need stream management: set `streamManagement` in the configuration"
-      }))
-    const events = Stream.make<Array<ConnectionEvent>>({ _tag: "Online", jid: bound.jid })
-    return XmppClient.of({
-      jid: bound.jid,
-      transport: transport.kind,
-      mechanism: bound.mechanism,
-      send,
-      sendAcknowledged,
-      stanzas,
-      events,
-      close
-    })
-  })
+  Effect.map(
+    ManagedSession.make({ settings, streamManagement: undefined, reconnect: undefined, open: Effect.succeed(transport) }),
+    XmppClient.of
+  )
 
 // The certificate and key of `credentials` Certificate, for every TLS handshake.
 const clientCertificate = (config: XmppClientConfig) =>
@@ -326,16 +285,13 @@ export const connect = (
       : StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
         Effect.mapError(Login.fromTransportError("ConnectFailed"))
       )
-    // Kept up (stream management, reconnects) only when asked for: a plain session is one link.
-    if (config.streamManagement !== undefined || config.reconnect !== undefined) {
-      return XmppClient.of(yield* ManagedSession.make({
-        settings: config,
-        streamManagement: config.streamManagement,
-        reconnect: config.reconnect,
-        open
-      }))
-    }
-    return yield* fromTransport(yield* open, config)
+    // One path: without stream management or reconnects the session is one link, read by the same driver.
+    return XmppClient.of(yield* ManagedSession.make({
+      settings: config,
+      streamManagement: config.streamManagement,
+      reconnect: config.reconnect,
+      open
+    }))
   })
 
 /**

@@ -32,6 +32,9 @@ import { Data } from "effect"
  * - `StreamManagementUnavailable`: acknowledgements need XEP-0198 stream
  *   management, which this session does not have (not configured, not
  *   offered by the server, or BOSH).
+ * - `IqError`: an `iq` was answered with `type='error'`; `condition` is the
+ *   stanza error condition (RFC 6120 §8.3.3), `stanza` the answer.
+ * - `Timeout`: no answer in time (an `iq`).
  * - `QueueFull`: `streamManagement.maxUnacked` stanzas already wait for the
  *   server's acknowledgement.
  *
@@ -56,6 +59,8 @@ export type XmppClientErrorReason =
   | "NotAcknowledged"
   | "StreamManagementUnavailable"
   | "QueueFull"
+  | "IqError"
+  | "Timeout"
 
 /**
  * @since 0.1.0
@@ -66,6 +71,8 @@ export class XmppClientError extends Data.TaggedError("XmppClientError")<{
   /** The protocol condition, when the failure has one (SASL, stream error, negotiation reason). */
   readonly condition?: string | undefined
   readonly cause?: unknown
+  /** The stanza that carried the failure (the `iq` error answer). */
+  readonly stanza?: Element.Element | undefined
   /** Stanzas handed over and never acknowledged, oldest first (stream management only). */
   readonly unacknowledged?: ReadonlyArray<Element.Element> | undefined
 }> {}

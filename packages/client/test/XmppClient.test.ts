@@ -2,7 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { BoshHttpClients, SaslCrypto, XmppClient, XmppClientConfig } from "@xmpp-core/client"
 import { SecureRandom } from "effect/crypto"
 import { Element, Jid, Namespaces, XmlError } from "@xmpp-core/protocol"
-import { Effect, Layer, Result, Schema, Stream } from "effect"
+import { Effect, Fiber, Layer, Result, Schema, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import * as ScriptedServer from "./transport/ScriptedServer.js"
 
 const SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -214,5 +215,61 @@ describe("XmppClient (scripted server)", () => {
     }
     const anonymous = XmppClientConfig.decode({ jid: "localhost", credentials: { _tag: "Anonymous" }, mechanisms: ["PLAIN"] })
     assert.isTrue(Result.isFailure(anonymous) && /PLAIN needs a JID with a localpart and a password/.test(anonymous.failure.message))
+  })
+
+  describe("iq with correlation", () => {
+    const ping = (id: string, to?: string) =>
+      Element.make("iq", {
+        namespace: Namespaces.JABBER_CLIENT,
+        attributes: { type: "get", id, ...(to === undefined ? {} : { to }) },
+        children: [Element.make("ping", { namespace: "urn:xmpp:ping" })]
+      })
+    // Waits (on what the client wrote, not on time) until the request is out.
+    const written = (server: { readonly written: ReadonlyArray<string> }, text: string) =>
+      Effect.gen(function*() {
+        while (!server.written.some((w) => w.includes(text))) yield* Effect.yieldNow
+      })
+
+    it.effect("the result with the request's id (and from whom it was asked) answers it, and is not in stanzas", () =>
+      Effect.gen(function*() {
+        const { client, server } = yield* connected()
+        const asked = yield* Effect.forkChild(client.iq(ping("p1", "localhost")))
+        yield* written(server, "id='p1'")
+        // Another's answer with the same id is not ours: it stays an ordinary stanza.
+        yield* server.push("<iq type='result' id='p1' from='mallory@evil.example'/><iq type='result' id='p1' from='localhost'/>")
+        const answer = yield* Fiber.join(asked)
+        assert.strictEqual(Element.attribute(answer, "from"), "localhost")
+        const rest = yield* client.stanzas.pipe(Stream.take(1), Stream.runCollect)
+        assert.strictEqual(Element.attribute(rest[0] ?? answer, "from"), "mallory@evil.example")
+      }).pipe(Effect.scoped))
+
+    it.effect("an error answer fails with IqError and the stanza error condition; an id is added when absent", () =>
+      Effect.gen(function*() {
+        const { client, server } = yield* connected()
+        const request = Element.make("iq", { namespace: Namespaces.JABBER_CLIENT, attributes: { type: "set" } })
+        const asked = yield* Effect.forkChild(Effect.flip(client.iq(request)))
+        yield* written(server, "id='iq-")
+        const sent = server.written.findLast((w) => w.startsWith("<iq") && w.includes("id='iq-")) ?? ""
+        const id = /\sid='([^']+)'/.exec(sent)?.[1] ?? ""
+        assert.notStrictEqual(id, "")
+        yield* server.push(
+          `<iq type='error' id='${id}'><error type='cancel'><feature-not-implemented xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`
+        )
+        const error = yield* Fiber.join(asked)
+        assert.strictEqual(error.reason, "IqError")
+        assert.strictEqual(error.condition, "feature-not-implemented")
+      }).pipe(Effect.scoped))
+
+    it.effect("no answer within the timeout fails with Timeout", () =>
+      Effect.gen(function*() {
+        const { client, server } = yield* connected()
+        const asked = yield* Effect.forkChild(Effect.flip(client.iq(ping("p2"), { timeout: "5 seconds" })))
+        yield* written(server, "id='p2'")
+        yield* TestClock.adjust("4999 millis")
+        assert.isUndefined(asked.pollUnsafe())
+        yield* TestClock.adjust("1 millis")
+        const error = yield* Fiber.join(asked)
+        assert.strictEqual(error.reason, "Timeout")
+      }).pipe(Effect.scoped))
   })
 })

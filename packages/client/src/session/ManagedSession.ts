@@ -23,7 +23,7 @@
  * @since 0.1.0
  */
 import {
-  type Element,
+  Element,
   Jid,
   Namespaces,
   type Negotiation,
@@ -32,8 +32,10 @@ import {
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Latch from "effect/Latch"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
@@ -75,9 +77,19 @@ export interface ManagedSession {
   readonly mechanism: Negotiation.Bound["mechanism"]
   readonly send: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
   readonly sendAcknowledged: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
+  readonly iq: (request: Element.Element, options?: IqOptions) => Effect.Effect<Element.Element, XmppClientError>
   readonly stanzas: Stream.Stream<Element.Element, XmppClientError>
   readonly events: Stream.Stream<ConnectionEvent>
   readonly close: Effect.Effect<void, XmppClientError>
+}
+
+/**
+ * - `timeout`: how long to wait for the answer (default 30 s).
+ *
+ * @since 0.1.0
+ */
+export interface IqOptions {
+  readonly timeout?: Duration.Input | undefined
 }
 
 interface Link {
@@ -119,6 +131,15 @@ export const make = <R>(
     const events = yield* PubSub.sliding<ConnectionEvent>(64)
     const wake = yield* Queue.sliding<void>(1)
     const waiters = new Map<number, Deferred.Deferred<void, XmppClientError>>()
+    /** `iq` requests waiting for their answer, by id, with whom they asked. */
+    const pendingIqs = new Map<string, { readonly to: string | undefined; readonly answer: Deferred.Deferred<Element.Element, XmppClientError> }>()
+    let iqCount = 0
+    // BOSH reads on demand: a poll goes out only when the caller waits for a stanza (one token
+    // each) or an iq answer, never ahead of the caller's reply to what it just got, which would
+    // put two requests back to back (ejabberd 23.01 may swap them: see the transport README).
+    let demand = 0
+    const wanted = yield* Latch.make(false)
+    const updateDemand = () => (demand > 0 || pendingIqs.size > 0 ? wanted.openUnsafe() : wanted.closeUnsafe())
 
     let sm: StreamManagement.State | undefined
     let link: Link | undefined
@@ -223,6 +244,8 @@ export const make = <R>(
         for (const [, waiter] of waiters) yield* Deferred.fail(waiter, error)
         waiters.clear()
         ended = handedBack.length === 0 ? error : new XmppClientError({ ...error, unacknowledged: handedBack })
+        for (const [, pending] of pendingIqs) yield* Deferred.fail(pending.answer, ended)
+        pendingIqs.clear()
         if (clean) yield* Queue.end(inbound)
         else yield* Queue.fail(inbound, ended)
         if (link !== undefined) yield* drop(link, ended)
@@ -248,19 +271,48 @@ export const make = <R>(
     yield* enable(first.bound)
     yield* publish({ _tag: "Online", jid })
 
+    /**
+     * The waiting request a stanza answers: an `iq` result or error with a
+     * pending id, from whom the request went to (RFC 6120 §8.1.2.1: our own
+     * account's answers may come with no `from`, or from our bare JID or domain).
+     */
+    const answerTo = (stanza: Element.Element) => {
+      if (stanza.name !== "iq") return undefined
+      const type = Element.attribute(stanza, "type")
+      const id = Element.attribute(stanza, "id")
+      if ((type !== "result" && type !== "error") || id === undefined) return undefined
+      const pending = pendingIqs.get(id)
+      if (pending === undefined) return undefined
+      const from = Element.attribute(stanza, "from")
+      const own = [undefined, Jid.format(Jid.bare(jid)), jid.domain, Jid.format(jid)]
+      const fromAsked = pending.to === undefined || pending.to === Jid.format(Jid.bare(jid)) ? own.includes(from) : from === pending.to
+      if (!fromAsked) return undefined
+      pendingIqs.delete(id)
+      updateDemand()
+      return pending.answer
+    }
+
     /** Reads one link until it fails; stream-management elements feed the machine. */
     const read = (current: Link) =>
       Effect.gen(function*() {
         const dropped = Effect.flatMap(Deferred.await(current.dropped), Effect.fail)
+        const onDemand = current.transport.kind === "bosh"
         while (true) {
+          if (onDemand) yield* Effect.raceFirst(wanted.await, dropped)
           const event = yield* Effect.raceFirst(current.transport.receive, dropped)
-          if (event._tag === "StreamElement" && event.element.namespace === Namespaces.STREAM_MANAGEMENT) {
+          if (sm !== undefined && event._tag === "StreamElement" && event.element.namespace === Namespaces.STREAM_MANAGEMENT) {
             yield* locked(stepSm({ _tag: "Received", element: event.element }))
             continue
           }
           const stanza = yield* Stanzas.toStanza(event)
           yield* locked(stepSm({ _tag: "Received", element: stanza }))
-          yield* Queue.offer(inbound, stanza)
+          const pending = answerTo(stanza)
+          if (pending !== undefined) yield* Deferred.succeed(pending, stanza)
+          else {
+            if (demand > 0) demand--
+            updateDemand()
+            yield* Queue.offer(inbound, stanza)
+          }
         }
       })
 
@@ -411,6 +463,46 @@ export const make = <R>(
         if (waiter !== undefined) yield* Deferred.await(waiter)
       })
 
+    const iq = (request: Element.Element, iqOptions: IqOptions = {}) =>
+      Effect.gen(function*() {
+        const type = Element.attribute(request, "type")
+        if (request.name !== "iq" || (type !== "get" && type !== "set")) {
+          return yield* new XmppClientError({ reason: "InvalidStanza", message: "iq takes an <iq type='get'/> or <iq type='set'/>" })
+        }
+        const id = Element.attribute(request, "id") ?? `iq-${++iqCount}-${Math.round(yield* Random.nextBetween(0, 1e9))}`
+        const answer = yield* Deferred.make<Element.Element, XmppClientError>()
+        pendingIqs.set(id, { to: Element.attribute(request, "to"), answer })
+        updateDemand()
+        const timeout = iqOptions.timeout ?? "30 seconds"
+        const result = yield* submit(Element.withAttribute(request, "id", id), false).pipe(
+          Effect.andThen(Effect.timeoutOption(Deferred.await(answer), timeout)),
+          Effect.ensuring(Effect.sync(() => {
+            pendingIqs.delete(id)
+            updateDemand()
+          }))
+        )
+        if (Option.isNone(result)) {
+          return yield* new XmppClientError({
+            reason: "Timeout",
+            message: `no answer to the iq ${id} within ${Duration.format(Duration.fromInputUnsafe(timeout))}`
+          })
+        }
+        const reply = result.value
+        if (Element.attribute(reply, "type") === "error") {
+          const error = Element.child(reply, "error")
+          const condition = error === undefined
+            ? "undefined-condition"
+            : Element.elements(error).find((c) => c.namespace === Namespaces.STANZAS && c.name !== "text")?.name ?? "undefined-condition"
+          return yield* new XmppClientError({
+            reason: "IqError",
+            message: `the iq ${id} was answered with an error: ${condition}`,
+            condition,
+            stanza: reply
+          })
+        }
+        return reply
+      })
+
     const close = Effect.gen(function*() {
       const current = yield* locked(Effect.sync(() => {
         if (closing || ended !== undefined) return undefined
@@ -448,7 +540,23 @@ export const make = <R>(
       mechanism: first.bound.mechanism,
       send: (stanza) => submit(stanza, false),
       sendAcknowledged: (stanza) => submit(stanza, true),
-      stanzas: Stream.fromQueue(inbound),
+      iq,
+      // Each pull is one token of demand for the BOSH reader.
+      stanzas: Stream.fromEffectRepeat(
+        Effect.suspend(() => {
+          demand++
+          updateDemand()
+          return Queue.take(inbound).pipe(
+            // A pull given up takes its token back.
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                if (demand > 0) demand--
+                updateDemand()
+              })
+            )
+          )
+        })
+      ),
       events: Stream.fromPubSub(events),
       close
     }
