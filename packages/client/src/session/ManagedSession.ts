@@ -35,6 +35,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Latch from "effect/Latch"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
@@ -45,6 +46,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import type { SaslCrypto } from "../sasl/SaslCrypto.js"
 import type * as Transport from "../transport/Transport.js"
+import { TransportError } from "../transport/TransportError.js"
 import { XmppClientError } from "../XmppClientError.js"
 import type { ConnectionEvent } from "./ConnectionEvent.js"
 import * as Login from "./Login.js"
@@ -108,6 +110,9 @@ const offersStreamManagement = (features: Element.Element) =>
 // resource taken over by another login, a refused negotiation.
 const retryable = (error: XmppClientError) =>
   (error.reason === "ConnectFailed" || error.reason === "ConnectionLost") && error.condition !== "TlsFailed"
+
+/** The longest `close` waits for the transport's own close before dropping the connection. */
+const closeDeadline = Duration.seconds(5)
 
 const lost = (message: string, cause?: unknown) => new XmppClientError({ reason: "ConnectionLost", message, cause })
 
@@ -510,7 +515,20 @@ export const make = <R>(
         return link
       }))
       if (current === undefined) return
-      const closed = yield* Effect.exit(current.transport.close())
+      // Bounded whatever the transport does: a write that never drains would otherwise hold the
+      // close forever; past the deadline the connection is dropped, which ends such a write.
+      const closing_ = yield* Effect.forkDetach(current.transport.close())
+      const closed = yield* Fiber.await(closing_).pipe(
+        Effect.timeoutOption(closeDeadline),
+        Effect.flatMap(Option.match({
+          onSome: Effect.succeed,
+          onNone: () =>
+            Effect.as(
+              drop(current, lost("the close was not confirmed in time")),
+              Exit.fail(new TransportError({ reason: "CloseUnconfirmed", message: `the close took longer than ${Duration.format(closeDeadline)}` }))
+            )
+        }))
+      )
       const failure = yield* locked(Effect.gen(function*() {
         if (Exit.isSuccess(closed)) {
           // The server closed its stream after reading ours: it has every stanza.

@@ -23,14 +23,14 @@ const s = servers()
 const ports = NodeXmppClient.layerPorts()
 const SLOW = 60_000
 
-const managed = (port: number, resource: string) =>
+const managed = (port: number, resource: string, streamManagement: Record<string, unknown> = { requestEvery: 20, ackTimeout: 5_000 }) =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
     jid: `alice@${s.domain}`,
     password: s.accounts.alice,
     resource,
     ca: readFileSync(s.ca, "utf8"),
     transport: { _tag: "tcp", host: "127.0.0.1", port, directTls: true },
-    streamManagement: { requestEvery: 20, ackTimeout: 5_000 },
+    streamManagement,
     reconnect: { attempts: 20, initialDelay: 300, maxDelay: 1000 }
   })
 
@@ -70,6 +70,7 @@ describe("XEP-0198 stream management, real servers", () => {
         const relay = yield* relayTo(server)
         const alice = yield* XmppClient.connect(managed(relay.port, `sm-ack-${server}`))
         const to = `bob@${s.domain}/nobody`
+        yield* alice.sendAcknowledged(chat(to, "first, alone")).pipe(Effect.timeout("5 seconds"))
         yield* Effect.forEach(numbered("ack-", 100), (body) => alice.sendAcknowledged(chat(to, body)), { concurrency: 100 })
         const toServer = relay.links[0]?.toServer ?? ""
         const requests = toServer.split("<r ").length + toServer.split("<r/>").length - 2
@@ -173,4 +174,27 @@ describe("XEP-0198 stream management, real servers", () => {
         assert.strictEqual(new Set(handedBack).size, handedBack.length, "each stanza handed back once")
       }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
   }
+
+  it.live("prosody: a black-holed link is found dead by the ack timeout (not the kernel's) and the session resumed", () =>
+    Effect.gen(function*() {
+      const relay = yield* relayTo("prosody")
+      const alice = yield* XmppClient.connect(managed(relay.port, "sm-blackhole", { requestEvery: 20, ackTimeout: 1_000 }))
+      // Stream management is on (an acknowledged stanza) before the link goes silent.
+      yield* alice.sendAcknowledged(chat(`bob@${s.domain}/nobody`, "before")).pipe(Effect.timeout("5 seconds"))
+      const seen = yield* Queue.unbounded<ConnectionEvent>()
+      const events = yield* alice.events.pipe(Stream.runForEach((event) => Queue.offer(seen, event)), Effect.forkChild)
+      yield* Effect.yieldNow
+      relay.blackHole(true)
+      // The burst ends with an <r/> that the black hole swallows.
+      yield* alice.send(chat(`bob@${s.domain}/nobody`, "into the void"))
+      const disconnected = yield* Queue.take(seen).pipe(Effect.timeout("5 seconds"))
+      assert.strictEqual(disconnected._tag, "Disconnected")
+      assert.include(disconnected._tag === "Disconnected" ? disconnected.error.message : "", "no answer within 1 s to our <r/>")
+      relay.blackHole(false)
+      let outcome = yield* Queue.take(seen).pipe(Effect.timeout("10 seconds"))
+      while (outcome._tag === "Reconnecting" || outcome._tag === "Resuming") outcome = yield* Queue.take(seen).pipe(Effect.timeout("10 seconds"))
+      assert.strictEqual(outcome._tag, "Resumed")
+      yield* alice.sendAcknowledged(chat(`bob@${s.domain}/nobody`, "back")).pipe(Effect.timeout("5 seconds"))
+      yield* Fiber.interrupt(events)
+    }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 })
