@@ -5,3 +5,4 @@
  * @since 0.1.0
  */
 export * as TestServers from "./testing/TestServers.js"
+export * as FaultRelay from "./testing/FaultRelay.js"

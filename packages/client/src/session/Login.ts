@@ -104,7 +104,8 @@ export const account = (settings: Pick<Settings, "jid">): Result.Result<Jid.Jid,
   )
 
 /**
- * Negotiates on `transport` until bound (or resumed, with `resume`), with
+ * Negotiates on `transport` until bound (or resumed, with `resume`; SCRAM
+ * skips PBKDF2 with `cachedKeys` from an earlier login when the salt matches), with
  * failures as the client's errors. A refused login still ends the stream
  * politely; a broken transport cannot.
  *
@@ -113,7 +114,8 @@ export const account = (settings: Pick<Settings, "jid">): Result.Result<Jid.Jid,
 export const login = (
   transport: Transport.Transport,
   settings: Settings,
-  resume?: Negotiation.Config["resume"]
+  resume?: Negotiation.Config["resume"],
+  cachedKeys?: Negotiation.Config["cachedKeys"]
 ) =>
   Effect.gen(function*() {
     const jid = yield* Effect.fromResult(account(settings))
@@ -133,7 +135,8 @@ export const login = (
       responseTimeout: settings.responseTimeout,
       tls: Option.getOrUndefined(transport.channel),
       secure: transport.secure,
-      resume
+      resume,
+      cachedKeys
     }).pipe(
       Effect.tapError((error) => error._tag === "TransportError" ? Effect.void : Effect.ignore(transport.close())),
       Effect.mapError(fromNegotiationError)

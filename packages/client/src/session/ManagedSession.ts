@@ -99,6 +99,13 @@ interface Link {
   readonly scope: Scope.Closeable
   /** Completed when the session drops the link (found dead, or replaced), so its reader stops. */
   readonly dropped: Deferred.Deferred<XmppClientError>
+  /**
+   * What the stream-management machine asked to write, in its order, for
+   * this link's own writer: the lock is never held across a network write,
+   * so a server that waits for us to read while we wait for it to read
+   * cannot deadlock the two.
+   */
+  readonly outbox: Queue.Queue<Element.Element>
 }
 
 const offersStreamManagement = (features: Element.Element) =>
@@ -154,6 +161,8 @@ export const make = <R>(
     let waitingSends = 0
     let handedBack: ReadonlyArray<Element.Element> = []
     let handBackError: XmppClientError | undefined
+    // SCRAM keys of the last login: a reconnect skips PBKDF2 (RFC 5802 §5.1 allows caching them).
+    let scramKeys: Negotiation.Bound["scramKeys"]
 
     const publish = (event: ConnectionEvent) => PubSub.publish(events, event)
 
@@ -167,9 +176,15 @@ export const make = <R>(
         const scope = yield* Scope.fork(parent)
         const opened = yield* Effect.exit(Effect.gen(function*() {
           const transport = yield* Scope.provide(options.open, scope)
-          const bound = yield* Login.login(transport, options.settings, resume)
+          const bound = yield* Login.login(transport, options.settings, resume, scramKeys)
           const dropped = yield* Deferred.make<XmppClientError>()
-          return { link: { transport, scope, dropped }, bound }
+          const outbox = yield* Queue.unbounded<Element.Element>()
+          // A write that fails shows up as a lost link to the reader; the writer just stops.
+          yield* Effect.forkIn(
+            Effect.ignore(Effect.forever(Effect.flatMap(Queue.take(outbox), transport.send))),
+            scope
+          )
+          return { link: { transport, scope, dropped, outbox }, bound }
         }))
         if (Exit.isFailure(opened)) yield* Scope.close(scope, opened)
         return yield* opened
@@ -181,8 +196,7 @@ export const make = <R>(
         for (const action of actions) {
           switch (action._tag) {
             case "Write":
-              // A write that fails shows up as a lost link to the reader.
-              if (link !== undefined) yield* Effect.ignore(link.transport.send(action.element))
+              if (link !== undefined) Queue.offerUnsafe(link.outbox, action.element)
               break
             case "Acknowledged":
               for (const [seq, waiter] of waiters) {
@@ -273,6 +287,7 @@ export const make = <R>(
     // The session's first link: a failure here is the connect's failure.
     const first = yield* openLink(undefined)
     link = first.link
+    scramKeys = first.bound.scramKeys
     yield* enable(first.bound)
     yield* publish({ _tag: "Online", jid })
 
@@ -310,7 +325,7 @@ export const make = <R>(
             continue
           }
           const stanza = yield* Stanzas.toStanza(event)
-          yield* locked(stepSm({ _tag: "Received", element: stanza }))
+          if (sm !== undefined) yield* locked(stepSm({ _tag: "Received", element: stanza }))
           const pending = answerTo(stanza)
           if (pending !== undefined) yield* Deferred.succeed(pending, stanza)
           else {
@@ -347,6 +362,7 @@ export const make = <R>(
             continue
           }
           const { bound } = opened.value
+          scramKeys = bound.scramKeys ?? scramKeys
           const resumed = bound.resumption?.name === "resumed"
           yield* locked(Effect.gen(function*() {
             link = opened.value.link

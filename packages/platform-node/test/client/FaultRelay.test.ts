@@ -9,7 +9,7 @@ import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { Element, Namespaces } from "@xmpp-core/protocol"
 import { Effect, Schema, Stream } from "effect"
 import { readFileSync } from "node:fs"
-import * as FaultRelay from "../support/FaultRelay.js"
+import { FaultRelay } from "@xmpp-core/platform-node/testing"
 import { servers } from "./Servers.js"
 
 const s = servers()

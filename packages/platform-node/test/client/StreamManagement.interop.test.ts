@@ -16,7 +16,7 @@ import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
 import { Deferred, Effect, Fiber, Queue, Schema, Stream } from "effect"
 import { readFileSync } from "node:fs"
-import * as FaultRelay from "../support/FaultRelay.js"
+import { FaultRelay } from "@xmpp-core/platform-node/testing"
 import { config, type ServerName, servers } from "./Servers.js"
 
 const s = servers()
@@ -122,7 +122,9 @@ describe("XEP-0198 stream management, real servers", () => {
                 while (aliceGot < i + 1) yield* Effect.sleep("5 millis")
               }
               relay.killAll()
-              const outcome = yield* Queue.take(outcomes)
+              const outcome = yield* Queue.take(outcomes).pipe(
+                Effect.timeoutOrElse({ duration: "20 seconds", orElse: () => Effect.die(new Error(`no outcome 20 s after the kill after message ${i}: ${relay.links.length} links, ${relay.openLinks()} open`)) })
+              )
               const why = "error" in outcome ? `${outcome.error.reason}: ${outcome.error.message}` : ""
               assert.strictEqual(outcome._tag, "Resumed", `the kill after message ${i}: ${why}`)
             }

@@ -7,7 +7,9 @@
  * as a dead NAT mapping is), or kill when a side sends a given text.
  *
  * A scripted stand-in for a broken network, not for a server: the server
- * behind it is real.
+ * behind it is real. Test infrastructure (`@xmpp-core/platform-node/testing`).
+ *
+ * @since 0.1.0
  */
 import { Effect, type Scope } from "effect"
 import { readFileSync } from "node:fs"
@@ -54,6 +56,7 @@ export interface FaultRelay {
   readonly rewrite: (direction: Direction, edit: ((text: string) => string) | undefined) => void
 }
 
+/** @since 0.1.0 */
 export interface Target {
   readonly host: string
   /** The server's direct TLS port. */
@@ -109,7 +112,9 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
       const server = Tls.createServer({
         key: readFileSync(join(pki, "localhost.key")),
         cert: readFileSync(join(pki, "localhost.pem")),
-        ALPNProtocols: ["xmpp-client"]
+        ALPNProtocols: ["xmpp-client"],
+        // No Nagle: the relay must not add the 40 ms stalls of small writes a real path would not.
+        noDelay: true
       }, (client) => {
         if (refusing) {
           client.destroy()
@@ -122,6 +127,7 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
           ca,
           ALPNProtocols: ["xmpp-client"]
         })
+        upstream.setNoDelay(true)
         const link: Link = { id: nextId++, client, upstream, toServer: "", toClient: "" }
         links.push(link)
         open.add(link)

@@ -1,0 +1,129 @@
+/**
+ * XEP-0198 stream management against the local servers, alice behind the
+ * fault relay (`@xmpp-core/platform-node/testing`):
+ *
+ * - time from a killed link to `Resumed` (median, p99 of 40 kills), with the
+ *   reconnect's first delay at its smallest (1 ms), and with the default;
+ * - a 10,000-message burst alice → bob with and without stream management
+ *   (direct to the server, no relay), messages/s until bob has them all.
+ */
+import { type ConnectionEvent, XmppClient, XmppClientConfig } from "@xmpp-core/client"
+import { NodeXmppClient } from "@xmpp-core/platform-node"
+import { FaultRelay } from "@xmpp-core/platform-node/testing"
+import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
+import { Effect, Fiber, ManagedRuntime, Queue, Schema, Stream } from "effect"
+import { performance } from "node:perf_hooks"
+import { report } from "../../../scripts/bench-harness.mjs"
+import { benchServers, caPem } from "./BenchServers.js"
+
+const state = benchServers("XEP-0198 stream management")
+const ca = caPem(state)
+type Server = "prosody" | "ejabberd"
+
+const config = (
+  server: Server,
+  account: "alice" | "bob",
+  resource: string,
+  options: { readonly port?: number; readonly managed?: boolean; readonly initialDelay?: number } = {}
+) =>
+  Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
+    jid: `${account}@${state.domain}`,
+    password: state.accounts[account],
+    resource,
+    ca,
+    transport: { _tag: "tcp", host: "127.0.0.1", port: options.port ?? state[server].c2sDirectTls, directTls: true },
+    ...(options.managed === true
+      ? {
+        streamManagement: { maxUnacked: 10_000 },
+        reconnect: options.initialDelay === undefined ? {} : { initialDelay: options.initialDelay }
+      }
+      : {})
+  })
+
+const chat = (to: string, body: string) =>
+  Element.make("message", {
+    namespace: Namespaces.JABBER_CLIENT,
+    attributes: { to, type: "chat" },
+    children: [Element.make("body", { namespace: Namespaces.JABBER_CLIENT, children: [body] })]
+  })
+
+const runtime = ManagedRuntime.make(NodeXmppClient.layerPorts())
+const percentile = (values: ReadonlyArray<number>, p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN
+}
+const ms = (value: number) => `${value.toFixed(1)} ms`
+
+/** Kills alice's link `kills` times (when acknowledged, so Prosody 0.12 resumes) and times each resumption. */
+const resumption = (server: Server, initialDelay: number | undefined, kills: number) =>
+  Effect.gen(function*() {
+    const relay = yield* FaultRelay.make({
+      host: "127.0.0.1",
+      port: state[server].c2sDirectTls,
+      servername: state.domain,
+      caFile: state.ca
+    })
+    const alice = yield* XmppClient.connect(config(server, "alice", `bench-resume-${initialDelay ?? "default"}`, {
+      port: relay.port,
+      managed: true,
+      ...(initialDelay === undefined ? {} : { initialDelay })
+    }))
+    const outcomes = yield* Queue.unbounded<ConnectionEvent>()
+    yield* alice.events.pipe(
+      Stream.runForEach((event) => event._tag === "Resumed" || event._tag === "ResumeFailed" || event._tag === "GaveUp" ? Queue.offer(outcomes, event) : Effect.void),
+      Effect.forkChild
+    )
+    const times: Array<number> = []
+    let failed = 0
+    for (let i = 0; i < kills; i++) {
+      yield* alice.sendAcknowledged(chat(`bob@${state.domain}/nobody`, `before-${i}`))
+      const started = performance.now()
+      relay.killAll()
+      const outcome = yield* Queue.take(outcomes)
+      if (outcome._tag === "Resumed") times.push(performance.now() - started)
+      else failed++
+    }
+    return { times, failed }
+  }).pipe(Effect.scoped)
+
+/** Sends `n` messages alice → bob as fast as `send` goes; messages/s until bob has them all. */
+const burst = (server: Server, managed: boolean, n: number) =>
+  Effect.gen(function*() {
+    const bob = yield* XmppClient.connect(config(server, "bob", `bench-burst-${managed}`))
+    const alice = yield* XmppClient.connect(config(server, "alice", `bench-burst-${managed}`, { managed }))
+    const prefix = `burst-${managed}-`
+    const received = yield* bob.stanzas.pipe(
+      Stream.filter((stanza) => (Element.text(Element.child(stanza, "body", Namespaces.JABBER_CLIENT) ?? stanza)).startsWith(prefix)),
+      Stream.take(n),
+      Stream.runDrain,
+      Effect.forkChild
+    )
+    const to = Jid.format(bob.jid)
+    const started = performance.now()
+    for (let i = 0; i < n; i++) yield* alice.send(chat(to, `${prefix}${i}`))
+    yield* Fiber.join(received)
+    return (n / (performance.now() - started)) * 1000
+  }).pipe(Effect.scoped)
+
+for (const server of ["prosody", "ejabberd"] as const) {
+  const fast = await runtime.runPromise(resumption(server, 1, 40))
+  const standard = await runtime.runPromise(resumption(server, undefined, 10))
+  const rounds = [true, false, false, true]
+  const rates: Record<string, Array<number>> = { on: [], off: [] }
+  for (const managed of rounds) rates[managed ? "on" : "off"]?.push(await runtime.runPromise(burst(server, managed, 10_000)))
+  const best = (values: ReadonlyArray<number> | undefined) => Math.max(...(values ?? [Number.NaN]))
+  report(`XEP-0198 stream management, ${server} (direct TLS, loopback; kills through the fault relay)`, [
+    [
+      "killed link → resumed, first retry after 1 ms: median / p99 (40 kills)",
+      `${ms(percentile(fast.times, 0.5))} / ${ms(percentile(fast.times, 0.99))}${fast.failed > 0 ? ` (${fast.failed} not resumed)` : ""}`
+    ],
+    [
+      "killed link → resumed, default backoff (250–500 ms jitter): median (10 kills)",
+      `${ms(percentile(standard.times, 0.5))}${standard.failed > 0 ? ` (${standard.failed} not resumed)` : ""}`
+    ],
+    ["burst of 10,000 alice → bob, stream management on (best of 2)", `${best(rates.on).toFixed(0)} messages/s`],
+    ["burst of 10,000 alice → bob, stream management off (best of 2)", `${best(rates.off).toFixed(0)} messages/s`],
+    ["cost of stream management on throughput", `${((1 - best(rates.on) / best(rates.off)) * 100).toFixed(1)} %`]
+  ])
+}
+await runtime.dispose()
