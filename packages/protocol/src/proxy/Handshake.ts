@@ -36,16 +36,6 @@ export interface Handshake<S> {
   readonly step: (state: S, bytes: Uint8Array) => Step<S>
 }
 
-/** @internal */
-export const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  if (a.length === 0) return b
-  if (b.length === 0) return a
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
-}
-
 /**
  * Bytes read as ISO-8859-1, one character per byte: how HTTP header bytes are
  * interpreted (RFC 9110 §5.5).

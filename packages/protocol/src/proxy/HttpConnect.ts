@@ -6,10 +6,10 @@
  *
  * @since 0.1.0
  */
-import { Result } from "effect"
+import { Bytes, Result } from "effect"
 import { Base64 } from "effect/encoding"
 import { encode as utf8 } from "../encoding/Utf8.js"
-import { concat, type Handshake, latin1, type Step } from "./Handshake.js"
+import { type Handshake, latin1, type Step } from "./Handshake.js"
 import { ProxyHandshakeError } from "./ProxyHandshakeError.js"
 
 /**
@@ -138,7 +138,7 @@ const parseHeader = (header: string): Result.Result<number, ProxyHandshakeError>
  * @since 0.1.0
  */
 export const step = (state: State, bytes: Uint8Array): Step<State> => {
-  let buffered = concat(state.buffered, bytes)
+  let buffered = Bytes.concat([state.buffered, bytes])
   let scanned = state.scanned
   for (;;) {
     const end = headerEnd(buffered, scanned)

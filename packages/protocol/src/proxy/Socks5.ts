@@ -6,9 +6,9 @@
  *
  * @since 0.1.0
  */
-import { Result } from "effect"
+import { Bytes, Result } from "effect"
 import { encode as utf8 } from "../encoding/Utf8.js"
-import { concat, type Handshake, type Step } from "./Handshake.js"
+import { type Handshake, type Step } from "./Handshake.js"
 import { ProxyHandshakeError, type ProxyHandshakeReason } from "./ProxyHandshakeError.js"
 
 /**
@@ -111,13 +111,13 @@ const ipv6 = (host: string): Uint8Array | undefined => {
 export const destinationAddress = (host: string): Result.Result<Uint8Array, ProxyHandshakeError> => {
   const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host
   const v4 = ipv4(bare)
-  if (v4 !== undefined) return Result.succeed(concat(Uint8Array.of(ATYP_IPV4), v4))
+  if (v4 !== undefined) return Result.succeed(Bytes.concat([Uint8Array.of(ATYP_IPV4), v4]))
   const v6 = ipv6(bare)
-  if (v6 !== undefined) return Result.succeed(concat(Uint8Array.of(ATYP_IPV6), v6))
+  if (v6 !== undefined) return Result.succeed(Bytes.concat([Uint8Array.of(ATYP_IPV6), v6]))
   const name = utf8(bare)
   if (name.length === 0 || name.length > 255) return Result.fail(invalid("a SOCKS5 domain name must be 1 to 255 bytes"))
   if (!/^[A-Za-z0-9._-]+$/.test(bare)) return Result.fail(invalid(`invalid target host ${JSON.stringify(host)}`))
-  return Result.succeed(concat(Uint8Array.of(ATYP_DOMAIN, name.length), name))
+  return Result.succeed(Bytes.concat([Uint8Array.of(ATYP_DOMAIN, name.length), name]))
 }
 
 const usernamePasswordRequest = (username: string, password: string): Result.Result<Uint8Array, ProxyHandshakeError> => {
@@ -147,10 +147,11 @@ export const make = (options: Options): Result.Result<Handshake<State>, ProxyHan
   }
   const address = destinationAddress(options.host)
   if (Result.isFailure(address)) return Result.fail(address.failure)
-  const connect = concat(
-    concat(Uint8Array.of(VERSION, CMD_CONNECT, 0x00), address.success),
+  const connect = Bytes.concat([
+    Uint8Array.of(VERSION, CMD_CONNECT, 0x00),
+    address.success,
     Uint8Array.of(options.port >> 8, options.port & 0xff)
-  )
+  ])
   let auth: Uint8Array | undefined
   if (options.credentials !== undefined) {
     const request = usernamePasswordRequest(options.credentials.username, options.credentials.password)
@@ -183,7 +184,7 @@ const replyLength = (bytes: Uint8Array): number => {
  * @since 0.1.0
  */
 export const step = (state: State, bytes: Uint8Array): Step<State> => {
-  const buffered = concat(state.buffered, bytes)
+  const buffered = Bytes.concat([state.buffered, bytes])
   switch (state._tag) {
     case "AwaitingMethod": {
       if (buffered.length < 2) return { _tag: "Continue", state: { ...state, buffered }, output: [] }
