@@ -199,4 +199,29 @@ describe("XEP-0198 stream management, real servers", () => {
       yield* alice.sendAcknowledged(chat(`bob@${s.domain}/nobody`, "back")).pipe(Effect.timeout("5 seconds"))
       yield* Fiber.interrupt(events)
     }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
+
+  it.live("ejabberd: a login refused on reconnect gives up at once (one try, not the policy's eight)", () =>
+    Effect.gen(function*() {
+      const relay = yield* relayTo("ejabberd")
+      const alice = yield* XmppClient.connect(managed(relay.port, "sm-refused-login"))
+      yield* alice.sendAcknowledged(chat(`bob@${s.domain}/nobody`, "before"))
+      const seen = yield* Queue.unbounded<ConnectionEvent>()
+      const events = yield* alice.events.pipe(Stream.runForEach((event) => Queue.offer(seen, event)), Effect.forkChild)
+      yield* Effect.yieldNow
+      // From now on the SCRAM proof is garbled on the way: the server refuses the login.
+      relay.rewrite("toServer", (text) => text.replace(/<response([^>]*)>[^<]*<\/response>/, "<response$1>Yz1iaXdzLHI9eCxwPXg=</response>"))
+      relay.killAll()
+      const tags: Array<string> = []
+      let last: ConnectionEvent = yield* Queue.take(seen).pipe(Effect.timeout("10 seconds"))
+      tags.push(last._tag)
+      while (last._tag !== "GaveUp") {
+        last = yield* Queue.take(seen).pipe(Effect.timeout("10 seconds"))
+        tags.push(last._tag)
+      }
+      assert.deepStrictEqual(tags, ["Disconnected", "Reconnecting", "Resuming", "GaveUp"])
+      assert.strictEqual(last._tag === "GaveUp" ? last.error.reason : "", "AuthenticationFailed")
+      const error = yield* Effect.flip(alice.send(chat(`bob@${s.domain}/nobody`, "after")))
+      assert.strictEqual(error.reason, "AuthenticationFailed")
+      yield* Fiber.interrupt(events)
+    }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 })
