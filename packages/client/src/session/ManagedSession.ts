@@ -151,7 +151,10 @@ export const make = <R>(
     // put two requests back to back (ejabberd 23.01 may swap them: see the transport README).
     let demand = 0
     const wanted = yield* Latch.make(false)
-    const updateDemand = () => (demand > 0 || pendingIqs.size > 0 ? wanted.openUnsafe() : wanted.closeUnsafe())
+    // Stream management waiting for an answer (<enabled/>, <a/>, <resumed/>) is demand too.
+    const awaitingAnswer = () => sm !== undefined && (waiters.size > 0 || StreamManagement.nextDeadline(sm) !== undefined)
+    const updateDemand = () =>
+      demand > 0 || pendingIqs.size > 0 || awaitingAnswer() ? wanted.openUnsafe() : wanted.closeUnsafe()
 
     let sm: StreamManagement.State | undefined
     let link: Link | undefined
@@ -241,6 +244,7 @@ export const make = <R>(
           }
         }
         yield* Queue.offer(wake, undefined)
+        updateDemand()
       })
 
     const stepSm = (event: StreamManagement.Event) =>
@@ -476,6 +480,7 @@ export const make = <R>(
           if (acknowledged && accepted?._tag === "Accepted") {
             deferred = yield* Deferred.make<void, XmppClientError>()
             waiters.set(accepted.seq, deferred)
+            updateDemand()
           }
           // The end of a burst: ask for an acknowledgement of its tail.
           if (waitingSends === 0) yield* stepSm({ _tag: "Flush" })

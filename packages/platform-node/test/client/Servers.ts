@@ -113,6 +113,7 @@ export const boshConfig = (
     readonly wait?: number
     readonly hold?: number
     readonly requestTimeout?: number
+    readonly streamManagement?: Record<string, unknown>
   } = {}
 ): XmppClientConfig.XmppClientConfig =>
   Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
@@ -126,5 +127,6 @@ export const boshConfig = (
       ...(overrides.wait === undefined ? {} : { wait: overrides.wait }),
       ...(overrides.hold === undefined ? {} : { hold: overrides.hold }),
       ...(overrides.requestTimeout === undefined ? {} : { requestTimeout: overrides.requestTimeout })
-    }
+    },
+    ...(overrides.streamManagement === undefined ? {} : { streamManagement: overrides.streamManagement })
   })

@@ -17,7 +17,7 @@ import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
 import { Deferred, Effect, Fiber, Queue, Schema, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import { FaultRelay } from "@xmpp-core/platform-node/testing"
-import { config, type ServerName, servers } from "./Servers.js"
+import { boshConfig, config, type ServerName, servers } from "./Servers.js"
 
 const s = servers()
 const ports = NodeXmppClient.layerPorts()
@@ -224,4 +224,23 @@ describe("XEP-0198 stream management, real servers", () => {
       assert.strictEqual(error.reason, "AuthenticationFailed")
       yield* Fiber.interrupt(events)
     }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
+
+  for (const server of ["prosody", "ejabberd"] as const) {
+    it.live(`${server} over BOSH: stream management too (the server offers it after bind), read on demand`, () =>
+      Effect.gen(function*() {
+        const alice = yield* XmppClient.connect(boshConfig(s, server, "alice", "https", {
+          resource: `sm-bosh-${server}`,
+          streamManagement: { requestEvery: 5 }
+        }))
+        // Nobody pulls stanzas: the answers stream management waits for are demand of their own.
+        yield* Effect.forEach(
+          numbered("over-bosh-", 12),
+          (body) => alice.sendAcknowledged(chat(`bob@${s.domain}/nobody`, body)),
+          { concurrency: 12 }
+        ).pipe(Effect.timeout("10 seconds"))
+        const plain = yield* XmppClient.connect(boshConfig(s, server, "alice", "https", { resource: `plain-bosh-${server}` }))
+        const refused = yield* Effect.flip(plain.sendAcknowledged(chat(`bob@${s.domain}/nobody`, "no sm")))
+        assert.strictEqual(refused.reason, "StreamManagementUnavailable")
+      }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
+  }
 })
