@@ -48,6 +48,8 @@ const stayOnline = <E>(
   Effect.gen(function*() {
     const { client } = yield* loginWith(flags)
     yield* announce(client)
+    // What happens to the connection, as progress on stderr (reconnects, resumptions, stanzas handed back).
+    yield* Effect.forkScoped(Stream.runForEach(client.events, (event) => Output.progress(`${flags.jid} ${Session.describeEvent(event)}`)))
     yield* client.send(Stanza.presence)
     yield* forAtMost(flags.for, Stream.runForEach(client.stanzas, (stanza) => onStanza(client, stanza)))
     yield* client.close

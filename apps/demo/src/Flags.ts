@@ -72,6 +72,14 @@ export const connection = {
     Flag.withDescription("SCRAM -PLUS channel binding when offered (--no-channel-binding to disable)"),
     Flag.withDefault(true)
   ),
+  streamManagement: Flag.Boolean("stream-management").pipe(
+    Flag.withDescription("XEP-0198: acknowledgements, a dead link found by an unanswered <r/>, resumable sessions"),
+    Flag.withDefault(false)
+  ),
+  reconnect: Flag.Boolean("reconnect").pipe(
+    Flag.withDescription("after a lost link, reconnect with backoff (and resume with --stream-management)"),
+    Flag.withDefault(false)
+  ),
   maxTls: Flag.Literals("max-tls", ["1.2", "1.3"]).pipe(Flag.withDescription("highest TLS version to offer"), Flag.optional),
   mechanisms: Flag.String("mechanisms").pipe(
     Flag.withDescription("comma-separated SASL mechanisms to allow, e.g. SCRAM-SHA-256,PLAIN"),
@@ -107,6 +115,8 @@ export interface ConnectionFlags {
   readonly allowPlaintext: boolean
   readonly allowPlainWithoutTls: boolean
   readonly channelBinding: boolean
+  readonly streamManagement: boolean
+  readonly reconnect: boolean
   readonly maxTls: Option.Option<"1.2" | "1.3">
   readonly mechanisms: Option.Option<string>
   readonly resource: Option.Option<string>
@@ -292,7 +302,9 @@ export const toConfig = (
       ...(Option.isSome(flags.resource) ? { resource: flags.resource.value } : {}),
       allowPlaintext: flags.allowPlaintext,
       allowPlainWithoutTls: flags.allowPlainWithoutTls,
-      channelBinding: flags.channelBinding
+      channelBinding: flags.channelBinding,
+      ...(flags.streamManagement ? { streamManagement: {} } : {}),
+      ...(flags.reconnect ? { reconnect: {} } : {})
     }
     const decoded = XmppClientConfig.decode(input)
     if (Result.isFailure(decoded)) return yield* invalid(schemaMessage(decoded.failure.message))

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { ServerLookup, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import { type ConnectionEvent, ServerLookup, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
 import { Jid } from "@xmpp-core/protocol"
 import { Effect, type Scope } from "effect"
 import * as Output from "./Console.js"
@@ -43,6 +43,30 @@ export const describeRoute = (config: XmppClientConfig.XmppClientConfig): string
     ? ""
     : ` via ${transport.proxies.map((p) => `${p._tag === "HttpConnect" ? "http" : "socks5"}://${p.host}:${p.port}`).join(" → ")}`
   return `${target} over TCP, ${tls}${via}`
+}
+
+/**
+ * A connection event in words, for the progress lines.
+ *
+ * @since 0.1.0
+ */
+export const describeEvent = (event: ConnectionEvent): string => {
+  switch (event._tag) {
+    case "Online":
+      return `online as ${Jid.format(event.jid)}`
+    case "Disconnected":
+      return `disconnected: ${event.error.message}`
+    case "Reconnecting":
+      return `reconnecting in ${event.delayMs} ms (try ${event.attempt})`
+    case "Resuming":
+      return "resuming the session"
+    case "Resumed":
+      return `resumed as ${Jid.format(event.jid)}`
+    case "ResumeFailed":
+      return `a new session: the old one could not be resumed; ${event.unacknowledged.length} stanza(s) may not have been delivered`
+    case "GaveUp":
+      return `gave up: ${event.error.message}`
+  }
 }
 
 /**

@@ -28,6 +28,8 @@ const defaults: Flags.ConnectionFlags = {
   allowPlaintext: false,
   allowPlainWithoutTls: false,
   channelBinding: true,
+  streamManagement: false,
+  reconnect: false,
   maxTls: Option.none(),
   mechanisms: Option.none(),
   resource: Option.none(),
@@ -121,6 +123,16 @@ describe("Flags", () => {
       assert.strictEqual(alone.systemRoots, false)
       const nothing = yield* Effect.flip(Flags.toConfig({ ...defaults, systemRoots: false }, password))
       assert.match(nothing.message, /only `ca` is trusted.*\(--ca\)$/)
+    }))
+
+  it.effect("--stream-management and --reconnect turn the session's keeping-up on, with the library's defaults", () =>
+    Effect.gen(function*() {
+      const plain = yield* Flags.toConfig(defaults, password)
+      assert.isUndefined(plain.streamManagement)
+      assert.isUndefined(plain.reconnect)
+      const kept = yield* Flags.toConfig({ ...defaults, streamManagement: true, reconnect: true }, password)
+      assert.deepStrictEqual(kept.streamManagement, {})
+      assert.deepStrictEqual(kept.reconnect, {})
     }))
 
   it.effect("schema errors name the flag", () =>
