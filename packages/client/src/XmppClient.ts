@@ -290,6 +290,7 @@ export const connect = (
       settings: config,
       streamManagement: config.streamManagement,
       reconnect: config.reconnect,
+      ping: config.ping,
       open
     }))
   })

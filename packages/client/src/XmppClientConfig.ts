@@ -202,6 +202,8 @@ export const XmppClientConfig = Schema.Struct({
   streamManagement: Schema.optionalKey(SessionSettings.StreamManagementSettings),
   /** Reconnect (and resume) after a lost link: absent, never. See `SessionSettings.ReconnectSettings`. */
   reconnect: Schema.optionalKey(SessionSettings.ReconnectSettings),
+  /** XEP-0199 pings that find a dead link: absent, none. See `SessionSettings.PingSettings`. */
+  ping: Schema.optionalKey(SessionSettings.PingSettings),
   /**
    * PEM certificates to trust besides the platform's roots (a private or
    * test CA), on every transport.

@@ -14,7 +14,7 @@ const BIND = "urn:ietf:params:xml:ns:xmpp-bind"
  * told) over direct TLS, or refuses it, binds `bound`, and echoes our close.
  */
 const loginScript = (
-  options: { readonly refuse?: boolean; readonly offer?: string; readonly bound?: string } = {}
+  options: { readonly refuse?: boolean; readonly offer?: string; readonly bound?: string; readonly pong?: boolean } = {}
 ) => {
   let authenticated = false
   return (written: string): string | undefined => {
@@ -34,6 +34,8 @@ const loginScript = (
       return `<iq type='result' id='bind_1'><bind xmlns='${BIND}'><jid>${options.bound ?? "alice@localhost/desk"}</jid></bind></iq>`
     }
     if (written === "</stream:stream>") return "</stream:stream>"
+    const ping = /^<iq[^>]* id='([^']+)'[^>]*><ping xmlns='urn:xmpp:ping'/.exec(written)
+    if (ping !== null && options.pong === true) return `<iq type='result' id='${ping[1]}' from='localhost'/>`
     return undefined
   }
 }
@@ -270,6 +272,36 @@ describe("XmppClient (scripted server)", () => {
         yield* TestClock.adjust("1 millis")
         const error = yield* Fiber.join(asked)
         assert.strictEqual(error.reason, "Timeout")
+      }).pipe(Effect.scoped))
+  })
+
+  describe("XEP-0199 pings (opt-in)", () => {
+    it.effect("a ping unanswered within its timeout ends the session: the dead link is found in bounded time", () =>
+      Effect.gen(function*() {
+        const { client, server } = yield* connected({}, config({ ping: { interval: 1_000, timeout: 500 } }))
+        const ended = yield* Effect.forkChild(Effect.flip(Stream.runDrain(client.stanzas)))
+        yield* TestClock.adjust("1000 millis")
+        yield* Effect.yieldNow
+        assert.isTrue(server.written.some((w) => w.includes("urn:xmpp:ping")), "a ping went out after the interval")
+        yield* TestClock.adjust("499 millis")
+        assert.isUndefined(ended.pollUnsafe())
+        yield* TestClock.adjust("1 millis")
+        const error = yield* Fiber.join(ended)
+        assert.strictEqual(error.reason, "ConnectionLost")
+        assert.include(error.message, "no answer to a ping within 500 ms")
+      }).pipe(Effect.scoped))
+
+    it.effect("answered pings keep the session; they never show in stanzas", () =>
+      Effect.gen(function*() {
+        const { client, server } = yield* connected({ pong: true }, config({ ping: { interval: 1_000, timeout: 500 } }))
+        for (let i = 0; i < 3; i++) {
+          yield* TestClock.adjust("1000 millis")
+          for (let k = 0; k < 20; k++) yield* Effect.yieldNow
+        }
+        assert.strictEqual(server.written.filter((w) => w.includes("urn:xmpp:ping")).length, 3)
+        yield* server.push("<message id='still-here'/>")
+        const next = yield* client.stanzas.pipe(Stream.take(1), Stream.runCollect)
+        assert.strictEqual(Element.attribute(next[0] ?? Element.make("none"), "id"), "still-here")
       }).pipe(Effect.scoped))
   })
 })

@@ -62,6 +62,8 @@ export interface Options<R> {
   readonly streamManagement: SessionSettings.StreamManagementSettings | undefined
   /** Absent: a lost link ends the session. */
   readonly reconnect: SessionSettings.ReconnectSettings | undefined
+  /** Absent: no pings. */
+  readonly ping?: SessionSettings.PingSettings | undefined
   /** Opens a new link; its resources live in the scope it is given. */
   readonly open: Effect.Effect<Transport.Transport, XmppClientError, R | Scope.Scope>
   /** Stanzas received and not yet taken by the caller; reading stops beyond (default 1,000). */
@@ -120,6 +122,9 @@ const retryable = (error: XmppClientError) =>
 
 /** The longest `close` waits for the transport's own close before dropping the connection. */
 const closeDeadline = Duration.seconds(5)
+
+/** XEP-0199. */
+const PING = "urn:xmpp:ping"
 
 const lost = (message: string, cause?: unknown) => new XmppClientError({ reason: "ConnectionLost", message, cause })
 
@@ -528,6 +533,31 @@ export const make = <R>(
         }
         return reply
       })
+
+    // XEP-0199: a ping unanswered in time drops the link (then reconnect or the end, as for any loss).
+    const ping = options.ping
+    if (ping !== undefined) {
+      const interval = ping.interval ?? SessionSettings.pingDefaults.interval
+      const timeout = ping.timeout ?? SessionSettings.pingDefaults.timeout
+      const request = Element.make("iq", {
+        namespace: Namespaces.JABBER_CLIENT,
+        attributes: { type: "get", to: jid.domain },
+        children: [Element.make("ping", { namespace: PING })]
+      })
+      yield* Effect.forkIn(
+        Effect.forever(Effect.gen(function*() {
+          yield* Effect.sleep(interval)
+          const current = link
+          if (current === undefined || closing || ended !== undefined) return
+          const answered = yield* Effect.exit(iq(request, { timeout }))
+          // An error answer is an answer: the link is alive.
+          if (Exit.isFailure(answered) && Option.getOrUndefined(Cause.findErrorOption(answered.cause))?.reason === "Timeout") {
+            yield* drop(current, lost(`no answer to a ping within ${timeout} ms`))
+          }
+        })),
+        parent
+      )
+    }
 
     const close = Effect.gen(function*() {
       const current = yield* locked(Effect.sync(() => {

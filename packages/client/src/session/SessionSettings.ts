@@ -84,3 +84,22 @@ export const backoff = (settings: ReconnectSettings, attempt: number): number =>
   const max = settings.maxDelay ?? reconnectDefaults.maxDelay
   return Math.min(max, initial * 2 ** Math.max(0, attempt - 1))
 }
+
+/**
+ * XEP-0199 pings to the server, for sessions without stream management (or
+ * besides it): every `interval` ms an `<iq type='get'><ping/></iq>`; no
+ * answer within `timeout` ms means the link is dead, found in bounded time
+ * instead of the kernel's minutes. Off unless configured.
+ *
+ * @since 0.1.0
+ */
+export const PingSettings = Schema.Struct({
+  interval: Schema.optionalKey(PositiveInt),
+  timeout: Schema.optionalKey(PositiveInt)
+})
+
+/** @since 0.1.0 */
+export type PingSettings = typeof PingSettings.Type
+
+/** @since 0.1.0 */
+export const pingDefaults = { interval: 60_000, timeout: 10_000 } as const
