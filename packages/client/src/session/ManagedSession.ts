@@ -49,6 +49,7 @@ import type * as Transport from "../transport/Transport.js"
 import { TransportError } from "../transport/TransportError.js"
 import { XmppClientError } from "../XmppClientError.js"
 import type { ConnectionEvent } from "./ConnectionEvent.js"
+import * as IqCorrelation from "./IqCorrelation.js"
 import * as Login from "./Login.js"
 import * as SessionSettings from "./SessionSettings.js"
 import * as Stanzas from "./Stanzas.js"
@@ -87,14 +88,8 @@ export interface ManagedSession {
   readonly close: Effect.Effect<void, XmppClientError>
 }
 
-/**
- * - `timeout`: how long to wait for the answer (default 30 s).
- *
- * @since 0.1.0
- */
-export interface IqOptions {
-  readonly timeout?: Duration.Input | undefined
-}
+/** @since 0.1.0 */
+export type IqOptions = IqCorrelation.IqOptions
 
 interface Link {
   readonly transport: Transport.Transport
@@ -123,9 +118,6 @@ const retryable = (error: XmppClientError) =>
 /** The longest `close` waits for the transport's own close before dropping the connection. */
 const closeDeadline = Duration.seconds(5)
 
-/** XEP-0199. */
-const PING = "urn:xmpp:ping"
-
 const lost = (message: string, cause?: unknown) => new XmppClientError({ reason: "ConnectionLost", message, cause })
 
 /**
@@ -148,9 +140,6 @@ export const make = <R>(
     const events = yield* PubSub.sliding<ConnectionEvent>(64)
     const wake = yield* Queue.sliding<void>(1)
     const waiters = new Map<number, Deferred.Deferred<void, XmppClientError>>()
-    /** `iq` requests waiting for their answer, by id, with whom they asked. */
-    const pendingIqs = new Map<string, { readonly to: string | undefined; readonly answer: Deferred.Deferred<Element.Element, XmppClientError> }>()
-    let iqCount = 0
     // BOSH reads on demand: a poll goes out only when the caller waits for a stanza (one token
     // each) or an iq answer, never ahead of the caller's reply to what it just got, which would
     // put two requests back to back (ejabberd 23.01 may swap them: see the transport README).
@@ -159,7 +148,9 @@ export const make = <R>(
     // Stream management waiting for an answer (<enabled/>, <a/>, <resumed/>) is demand too.
     const awaitingAnswer = () => sm !== undefined && (waiters.size > 0 || StreamManagement.nextDeadline(sm) !== undefined)
     const updateDemand = () =>
-      demand > 0 || pendingIqs.size > 0 || awaitingAnswer() ? wanted.openUnsafe() : wanted.closeUnsafe()
+      demand > 0 || iqs.size() > 0 || awaitingAnswer() ? wanted.openUnsafe() : wanted.closeUnsafe()
+    /** `iq` requests waiting for their answers. */
+    const iqs = IqCorrelation.make(() => updateDemand())
 
     let sm: StreamManagement.State | undefined
     let link: Link | undefined
@@ -272,8 +263,7 @@ export const make = <R>(
         for (const [, waiter] of waiters) yield* Deferred.fail(waiter, error)
         waiters.clear()
         ended = handedBack.length === 0 ? error : new XmppClientError({ ...error, unacknowledged: handedBack })
-        for (const [, pending] of pendingIqs) yield* Deferred.fail(pending.answer, ended)
-        pendingIqs.clear()
+        yield* iqs.failAll(ended)
         if (clean) yield* Queue.end(inbound)
         else yield* Queue.fail(inbound, ended)
         if (link !== undefined) yield* drop(link, ended)
@@ -300,27 +290,6 @@ export const make = <R>(
     yield* enable(first.bound)
     yield* publish({ _tag: "Online", jid })
 
-    /**
-     * The waiting request a stanza answers: an `iq` result or error with a
-     * pending id, from whom the request went to (RFC 6120 §8.1.2.1: our own
-     * account's answers may come with no `from`, or from our bare JID or domain).
-     */
-    const answerTo = (stanza: Element.Element) => {
-      if (stanza.name !== "iq") return undefined
-      const type = Element.attribute(stanza, "type")
-      const id = Element.attribute(stanza, "id")
-      if ((type !== "result" && type !== "error") || id === undefined) return undefined
-      const pending = pendingIqs.get(id)
-      if (pending === undefined) return undefined
-      const from = Element.attribute(stanza, "from")
-      const own = [undefined, Jid.format(Jid.bare(jid)), jid.domain, Jid.format(jid)]
-      const fromAsked = pending.to === undefined || pending.to === Jid.format(Jid.bare(jid)) ? own.includes(from) : from === pending.to
-      if (!fromAsked) return undefined
-      pendingIqs.delete(id)
-      updateDemand()
-      return pending.answer
-    }
-
     /** Reads one link until it fails; stream-management elements feed the machine. */
     const read = (current: Link) =>
       Effect.gen(function*() {
@@ -335,7 +304,7 @@ export const make = <R>(
           }
           const stanza = yield* Stanzas.toStanza(event)
           if (sm !== undefined) yield* locked(stepSm({ _tag: "Received", element: stanza }))
-          const pending = answerTo(stanza)
+          const pending = iqs.answerTo(stanza, jid)
           if (pending !== undefined) yield* Deferred.succeed(pending, stanza)
           else {
             if (demand > 0) demand--
@@ -496,42 +465,13 @@ export const make = <R>(
 
     const iq = (request: Element.Element, iqOptions: IqOptions = {}) =>
       Effect.gen(function*() {
-        const type = Element.attribute(request, "type")
-        if (request.name !== "iq" || (type !== "get" && type !== "set")) {
-          return yield* new XmppClientError({ reason: "InvalidStanza", message: "iq takes an <iq type='get'/> or <iq type='set'/>" })
-        }
-        const id = Element.attribute(request, "id") ?? `iq-${++iqCount}-${Math.round(yield* Random.nextBetween(0, 1e9))}`
-        const answer = yield* Deferred.make<Element.Element, XmppClientError>()
-        pendingIqs.set(id, { to: Element.attribute(request, "to"), answer })
-        updateDemand()
+        const registered = yield* iqs.register(request)
         const timeout = iqOptions.timeout ?? "30 seconds"
-        const result = yield* submit(Element.withAttribute(request, "id", id), false).pipe(
-          Effect.andThen(Effect.timeoutOption(Deferred.await(answer), timeout)),
-          Effect.ensuring(Effect.sync(() => {
-            pendingIqs.delete(id)
-            updateDemand()
-          }))
+        const answer = yield* submit(registered.request, false).pipe(
+          Effect.andThen(Effect.timeoutOption(Deferred.await(registered.answer), timeout)),
+          Effect.ensuring(Effect.sync(() => iqs.forget(registered.id)))
         )
-        if (Option.isNone(result)) {
-          return yield* new XmppClientError({
-            reason: "Timeout",
-            message: `no answer to the iq ${id} within ${Duration.format(Duration.fromInputUnsafe(timeout))}`
-          })
-        }
-        const reply = result.value
-        if (Element.attribute(reply, "type") === "error") {
-          const error = Element.child(reply, "error")
-          const condition = error === undefined
-            ? "undefined-condition"
-            : Element.elements(error).find((c) => c.namespace === Namespaces.STANZAS && c.name !== "text")?.name ?? "undefined-condition"
-          return yield* new XmppClientError({
-            reason: "IqError",
-            message: `the iq ${id} was answered with an error: ${condition}`,
-            condition,
-            stanza: reply
-          })
-        }
-        return reply
+        return yield* IqCorrelation.outcome(registered.id, timeout, answer)
       })
 
     // XEP-0199: a ping unanswered in time drops the link (then reconnect or the end, as for any loss).
@@ -539,11 +479,7 @@ export const make = <R>(
     if (ping !== undefined) {
       const interval = ping.interval ?? SessionSettings.pingDefaults.interval
       const timeout = ping.timeout ?? SessionSettings.pingDefaults.timeout
-      const request = Element.make("iq", {
-        namespace: Namespaces.JABBER_CLIENT,
-        attributes: { type: "get", to: jid.domain },
-        children: [Element.make("ping", { namespace: PING })]
-      })
+      const request = IqCorrelation.ping(jid.domain)
       yield* Effect.forkIn(
         Effect.forever(Effect.gen(function*() {
           yield* Effect.sleep(interval)

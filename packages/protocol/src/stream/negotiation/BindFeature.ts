@@ -11,6 +11,7 @@
  */
 import { Result } from "effect"
 import * as Jid from "../../jid/Jid.js"
+import * as StanzaError from "../../stanza/StanzaError.js"
 import * as Element from "../../xml/Element.js"
 import * as Namespaces from "../../xml/Namespaces.js"
 import {
@@ -97,15 +98,6 @@ export const make = (
   }
 }
 
-// The condition of a stanza <error/>, e.g. "conflict" or "not-allowed".
-const stanzaErrorCondition = (iq: Element.Element): string => {
-  const error = Element.child(iq, "error")
-  const condition = error === undefined
-    ? undefined
-    : Element.elements(error).find((child) => child.namespace === Namespaces.STANZAS && child.name !== "text")
-  return condition?.name ?? "undefined-condition"
-}
-
 const isIqAnswer = (element: Element.Element, id: string) =>
   element.name === "iq" && Element.attribute(element, "id") === id
 
@@ -119,7 +111,7 @@ const onBindAnswer = (
   }
   const type = Element.attribute(element, "type")
   if (type === "error") {
-    const condition = stanzaErrorCondition(element)
+    const condition = StanzaError.condition(element)
     return fail(negotiationError("bind-failed", `resource binding failed: ${condition}`, condition))
   }
   const bindResult = Element.child(element, "bind", Namespaces.BIND)
@@ -180,7 +172,7 @@ const onSessionAnswer = (
     return fail(negotiationError("unexpected-element", `expected the session result, got <${element.name}/>`))
   }
   if (Element.attribute(element, "type") !== "result") {
-    const condition = stanzaErrorCondition(element)
+    const condition = StanzaError.condition(element)
     return fail(negotiationError("session-failed", `session establishment failed: ${condition}`, condition))
   }
   return bound(state, state.jid)
