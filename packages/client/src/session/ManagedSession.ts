@@ -347,14 +347,18 @@ export const make = <R>(
             if (bound.resumption !== undefined) yield* stepSm({ _tag: "Received", element: bound.resumption })
             if (resumed) return
             // A new session: what the old one may not have delivered goes back to the caller.
+            // Without stream management nothing is known of it, so there is nothing to report.
+            const managed = sm !== undefined
             yield* stepSm({ _tag: "Abandon" })
             const stanzas = handedBack
             handedBack = []
-            yield* publish({
-              _tag: "ResumeFailed",
-              unacknowledged: stanzas,
-              error: handBackError ?? lost("the session could not be resumed")
-            })
+            if (managed) {
+              yield* publish({
+                _tag: "ResumeFailed",
+                unacknowledged: stanzas,
+                error: handBackError ?? lost("the session could not be resumed")
+              })
+            }
             yield* enable(bound)
             yield* publish({ _tag: "Online", jid })
           }))
