@@ -295,9 +295,18 @@ export const make = <R>(
       Effect.gen(function*() {
         const dropped = Effect.flatMap(Deferred.await(current.dropped), Effect.fail)
         const onDemand = current.transport.kind === "bosh"
+        // A dropped TCP link's receive fails as its scope closes: the drop's reason replaces the
+        // plain Closed without racing every read (a race forks two fibers per event).
+        const receive = onDemand
+          ? Effect.raceFirst(current.transport.receive, dropped)
+          : Effect.catch(
+            current.transport.receive,
+            (error): Effect.Effect<never, TransportError | XmppClientError> =>
+              Deferred.isDoneUnsafe(current.dropped) ? dropped : Effect.fail(error)
+          )
         while (true) {
           if (onDemand) yield* Effect.raceFirst(wanted.await, dropped)
-          const event = yield* Effect.raceFirst(current.transport.receive, dropped)
+          const event = yield* receive
           if (sm !== undefined && event._tag === "StreamElement" && event.element.namespace === Namespaces.STREAM_MANAGEMENT) {
             yield* locked(stepSm({ _tag: "Received", element: event.element }))
             continue
