@@ -86,6 +86,57 @@ const resumption = (server: Server, initialDelay: number | undefined, kills: num
     return { times, failed }
   }).pipe(Effect.scoped)
 
+/**
+ * `n` messages each way, alice (behind the relay) ↔ bob, the link killed every `every` messages (on
+ * Prosody when the batch is acknowledged and received, see the session README): lost, duplicated and
+ * out-of-order counts each way, and how many kills were resumed.
+ */
+const exactness = (server: Server, n: number, every: number) =>
+  Effect.gen(function*() {
+    const quiet = server === "prosody"
+    const relay = yield* FaultRelay.make({ host: "127.0.0.1", port: state[server].c2sDirectTls, servername: state.domain, caFile: state.ca })
+    const alice = yield* XmppClient.connect(config(server, "alice", "bench-exact", { port: relay.port, managed: true, initialDelay: 1 }))
+    const bob = yield* XmppClient.connect(config(server, "bob", "bench-exact"))
+    const outcomes = yield* Queue.unbounded<ConnectionEvent>()
+    yield* alice.events.pipe(
+      Stream.runForEach((event) => event._tag === "Resumed" || event._tag === "ResumeFailed" || event._tag === "GaveUp" ? Queue.offer(outcomes, event) : Effect.void),
+      Effect.forkChild
+    )
+    const got = { toBob: [] as Array<number>, toAlice: [] as Array<number> }
+    const collect = (client: XmppClient.XmppClient["Service"], prefix: string, into: Array<number>) =>
+      client.stanzas.pipe(
+        Stream.runForEach((stanza) =>
+          Effect.sync(() => {
+            const body = Element.text(Element.child(stanza, "body", Namespaces.JABBER_CLIENT) ?? stanza)
+            if (body.startsWith(prefix)) into.push(Number(body.slice(prefix.length)))
+          })
+        ),
+        Effect.forkChild
+      )
+    yield* collect(bob, "x-a2b-", got.toBob)
+    yield* collect(alice, "x-b2a-", got.toAlice)
+    let resumed = 0
+    for (let i = 0; i < n; i++) {
+      const toBob = chat(Jid.format(bob.jid), `x-a2b-${i}`)
+      const kill = i % every === every - 1 && i < n - 1
+      yield* kill && quiet ? alice.sendAcknowledged(toBob) : alice.send(toBob)
+      yield* bob.send(chat(Jid.format(alice.jid), `x-b2a-${i}`))
+      if (kill) {
+        if (quiet) while (got.toAlice.length < i + 1) yield* Effect.sleep("2 millis")
+        relay.killAll()
+        if ((yield* Queue.take(outcomes))._tag === "Resumed") resumed++
+      }
+    }
+    for (let waited = 0; waited < 200 && (got.toBob.length < n || got.toAlice.length < n); waited++) yield* Effect.sleep("50 millis")
+    const tally = (values: ReadonlyArray<number>) => {
+      const seen = new Set(values)
+      let disorder = 0
+      for (let k = 1; k < values.length; k++) if ((values[k] ?? 0) < (values[k - 1] ?? 0)) disorder++
+      return `${n - seen.size} lost, ${values.length - seen.size} duplicated, ${disorder} out of order`
+    }
+    return { toBob: tally(got.toBob), toAlice: tally(got.toAlice), kills: Math.floor((n - 1) / every), resumed }
+  }).pipe(Effect.scoped)
+
 /** Sends `n` messages alice → bob as fast as `send` goes; messages/s until bob has them all. */
 const burst = (server: Server, managed: boolean, n: number) =>
   Effect.gen(function*() {
@@ -112,6 +163,7 @@ for (const server of ["prosody", "ejabberd"] as const) {
   const rates: Record<string, Array<number>> = { on: [], off: [] }
   for (const managed of rounds) rates[managed ? "on" : "off"]?.push(await runtime.runPromise(burst(server, managed, 10_000)))
   const best = (values: ReadonlyArray<number> | undefined) => Math.max(...(values ?? [Number.NaN]))
+  const exact = await runtime.runPromise(exactness(server, 10_000, 1_000))
   report(`XEP-0198 stream management, ${server} (direct TLS, loopback; kills through the fault relay)`, [
     [
       "killed link → resumed, first retry after 1 ms: median / p99 (40 kills)",
@@ -123,7 +175,10 @@ for (const server of ["prosody", "ejabberd"] as const) {
     ],
     ["burst of 10,000 alice → bob, stream management on (best of 2)", `${best(rates.on).toFixed(0)} messages/s`],
     ["burst of 10,000 alice → bob, stream management off (best of 2)", `${best(rates.off).toFixed(0)} messages/s`],
-    ["cost of stream management on throughput", `${((1 - best(rates.on) / best(rates.off)) * 100).toFixed(1)} %`]
+    ["cost of stream management on throughput", `${((1 - best(rates.on) / best(rates.off)) * 100).toFixed(1)} %`],
+    [`10,000 each way, a kill every 1,000 (${server === "prosody" ? "when quiet" : "mid-burst"}): alice → bob`, exact.toBob],
+    ["10,000 each way: bob → alice", exact.toAlice],
+    ["10,000 each way: kills resumed", `${exact.resumed} of ${exact.kills}`]
   ])
 }
 await runtime.dispose()
