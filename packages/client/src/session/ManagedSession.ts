@@ -47,6 +47,7 @@ import * as Stream from "effect/Stream"
 import type { SaslCrypto } from "../sasl/SaslCrypto.js"
 import type * as Transport from "../transport/Transport.js"
 import { TransportError } from "../transport/TransportError.js"
+import { TlsError } from "../net/TlsError.js"
 import { XmppClientError } from "../XmppClientError.js"
 import type { ConnectionEvent } from "./ConnectionEvent.js"
 import * as IqCorrelation from "./IqCorrelation.js"
@@ -110,10 +111,23 @@ const offersStreamManagement = (features: Element.Element) =>
     typeof child !== "string" && child.name === "sm" && child.namespace === Namespaces.STREAM_MANAGEMENT
   )
 
-// Failures that would only happen again: a refused login, a certificate, a
-// resource taken over by another login, a refused negotiation.
-const retryable = (error: XmppClientError) =>
-  (error.reason === "ConnectFailed" || error.reason === "ConnectionLost") && error.condition !== "TlsFailed"
+/** The TLS failure under a client error, if there is one (client error → transport error → TlsError). */
+const tlsCause = (error: XmppClientError): TlsError | undefined => {
+  const transport = error.cause
+  if (!(transport instanceof TransportError)) return undefined
+  return transport.cause instanceof TlsError ? transport.cause : undefined
+}
+
+// Failures that would only happen again: a refused login, a certificate that is not trusted or
+// not for the name, a resource taken over by another login, a refused negotiation. A TLS
+// handshake cut off by the network (or timed out) is a network failure like any other.
+const retryable = (error: XmppClientError) => {
+  if (error.reason !== "ConnectFailed" && error.reason !== "ConnectionLost") return false
+  const tls = tlsCause(error)
+  return tls === undefined
+    ? error.condition !== "TlsFailed"
+    : tls.reason === "HandshakeFailed" || tls.reason === "TimedOut"
+}
 
 /** The longest `close` waits for the transport's own close before dropping the connection. */
 const closeDeadline = Duration.seconds(5)

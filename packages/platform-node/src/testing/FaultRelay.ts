@@ -48,8 +48,8 @@ export interface FaultRelay {
   readonly killAll: () => void
   /** While on, new connections are closed at once. */
   readonly refuse: (on: boolean) => void
-  /** While on, nothing is forwarded either way and the sockets stay open (a black hole). */
-  readonly blackHole: (on: boolean) => void
+  /** While on, nothing is forwarded (one way, or both) and the sockets stay open (a black hole). */
+  readonly blackHole: (on: boolean, direction?: Direction) => void
   /** Adds a rule that kills the link whose traffic matches; fires once. */
   readonly killWhen: (rule: KillRule) => void
   /** Rewrites what passes one way from now on (a tampering middlebox), chunk by chunk. */
@@ -77,7 +77,7 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
       const open = new Set<Link>()
       const rules: Array<KillRule> = []
       let refusing = false
-      let swallowing = false
+      const swallowing = { toServer: false, toClient: false }
       let nextId = 0
       const edits: { toServer: ((text: string) => string) | undefined; toClient: ((text: string) => string) | undefined } = {
         toServer: undefined,
@@ -91,7 +91,7 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
       }
 
       const forward = (link: Link, direction: Direction, data: Buffer) => {
-        if (swallowing) return
+        if (swallowing[direction]) return
         const text = data.toString("utf8")
         if (direction === "toServer") link.toServer += text
         else link.toClient += text
@@ -157,7 +157,10 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
               for (const link of [...open]) kill(link)
             },
             refuse: (on) => (refusing = on),
-            blackHole: (on) => (swallowing = on),
+            blackHole: (on, direction) => {
+              if (direction !== "toClient") swallowing.toServer = on
+              if (direction !== "toServer") swallowing.toClient = on
+            },
             killWhen: (rule) => void rules.push(rule),
             rewrite: (direction, edit) => (edits[direction] = edit)
           }

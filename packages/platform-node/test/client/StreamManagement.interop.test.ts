@@ -243,4 +243,58 @@ describe("XEP-0198 stream management, real servers", () => {
         assert.strictEqual(refused.reason, "StreamManagementUnavailable")
       }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
   }
+
+  it.live("prosody: a session that expired while the link was down hands back exactly what bob lacks (the server's <failed h/>)", () =>
+    Effect.gen(function*() {
+      const relay = yield* relayTo("prosody")
+      // Retries for longer than Prosody keeps a lost session (smacks_hibernation_time = 5 in scripts/servers).
+      const alice = yield* XmppClient.connect(Schema.decodeUnknownSync(XmppClientConfig.XmppClientConfig)({
+        jid: `alice@${s.domain}`,
+        password: s.accounts.alice,
+        resource: "sm-expired",
+        ca: readFileSync(s.ca, "utf8"),
+        transport: { _tag: "tcp", host: "127.0.0.1", port: relay.port, directTls: true },
+        streamManagement: { requestEvery: 1_000, ackTimeout: 20_000 },
+        reconnect: { attempts: 100, initialDelay: 200, maxDelay: 400 }
+      }))
+      const bob = yield* XmppClient.connect(config(s, "prosody", "bob", { resource: "sm-expired" }))
+      const received: Array<string> = []
+      yield* bob.stanzas.pipe(
+        Stream.map(bodyOf),
+        Stream.filter((body): body is string => body !== undefined && body.startsWith("exp-")),
+        Stream.runForEach((body) => Effect.sync(() => received.push(body))),
+        Effect.forkChild
+      )
+      const failed = yield* Deferred.make<ReadonlyArray<Element.Element>>()
+      const seen: Array<string> = []
+      yield* alice.events.pipe(
+        Stream.runForEach((event: ConnectionEvent) => {
+          seen.push(`${event._tag}${"error" in event ? `(${event.error.message})` : ""}`)
+          return event._tag === "ResumeFailed" ? Deferred.succeed(failed, event.unacknowledged) : Effect.void
+        }),
+        Effect.forkChild
+      )
+      yield* Effect.yieldNow
+      // 50 messages the server delivers to bob, but its acknowledgements never reach alice.
+      relay.blackHole(true, "toClient")
+      const n = 50
+      for (const body of numbered("exp-", n)) yield* alice.send(chat(full(bob.jid), body))
+      while (received.length < n) yield* Effect.sleep("10 millis")
+      // Then 10 more that die with the link: nobody gets them.
+      relay.blackHole(true)
+      for (const body of numbered("exp-late-", 10)) yield* alice.send(chat(full(bob.jid), body))
+      relay.refuse(true)
+      relay.killAll()
+      relay.blackHole(false)
+      // Without the server's h all 60 would come back; with it, exactly the 10 it never got.
+      // Down for longer than Prosody keeps the session; then back.
+      yield* Effect.sleep("6500 millis")
+      relay.refuse(false)
+      const handedBack = (yield* Deferred.await(failed).pipe(
+        Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.die(new Error(`no ResumeFailed: ${seen.join(" | ")}`)) })
+      )).map(bodyOf)
+      const arrived = new Set(received)
+      const lacking = [...numbered("exp-", n), ...numbered("exp-late-", 10)].filter((body) => !arrived.has(body))
+      assert.deepStrictEqual(handedBack, lacking, "exactly what bob lacks, in order")
+    }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 })
