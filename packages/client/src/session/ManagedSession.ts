@@ -107,9 +107,7 @@ interface Link {
 }
 
 const offersStreamManagement = (features: Element.Element) =>
-  features.children.some((child) =>
-    typeof child !== "string" && child.name === "sm" && child.namespace === Namespaces.STREAM_MANAGEMENT
-  )
+  Element.child(features, "sm", Namespaces.STREAM_MANAGEMENT) !== undefined
 
 /** The TLS failure under a client error, if there is one (client error → transport error → TlsError). */
 const tlsCause = (error: XmppClientError): TlsError | undefined => {

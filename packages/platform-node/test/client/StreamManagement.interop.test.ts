@@ -108,8 +108,13 @@ describe("XEP-0198 stream management, real servers", () => {
           const toBob = directions.includes("a2b")
           const toAlice = directions.includes("b2a")
           const atBob = yield* collect(bob, "a2b-", toBob ? n : 0).pipe(Effect.forkChild)
+          // Each stanza alice gets is an event: the quiet kill waits on them, not on a timer.
+          const aliceArrivals = yield* Queue.unbounded<void>()
           let aliceGot = 0
-          const atAlice = yield* collect(alice, "b2a-", toAlice ? n : 0, () => aliceGot++).pipe(Effect.forkChild)
+          const atAlice = yield* collect(alice, "b2a-", toAlice ? n : 0, () => {
+            aliceGot++
+            Queue.offerUnsafe(aliceArrivals, undefined)
+          }).pipe(Effect.forkChild)
           for (let i = 0; i < n; i++) {
             const killNow = i % 100 === 99 && i < n - 1
             if (toBob) {
@@ -119,7 +124,7 @@ describe("XEP-0198 stream management, real servers", () => {
             if (toAlice) yield* bob.send(chat(full(alice.jid), `b2a-${i}`))
             if (killNow) {
               if (quiet && toAlice) {
-                while (aliceGot < i + 1) yield* Effect.sleep("5 millis")
+                while (aliceGot < i + 1) yield* Queue.take(aliceArrivals)
               }
               relay.killAll()
               const outcome = yield* Queue.take(outcomes).pipe(
@@ -154,10 +159,16 @@ describe("XEP-0198 stream management, real servers", () => {
         )
         const n = 200
         const received: Array<string> = []
+        const markerArrived = yield* Deferred.make<void>()
         const atBob = yield* bob.stanzas.pipe(
           Stream.map(bodyOf),
-          Stream.filter((body): body is string => body !== undefined && body.startsWith("lost-")),
-          Stream.runForEach((body) => Effect.sync(() => received.push(body))),
+          Stream.runForEach((body) =>
+            body === "marker"
+              ? Deferred.succeed(markerArrived, undefined)
+              : Effect.sync(() => {
+                if (body?.startsWith("lost-") === true) received.push(body)
+              })
+          ),
           Effect.forkChild
         )
         // The server will not know the session asked for: every <resume/> names another.
@@ -165,8 +176,10 @@ describe("XEP-0198 stream management, real servers", () => {
         relay.killWhen({ direction: "toServer", when: (text) => text.includes("lost-150<") })
         for (const body of numbered("lost-", n)) yield* Effect.ignore(alice.send(chat(full(bob.jid), body)))
         const handedBack = (yield* Deferred.await(failed)).map(bodyOf)
-        // Give bob's stream the time to bring what did arrive.
-        yield* Effect.sleep("500 millis")
+        // Sent on the new session after the old one's deliveries: once bob has it, he has all of them.
+        relay.rewrite("toServer", undefined)
+        yield* alice.sendAcknowledged(chat(full(bob.jid), "marker"))
+        yield* Deferred.await(markerArrived)
         yield* Fiber.interrupt(events)
         yield* Fiber.interrupt(atBob)
         const arrived = new Set(received)
@@ -259,10 +272,14 @@ describe("XEP-0198 stream management, real servers", () => {
       }))
       const bob = yield* XmppClient.connect(config(s, "prosody", "bob", { resource: "sm-expired" }))
       const received: Array<string> = []
+      const firstBatch = yield* Deferred.make<void>()
       yield* bob.stanzas.pipe(
         Stream.map(bodyOf),
         Stream.filter((body): body is string => body !== undefined && body.startsWith("exp-")),
-        Stream.runForEach((body) => Effect.sync(() => received.push(body))),
+        Stream.runForEach((body) => {
+          received.push(body)
+          return received.length === 50 ? Deferred.succeed(firstBatch, undefined) : Effect.void
+        }),
         Effect.forkChild
       )
       const failed = yield* Deferred.make<ReadonlyArray<Element.Element>>()
@@ -279,7 +296,7 @@ describe("XEP-0198 stream management, real servers", () => {
       relay.blackHole(true, "toClient")
       const n = 50
       for (const body of numbered("exp-", n)) yield* alice.send(chat(full(bob.jid), body))
-      while (received.length < n) yield* Effect.sleep("10 millis")
+      yield* Deferred.await(firstBatch)
       // Then 10 more that die with the link: nobody gets them.
       relay.blackHole(true)
       for (const body of numbered("exp-late-", 10)) yield* alice.send(chat(full(bob.jid), body))
@@ -287,7 +304,8 @@ describe("XEP-0198 stream management, real servers", () => {
       relay.killAll()
       relay.blackHole(false)
       // Without the server's h all 60 would come back; with it, exactly the 10 it never got.
-      // Down for longer than Prosody keeps the session; then back.
+      // Down for longer than Prosody keeps the session (its own 5 s timer, which sends nothing to
+      // wait on: this is a deadline past it, not an ordering delay); then back.
       yield* Effect.sleep("6500 millis")
       relay.refuse(false)
       const handedBack = (yield* Deferred.await(failed).pipe(
