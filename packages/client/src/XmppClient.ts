@@ -276,13 +276,10 @@ export const connect = (
   options: ConnectOptions = {}
 ): Effect.Effect<XmppClient["Service"], XmppClientError, Scope.Scope | Ports> =>
   Effect.gen(function*() {
-    const account = Jid.parse(config.jid)
-    if (Result.isFailure(account)) {
-      return yield* new XmppClientError({ reason: "InvalidConfig", message: `invalid JID: ${account.failure.message}` })
-    }
+    const account = yield* Effect.fromResult(Login.account(config))
     const open: Effect.Effect<Transport.Transport, XmppClientError, Scope.Scope | Ports> = config.transport?._tag === "bosh"
-      ? connectBosh(config, config.transport, account.success, options)
-      : StreamTransport.connect(tcpOptions(config, account.success.domain, options)).pipe(
+      ? connectBosh(config, config.transport, account, options)
+      : StreamTransport.connect(tcpOptions(config, account.domain, options)).pipe(
         Effect.mapError(Login.fromTransportError("ConnectFailed"))
       )
     // One path: without stream management or reconnects the session is one link, read by the same driver.

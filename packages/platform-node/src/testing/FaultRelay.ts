@@ -100,9 +100,9 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
         const rule = rules[index]
         if (rule !== undefined) {
           rules.splice(index, 1)
-          if (rule.forwardMatch === true) (direction === "toServer" ? link.upstream : link.client).write(data)
-          // Let a forwarded chunk leave before the reset.
-          setImmediate(() => kill(link))
+          // A forwarded chunk is handed to its socket before the reset (its write callback), else none is.
+          if (rule.forwardMatch === true) (direction === "toServer" ? link.upstream : link.client).write(data, () => kill(link))
+          else kill(link)
           return
         }
         const edit = edits[direction]
