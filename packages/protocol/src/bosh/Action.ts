@@ -39,5 +39,11 @@ export type Action =
     readonly stanzas: ReadonlyArray<Element.Element>
     readonly error?: XmlError | undefined
   }
+  /**
+   * The manager has received the first `upTo` payloads the machine accepted
+   * (counted over `Send` and `Close`, in order; see `Acknowledgements`).
+   */
+  | { readonly _tag: "Acknowledged"; readonly upTo: number }
   | { readonly _tag: "Closed" }
-  | { readonly _tag: "Terminated"; readonly error: BoshError }
+  /** The session ended with `error`; `unacknowledged` are the payloads the manager may not have, oldest first. */
+  | { readonly _tag: "Terminated"; readonly error: BoshError; readonly unacknowledged: ReadonlyArray<Element.Element> }

@@ -34,6 +34,7 @@ import * as Element from "../xml/Element.js"
 import { XBOSH } from "../xml/Namespaces.js"
 import type { XmlError } from "../xml/XmlError.js"
 import type { Action, Request } from "./Action.js"
+import * as Acknowledgements from "./Acknowledgements.js"
 import { BoshError } from "./BoshError.js"
 import * as BodyWriter from "./BodyWriter.js"
 import * as BoshOptions from "./BoshOptions.js"
@@ -113,7 +114,12 @@ export type State =
   | { readonly _tag: "Open"; readonly session: Session }
   | { readonly _tag: "Paused"; readonly session: Session }
   | { readonly _tag: "Closing"; readonly session: Session }
-  | { readonly _tag: "Terminated"; readonly error: BoshError | undefined }
+  | {
+    readonly _tag: "Terminated"
+    readonly error: BoshError | undefined
+    /** What the manager may not have received (see `Acknowledgements`); empty after a clean close. */
+    readonly unacknowledged: ReadonlyArray<Element.Element>
+  }
 
 /**
  * @since 0.1.0
@@ -180,6 +186,8 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     closeQueued: false,
     terminateRid: undefined,
     managerAck: rid - 1,
+    accepted: 0,
+    acknowledged: 0,
     timers: Timers.make()
   }
   const actions: Array<Action> = []
@@ -392,6 +400,7 @@ const enqueueStanzas = (
     items.push({ _tag: "Stanza", element, text: written.success })
   }
   for (const item of items) PendingQueue.append(session.queue, item)
+  Acknowledgements.accept(session, items.length)
   return true
 }
 
@@ -509,7 +518,7 @@ export const step = (given: State, event: Event, now: number): Step => {
         recoverable: event.recoverable ?? true,
         cause: event.cause
       }, now)
-      if (error !== undefined) return { state: Responses.end(error, actions), actions }
+      if (error !== undefined) return { state: Responses.end(session, error, actions), actions }
       break
     }
     case "HttpResponse": {
@@ -522,7 +531,7 @@ export const step = (given: State, event: Event, now: number): Step => {
         if (event.attempt !== undefined && event.attempt !== outgoing.attempts) break
         if (outgoing.status !== "sent") break
         const error = Failures.failed(session, outgoing, { reason: classified.reason, recoverable: true }, now)
-        if (error !== undefined) return { state: Responses.end(error, actions), actions }
+        if (error !== undefined) return { state: Responses.end(session, error, actions), actions }
         break
       }
       if (classified._tag === "RecoverableAll") {
@@ -534,7 +543,7 @@ export const step = (given: State, event: Event, now: number): Step => {
                 reason: "connection-manager-unreachable",
                 message: `request ${other.rid} failed ${other.attempts} times, last: recoverable binding error`
               })
-              return { state: Responses.end(error, actions), actions }
+              return { state: Responses.end(session, error, actions), actions }
             }
             retransmit(session, other, now, actions)
           }
@@ -553,7 +562,7 @@ export const step = (given: State, event: Event, now: number): Step => {
       for (const outgoing of session.window.outgoing.values()) {
         if (outgoing.status === "sent" && outgoing.deadline <= now && !session.window.received.has(outgoing.rid)) {
           const error = Failures.failed(session, outgoing, Failures.timedOut, now)
-          if (error !== undefined) return { state: Responses.end(error, actions), actions }
+          if (error !== undefined) return { state: Responses.end(session, error, actions), actions }
         }
       }
       break
@@ -593,3 +602,21 @@ export const outstandingRequests = (state: State): number =>
  * @since 0.1.0
  */
 export const queuedStanzas = (state: State): number => state._tag === "Terminated" ? 0 : state.session.queue.stanzas
+
+/**
+ * How many payloads the machine accepted so far (`Send`, `Close`): the
+ * number of the last one accepted, for matching `Acknowledged.upTo`.
+ *
+ * @since 0.1.0
+ */
+export const acceptedPayloads = (state: State): number => state._tag === "Terminated" ? 0 : state.session.accepted
+
+/**
+ * The payloads accepted and not acknowledged by the manager, oldest first
+ * (see `Acknowledgements`); once terminated, what it had not acknowledged
+ * when the session ended.
+ *
+ * @since 0.1.0
+ */
+export const unacknowledged = (state: State): ReadonlyArray<Element.Element> =>
+  state._tag === "Terminated" ? state.unacknowledged : Acknowledgements.unacknowledged(state.session)

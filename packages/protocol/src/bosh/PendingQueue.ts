@@ -149,6 +149,20 @@ export const consume = (queue: PendingQueue, batch: Batch): void => {
 }
 
 /**
+ * The stanzas waiting, oldest first.
+ *
+ * @since 0.1.0
+ */
+export const stanzaElements = (queue: PendingQueue): ReadonlyArray<Element.Element> => {
+  const elements: Array<Element.Element> = []
+  for (let index = queue.head; index < queue.end; index++) {
+    const item = queue.items[index]
+    if (item !== undefined && item._tag === "Stanza") elements.push(item.element)
+  }
+  return elements
+}
+
+/**
  * Whether the close mark would ride in the next request: it comes before
  * any restart mark, within `maxChars` characters of stanzas.
  *

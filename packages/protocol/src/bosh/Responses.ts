@@ -8,6 +8,7 @@
 import { Result } from "effect"
 import * as Element from "../xml/Element.js"
 import { STREAMS } from "../xml/Namespaces.js"
+import * as Acknowledgements from "./Acknowledgements.js"
 import type { Action } from "./Action.js"
 import { BoshError } from "./BoshError.js"
 import type { Received, Session } from "./Session.js"
@@ -22,16 +23,29 @@ import * as SessionParameters from "./SessionParameters.js"
 export interface Ended {
   readonly _tag: "Terminated"
   readonly error: BoshError | undefined
+  readonly unacknowledged: ReadonlyArray<Element.Element>
 }
 
 /**
- * Ends the session with `error`, telling the driver.
+ * Ends the session with `error`, telling the driver, with what the manager may not have received.
  *
  * @since 0.1.0
  */
-export const end = (error: BoshError, actions: Array<Action>): Ended => {
-  actions.push({ _tag: "Terminated", error })
-  return { _tag: "Terminated", error }
+export const end = (session: Session, error: BoshError, actions: Array<Action>): Ended => {
+  const unacknowledged = Acknowledgements.unacknowledged(session)
+  actions.push({ _tag: "Terminated", error, unacknowledged })
+  return { _tag: "Terminated", error, unacknowledged }
+}
+
+/**
+ * The session closed cleanly (our terminate went through): everything was received.
+ *
+ * @since 0.1.0
+ */
+export const closed = (session: Session, actions: Array<Action>): Ended => {
+  Acknowledgements.acknowledgeAll(session, actions)
+  actions.push({ _tag: "Closed" })
+  return { _tag: "Terminated", error: undefined, unacknowledged: [] }
 }
 
 const noPayloads: ReadonlyArray<Element.Element> = []
@@ -68,23 +82,21 @@ export const process = (
     // After our terminate went through the manager forgets the session: a resend it no
     // longer knows (the terminate itself, or a request answered before it) means closed.
     if (condition === "item-not-found" && session.terminateRid !== undefined && (outgoing?.attempts ?? 1) > 1) {
-      actions.push({ _tag: "Closed" })
-      return { _tag: "Terminated", error: undefined }
+      return closed(session, actions)
     }
     // XEP-0124 §17.2 `other-request`: another request ended the session. A request
     // held when our terminate arrived gets it (ejabberd 23.01 answers it so, and
     // sends it ahead of the terminate's own answer): our close went through.
     if (condition === "other-request" && session.terminateRid !== undefined && rid < session.terminateRid) {
       if (payloads.length > 0) actions.push({ _tag: "Deliver", rid, payloads })
-      actions.push({ _tag: "Closed" })
-      return { _tag: "Terminated", error: undefined }
+      return closed(session, actions)
     }
     const deliverable = payloads.filter((element) =>
       !(condition === "remote-stream-error" && element.name === "error" && element.namespace === STREAMS) &&
       !(condition === "see-other-uri" && element.name === "uri")
     )
     if (deliverable.length > 0) actions.push({ _tag: "Deliver", rid, payloads: deliverable })
-    return end(received.terminal, actions)
+    return end(session, received.terminal, actions)
   }
   if (body === undefined) return undefined
   if (outgoing?.kind === "create") {
@@ -93,10 +105,11 @@ export const process = (
       wait: session.settings.wait,
       hold: session.settings.hold
     })
-    if (Result.isFailure(parsed)) return end(parsed.failure, actions)
+    if (Result.isFailure(parsed)) return end(session, parsed.failure, actions)
     session.parameters = parsed.success
     actions.push({ _tag: "SessionEstablished", parameters: parsed.success })
   }
+  Acknowledgements.acknowledge(session, outgoing, actions)
   if (payloads.length > 0) {
     actions.push({ _tag: "Deliver", rid, payloads })
     session.wanted = false
@@ -106,10 +119,10 @@ export const process = (
   else if (session.parameters?.acknowledgements === true) session.managerAck = Math.max(session.managerAck, rid)
   if (Element.attribute(body, "type") === "terminate") {
     if (session.terminateRid !== undefined) {
-      actions.push({ _tag: "Closed" })
-      return { _tag: "Terminated", error: undefined }
+      return closed(session, actions)
     }
     return end(
+      session,
       new BoshError({
         reason: "terminated-by-connection-manager",
         message: "the connection manager ended the session without a condition"
@@ -118,8 +131,7 @@ export const process = (
     )
   }
   if (rid === session.terminateRid) {
-    actions.push({ _tag: "Closed" })
-    return { _tag: "Terminated", error: undefined }
+    return closed(session, actions)
   }
   return undefined
 }

@@ -52,6 +52,9 @@ export interface Session {
   terminateRid: number | undefined
   /** Highest `rid` the manager acknowledged receiving (§9.1). */
   managerAck: number
+  /** Payloads accepted for sending (`Send`, `Close`), and how many of them the manager acknowledged (`Acknowledgements`). */
+  accepted: number
+  acknowledged: number
   /** `poll` and `resume` are set where they are decided; `request` and `straggler` follow the window (`armTimers`). */
   readonly timers: Timers.TimerTable
 }
@@ -84,6 +87,8 @@ export const fork = (session: Session): Session => {
     closeQueued: session.closeQueued,
     terminateRid: session.terminateRid,
     managerAck: session.managerAck,
+    accepted: session.accepted,
+    acknowledged: session.acknowledged,
     timers: Timers.fork(session.timers)
   }
 }

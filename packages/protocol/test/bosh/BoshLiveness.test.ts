@@ -8,7 +8,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { manager, scenario } from "./Arbitraries.js"
-import { clientToServerExactlyOnce, noPolicyViolation, serverToClientExactlyOnce } from "./Properties.js"
+import {
+  acknowledgementsExact,
+  clientToServerExactlyOnce,
+  noPolicyViolation,
+  serverToClientExactlyOnce
+} from "./Properties.js"
 import { type Broken, broken } from "./BrokenMachines.js"
 import { run, type Scenario } from "./Simulation.js"
 
@@ -113,6 +118,10 @@ describe("the properties can fail (broken machines)", () => {
 
   it("a resend with a new rid breaks property 1", () => {
     findsCounterexample("resend-with-new-rid", (s) => clientToServerExactlyOnce(run(s)), true)
+  }, 60_000)
+
+  it("acknowledging every payload sent on any answer breaks property 6", () => {
+    findsCounterexample("acknowledge-everything-sent", (s) => acknowledgementsExact(run(s)), true)
   }, 60_000)
 
   it("an empty request too early breaks property 3", () => {

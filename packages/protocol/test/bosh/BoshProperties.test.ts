@@ -6,7 +6,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { scenario } from "./Arbitraries.js"
-import { clientToServerExactlyOnce, noPolicyViolation, serverToClientExactlyOnce, survived } from "./Properties.js"
+import {
+  acknowledgementsExact,
+  clientToServerExactlyOnce,
+  noPolicyViolation,
+  serverToClientExactlyOnce,
+  survived
+} from "./Properties.js"
 import { ids, type Outcome, run, type Scenario } from "./Simulation.js"
 
 const RUNS = 1000
@@ -20,7 +26,10 @@ const explain = (s: Scenario, outcome: Outcome) =>
     forwarded: ids(outcome.manager.forwarded).length,
     delivered: ids(outcome.clientDelivered).length,
     managerDelivered: ids(outcome.manager.delivered).length,
-    closeAt: s.closeAt
+    closeAt: s.closeAt,
+    acknowledgedUpTo: outcome.acknowledgedUpTo,
+    falseAcknowledgements: outcome.falseAcknowledgements.slice(0, 3),
+    unacknowledged: ids(outcome.unacknowledged)
   })
 
 describe("BOSH session properties (simulated connection manager, injected faults)", () => {
@@ -52,6 +61,30 @@ describe("BOSH session properties (simulated connection manager, injected faults
       }),
       { numRuns: RUNS }
     )
+  }, 60_000)
+
+  it("6. acknowledgements: never before the manager has the payload; the rest handed back exactly", () => {
+    fc.assert(
+      fc.property(scenario({ faults: true }), (s) => {
+        const outcome = run(s)
+        if (!acknowledgementsExact(outcome)) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: RUNS }
+    )
+  }, 60_000)
+
+  it("6. … also when the manager goes away and the session ends with an error", () => {
+    let ended = 0
+    fc.assert(
+      fc.property(scenario({ faults: true }), fc.integer({ min: 0, max: 60_000 }), (s, goneAt) => {
+        const outcome = run({ ...s, closeAt: undefined, managerGoneAt: goneAt, horizon: 1_000_000 })
+        if (outcome.error !== undefined && outcome.unacknowledged.length > 0) ended++
+        if (!acknowledgementsExact(outcome)) throw new Error(explain(s, outcome))
+      }),
+      { numRuns: 300 }
+    )
+    // The runs do end with stanzas handed back, or the property proved little.
+    assert.isAbove(ended, 30)
   }, 60_000)
 
   it("1–3 with a pause (§10) in the run, without faults", () => {

@@ -9,7 +9,11 @@ import { BoshSession, Element, Namespaces } from "@xmpp-core/protocol"
 import type { Machine } from "./Simulation.js"
 
 /** The name of each broken machine, for the test titles. */
-export type Broken = "deliver-in-arrival-order" | "resend-with-new-rid" | "eager-empty-requests"
+export type Broken =
+  | "deliver-in-arrival-order"
+  | "resend-with-new-rid"
+  | "eager-empty-requests"
+  | "acknowledge-everything-sent"
 
 const real: Machine = { make: BoshSession.make, step: BoshSession.step, nextDeadline: BoshSession.nextDeadline }
 
@@ -104,6 +108,22 @@ const eagerEmptyRequests = (): Machine => ({
     )
 })
 
+/**
+ * Takes any answer (a 503 from an intermediary included) as the manager's
+ * receipt of every payload already sent, not just of the requests answered
+ * in order (breaks property 6): an acknowledgement can come before the
+ * manager has the payload.
+ */
+const acknowledgeEverythingSent = (): Machine => ({
+  ...real,
+  step: (state, event, now) => {
+    const result = BoshSession.step(state, event, now)
+    if (event._tag !== "HttpResponse" || result.state._tag === "Terminated") return result
+    const sent = BoshSession.acceptedPayloads(result.state) - BoshSession.queuedStanzas(result.state)
+    return { state: result.state, actions: [...result.actions, { _tag: "Acknowledged", upTo: sent }] }
+  }
+})
+
 /** A fresh broken machine of the given kind (one per run). */
 export const broken = (kind: Broken): Machine => {
   switch (kind) {
@@ -113,5 +133,7 @@ export const broken = (kind: Broken): Machine => {
       return resendWithNewRid()
     case "eager-empty-requests":
       return eagerEmptyRequests()
+    case "acknowledge-everything-sent":
+      return acknowledgeEverythingSent()
   }
 }

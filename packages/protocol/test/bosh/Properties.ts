@@ -38,3 +38,20 @@ export const noPolicyViolation = (outcome: Outcome): boolean => outcome.manager.
 export const survived = (s: Scenario, outcome: Outcome): boolean =>
   outcome.error === undefined && (s.closeAt === undefined ? outcome.state._tag !== "Terminated" : outcome.closed)
 
+
+/**
+ * Property 6: acknowledgements are never early, and what is not acknowledged
+ * is handed back exactly: the payloads accepted after the last acknowledged
+ * one, in order, covering everything the manager lacks; none after a clean close.
+ */
+export const acknowledgementsExact = (outcome: Outcome): boolean => {
+  if (outcome.falseAcknowledgements.length > 0) return false
+  const sent = ids(outcome.clientSent)
+  const handedBack = ids(outcome.unacknowledged)
+  const rest = sent.slice(outcome.acknowledgedUpTo)
+  const exact = handedBack.length === rest.length && handedBack.every((id, i) => rest[i] === id)
+  const received = new Set(ids(outcome.manager.forwarded))
+  const covered = sent.every((id) => received.has(id) || handedBack.includes(id))
+  const closedClean = !outcome.closed || (handedBack.length === 0 && outcome.acknowledgedUpTo === sent.length)
+  return exact && covered && closedClean
+}

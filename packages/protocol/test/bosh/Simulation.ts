@@ -76,6 +76,12 @@ export interface Outcome {
   readonly closed: boolean
   readonly requests: ReadonlyArray<{ readonly at: number; readonly rid: number; readonly empty: boolean; readonly pause: boolean }>
   readonly rejected: number
+  /** The highest `Acknowledged.upTo` the machine gave (0 when none). */
+  readonly acknowledgedUpTo: number
+  /** Acknowledgements given for payloads the manager had not received then, or going backwards. */
+  readonly falseAcknowledgements: ReadonlyArray<string>
+  /** What the machine says the manager may not have, at the end of the run. */
+  readonly unacknowledged: ReadonlyArray<Element.Element>
 }
 
 type Item =
@@ -189,6 +195,8 @@ export const run = (scenario: Scenario): Outcome => {
   let clientCount = 0
   let serverCount = 0
   let rejected = 0
+  let acknowledgedUpTo = 0
+  const falseAcknowledgements: Array<string> = []
   let closed = false
   let terminatedAt: number | undefined
   let scheduledClientTick = Infinity
@@ -279,6 +287,14 @@ export const run = (scenario: Scenario): Outcome => {
         case "Terminated":
           terminatedAt = now
           break
+        case "Acknowledged": {
+          if (action.upTo < acknowledgedUpTo) falseAcknowledgements.push(`upTo went back from ${acknowledgedUpTo} to ${action.upTo}`)
+          acknowledgedUpTo = action.upTo
+          const received = new Set(ids(manager.forwarded))
+          const early = ids(clientSent.slice(0, action.upTo)).filter((id) => !received.has(id))
+          if (early.length > 0) falseAcknowledgements.push(`at ${now}: upTo ${action.upTo} while the manager lacks ${early.join(",")}`)
+          break
+        }
         case "SessionEstablished":
           break
       }
@@ -434,6 +450,9 @@ export const run = (scenario: Scenario): Outcome => {
     error: state._tag === "Terminated" ? state.error : undefined,
     closed,
     requests,
-    rejected
+    rejected,
+    acknowledgedUpTo,
+    falseAcknowledgements,
+    unacknowledged: BoshSession.unacknowledged(state)
   }
 }
