@@ -51,6 +51,17 @@ export const acknowledgeAll = (session: Session, actions: Array<Action>): void =
 }
 
 /**
+ * Whether a caller waits for the acknowledgement of payloads already sent
+ * (`AwaitAcknowledgement`): the manager may be holding the request that
+ * carries them, and answers it only when another request comes.
+ *
+ * @since 0.1.0
+ */
+export const due = (session: Session): boolean =>
+  session.awaitedAcknowledgement > session.acknowledged &&
+  session.accepted - session.queue.stanzas >= session.awaitedAcknowledgement
+
+/**
  * The payloads accepted and not acknowledged, oldest first: those in
  * requests whose answer was not processed (in `rid` order), then those no
  * request carried yet.

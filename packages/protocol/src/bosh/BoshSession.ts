@@ -188,6 +188,7 @@ export const make = (options: Options, randomness: Randomness, now: number): Ste
     managerAck: rid - 1,
     accepted: 0,
     acknowledged: 0,
+    awaitedAcknowledgement: 0,
     timers: Timers.make()
   }
   const actions: Array<Action> = []
@@ -320,12 +321,16 @@ const pump = (session: Session, now: number, actions: Array<Action>): void => {
     if (session.paused || session.closeQueued) return
     // The manager holds no pause request (it answers or drops it): those do not count towards `hold`.
     const held = busy - unansweredPauses(session)
-    if ((held >= parameters.hold && held >= 1) || busy >= parameters.requests) return
+    // A caller waits for the acknowledgement of payloads the manager may be holding: one more
+    // request beyond `hold` makes it answer them (§9).
+    const receiptDue = Acknowledgements.due(session)
+    if ((held >= parameters.hold && held >= 1 && !receiptDue) || busy >= parameters.requests) return
     // Polling session (hold 0): one poll at a time, paced by `polling`.
     if (parameters.hold === 0 && busy > 0) return
     // Nobody waits for payloads: no poll, unless the manager would otherwise drop the session.
-    const keepAlive = session.wanted || busy > 0 ? -Infinity : session.lastAnswerAt + Polling.keepAliveMs(parameters)
-    if (busy > 0 && !session.wanted) return
+    const wanted = session.wanted || receiptDue
+    const keepAlive = wanted || busy > 0 ? -Infinity : session.lastAnswerAt + Polling.keepAliveMs(parameters)
+    if (busy > 0 && !wanted) return
     if (!RidWindow.allowsNew(session.window, parameters.requests, now)) return
     const last = session.lastNew
     const earliest = Math.max(
@@ -504,6 +509,10 @@ export const step = (given: State, event: Event, now: number): Step => {
     }
     case "Receive": {
       session.wanted = true
+      break
+    }
+    case "AwaitAcknowledgement": {
+      session.awaitedAcknowledgement = Math.max(session.awaitedAcknowledgement, Math.min(event.upTo, session.accepted))
       break
     }
     case "HttpFailed": {

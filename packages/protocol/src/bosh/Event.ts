@@ -22,6 +22,13 @@ export type Event =
    * empty requests at the manager until payloads are delivered.
    */
   | { readonly _tag: "Receive" }
+  /**
+   * The caller waits for the manager to acknowledge the first `upTo`
+   * payloads accepted (see `Acknowledgements`): a request carrying them is
+   * not left held at the manager; an empty request after it makes the
+   * manager answer it (§9), as the polling rules allow.
+   */
+  | { readonly _tag: "AwaitAcknowledgement"; readonly upTo: number }
   | {
     readonly _tag: "HttpResponse"
     readonly rid: number
@@ -64,5 +71,6 @@ export const Event = {
   resume: (): Event => ({ _tag: "Resume" }),
   close: (stanzas: ReadonlyArray<Element.Element> = []): Event => ({ _tag: "Close", stanzas }),
   receive: (): Event => ({ _tag: "Receive" }),
+  awaitAcknowledgement: (upTo: number): Event => ({ _tag: "AwaitAcknowledgement", upTo }),
   tick: (): Event => ({ _tag: "Tick" })
 } as const

@@ -40,8 +40,12 @@ export const earliestEmpty = (
   let earliest = -Infinity
   // Two empty polls in a row closer than `polling`, the first answered with nothing.
   if (last.empty && last.hadPayloads !== true) earliest = last.lastSentAt + interval
-  // `requests` unanswered requests whose last two came closer than `polling`.
-  if (outstanding + 1 >= parameters.requests) earliest = Math.max(earliest, last.lastSentAt + interval)
+  // `requests` unanswered requests whose last two came closer than `polling` and carried no
+  // payloads (§11: an empty request right after one with payloads is within the rules; a
+  // polling session, §12, paces every request).
+  if (outstanding + 1 >= parameters.requests && (last.empty || parameters.hold === 0)) {
+    earliest = Math.max(earliest, last.lastSentAt + interval)
+  }
   return earliest
 }
 

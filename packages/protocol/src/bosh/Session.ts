@@ -55,6 +55,8 @@ export interface Session {
   /** Payloads accepted for sending (`Send`, `Close`), and how many of them the manager acknowledged (`Acknowledgements`). */
   accepted: number
   acknowledged: number
+  /** The highest payload number a caller waits to see acknowledged (`AwaitAcknowledgement`). */
+  awaitedAcknowledgement: number
   /** `poll` and `resume` are set where they are decided; `request` and `straggler` follow the window (`armTimers`). */
   readonly timers: Timers.TimerTable
 }
@@ -89,6 +91,7 @@ export const fork = (session: Session): Session => {
     managerAck: session.managerAck,
     accepted: session.accepted,
     acknowledged: session.acknowledged,
+    awaitedAcknowledgement: session.awaitedAcknowledgement,
     timers: Timers.fork(session.timers)
   }
 }

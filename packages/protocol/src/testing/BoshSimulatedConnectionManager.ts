@@ -13,10 +13,10 @@
  * - `policy-violation` for more simultaneous requests than `requests`
  *   (one more for pause/terminate), for an empty poll that arrived after the
  *   empty answer to the previous one but sooner than `polling` after it while
- *   no request is held, and for `requests` unanswered requests ending with an
- *   empty one that came sooner than `polling` after the previous one (§11,
- *   §12); arrival times are compared only for requests that came in rid
- *   order (one that overtook a lost predecessor was not sent after it);
+ *   no request is held, and for `requests` unanswered requests ending with
+ *   two empty ones that came closer than `polling` (§11, §12); arrival times
+ *   are compared only for requests that came in rid order (one that
+ *   overtook a lost predecessor was not sent after it);
  * - drops the session silently after `inactivity` seconds with no request held.
  *
  * A test double: it is offered from `@xmpp-core/protocol/testing`, never
@@ -369,8 +369,9 @@ const processNext = (cm: ConnectionManager, session: Session, waiting: Waiting, 
         out
       )
     }
+    // §11 exempts a pair whose first request carried payloads.
     if (
-      previous !== undefined && inOrder && session.held.length + 1 >= cm.config.requests &&
+      previous !== undefined && inOrder && previous.empty && session.held.length + 1 >= cm.config.requests &&
       waiting.arrivedAt - previous.arrivedAt < interval
     ) {
       session.held.push(waiting)

@@ -68,6 +68,7 @@ export const scenario = (
       ),
       faults: options.faults ? fc.array(recoverableFault, { maxLength: 60 }) : fc.constant([]),
       jitter: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 6 }),
+      awaitsAcknowledgement: fc.boolean(),
       seed: fc.integer()
     })
     .map((g): Scenario => ({
@@ -86,6 +87,18 @@ export const scenario = (
       faults: g.faults,
       maxFaultsPerRid: 2,
       jitter: g.jitter,
+      awaitsAcknowledgement: g.awaitsAcknowledgement,
       horizon: 400_000,
       seed: g.seed
     }))
+
+/**
+ * Scenarios where the caller waits for every acknowledgement and the
+ * manager holds requests for 30 s: a held request would show.
+ */
+export const awaitingAcknowledgements: fc.Arbitrary<Scenario> = scenario({ faults: false }).map((s): Scenario => ({
+  ...s,
+  manager: { ...s.manager, wait: 30, inactivity: 2 * (30 + 5) + 20 },
+  client: { ...s.client, wait: 30 },
+  awaitsAcknowledgement: true
+}))

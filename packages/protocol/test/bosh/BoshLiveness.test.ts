@@ -7,8 +7,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { manager, scenario } from "./Arbitraries.js"
+import { awaitingAcknowledgements, manager, scenario } from "./Arbitraries.js"
 import {
+  acknowledgedPromptly,
   acknowledgementsExact,
   clientToServerExactlyOnce,
   noPolicyViolation,
@@ -93,11 +94,11 @@ describe("the properties can fail (broken machines)", () => {
   const findsCounterexample = (
     variant: Broken,
     holds: (s: Scenario) => boolean,
-    faults: boolean
+    scenarios: fc.Arbitrary<Scenario>
   ) => {
     const details = fc.check(
       fc.property(
-        scenario({ faults }).map((s): Scenario => ({ ...s, machine: () => broken(variant) })),
+        scenarios.map((s): Scenario => ({ ...s, machine: () => broken(variant) })),
         (s) => {
           try {
             return holds(s)
@@ -113,18 +114,22 @@ describe("the properties can fail (broken machines)", () => {
   }
 
   it("delivery in arrival order breaks property 2", () => {
-    findsCounterexample("deliver-in-arrival-order", (s) => serverToClientExactlyOnce(run(s)), true)
+    findsCounterexample("deliver-in-arrival-order", (s) => serverToClientExactlyOnce(run(s)), scenario({ faults: true }))
   }, 60_000)
 
   it("a resend with a new rid breaks property 1", () => {
-    findsCounterexample("resend-with-new-rid", (s) => clientToServerExactlyOnce(run(s)), true)
+    findsCounterexample("resend-with-new-rid", (s) => clientToServerExactlyOnce(run(s)), scenario({ faults: true }))
   }, 60_000)
 
   it("acknowledging every payload sent on any answer breaks property 6", () => {
-    findsCounterexample("acknowledge-everything-sent", (s) => acknowledgementsExact(run(s)), true)
+    findsCounterexample("acknowledge-everything-sent", (s) => acknowledgementsExact(run(s)), scenario({ faults: true }))
+  }, 60_000)
+
+  it("ignoring a caller that waits for an acknowledgement breaks property 7", () => {
+    findsCounterexample("ignore-awaited-acknowledgement", (s) => acknowledgedPromptly(s, run(s)), awaitingAcknowledgements)
   }, 60_000)
 
   it("an empty request too early breaks property 3", () => {
-    findsCounterexample("eager-empty-requests", (s) => noPolicyViolation(run(s)), false)
+    findsCounterexample("eager-empty-requests", (s) => noPolicyViolation(run(s)), scenario({ faults: false }))
   }, 60_000)
 })

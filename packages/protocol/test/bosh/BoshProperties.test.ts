@@ -5,8 +5,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { scenario } from "./Arbitraries.js"
+import { awaitingAcknowledgements, scenario } from "./Arbitraries.js"
 import {
+  acknowledgedPromptly,
   acknowledgementsExact,
   clientToServerExactlyOnce,
   noPolicyViolation,
@@ -85,6 +86,21 @@ describe("BOSH session properties (simulated connection manager, injected faults
     )
     // The runs do end with stanzas handed back, or the property proved little.
     assert.isAbove(ended, 30)
+  }, 60_000)
+
+  it("7. a caller waiting for an acknowledgement gets it within `polling`, not after a held `wait`", () => {
+    let awaited = 0
+    fc.assert(
+      fc.property(awaitingAcknowledgements, (s) => {
+        const outcome = run(s)
+        awaited += outcome.acknowledgementDelays.length
+        const ok = acknowledgedPromptly(s, outcome) && acknowledgementsExact(outcome) && noPolicyViolation(outcome) &&
+          survived(s, outcome)
+        if (!ok) throw new Error(`${explain(s, outcome)} delays=${outcome.acknowledgementDelays.join(",")}`)
+      }),
+      { numRuns: RUNS }
+    )
+    assert.isAbove(awaited, RUNS)
   }, 60_000)
 
   it("1–3 with a pause (§10) in the run, without faults", () => {

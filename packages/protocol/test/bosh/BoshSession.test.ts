@@ -6,51 +6,21 @@ import * as Sha1 from "../../src/bosh/Sha1.js"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as fc from "fast-check"
-
-const encoder = new TextEncoder()
-const parse = (xml: string): Element.Element => {
-  const parsed = BodyParser.parseBody(encoder.encode(xml))
-  if (Result.isFailure(parsed)) throw new Error(parsed.failure.message)
-  return parsed.success
-}
-
-const randomness = { rid: new Uint8Array([0, 0, 0, 0, 0, 99]), keySeed: new Uint8Array(16).fill(1) }
-const FIRST_RID = 100 // initialRid of the bytes above: 99 + 1
-
-type Machine = { state: BoshSession.State; actions: Array<BoshSession.Action> }
-
-const requests = (actions: ReadonlyArray<BoshSession.Action>) =>
-  actions.filter((a): a is BoshSession.Request => a._tag === "Request")
-const delivered = (actions: ReadonlyArray<BoshSession.Action>) =>
-  actions.flatMap((a) => a._tag === "Deliver" ? a.payloads.map((p) => Element.attribute(p, "id") ?? p.name) : [])
-const terminated = (actions: ReadonlyArray<BoshSession.Action>) =>
-  actions.flatMap((a) => a._tag === "Terminated" ? [a.error] : [])
-
-const step = (m: Machine, event: BoshSession.Event, now: number): Machine => {
-  const next = BoshSession.step(m.state, event, now)
-  return { state: next.state, actions: [...next.actions] }
-}
-
-const respond = (m: Machine, rid: number, xml: string, now: number, extra: Partial<{ status: number; reasonPhrase: string }> = {}) =>
-  step(m, { _tag: "HttpResponse", rid, status: extra.status ?? 200, reasonPhrase: extra.reasonPhrase, body: parse(xml) }, now)
-
-const creationResponse = (attributes = "") =>
-  `<body xmlns='http://jabber.org/protocol/httpbind' sid='SomeSID' wait='60' requests='2' hold='1' polling='5' inactivity='30' ver='1.6' ${attributes}/>`
-
-const message = (id: string) =>
-  Element.make("message", {
-    namespace: "jabber:client",
-    attributes: { id, to: "contact@example.com" },
-    children: [Element.make("body", { namespace: "jabber:client", children: ["Good morning!"] })]
-  })
-
-/** A session opened like XEP-0124 example 2; returns the machine after the first empty request went out. */
-const open = (options: Partial<BoshSession.Options> = {}, response = creationResponse()): Machine => {
-  const started = BoshSession.make({ to: "jabber.org", ...options }, randomness, 0)
-  // The caller waits for payloads from the start, so the machine keeps a request at the manager.
-  const waiting = step({ state: started.state, actions: [] }, BoshSession.Event.receive(), 0)
-  return respond(waiting, FIRST_RID, response, 10)
-}
+import {
+  creationResponse,
+  delivered,
+  encoder,
+  FIRST_RID,
+  type Machine,
+  message,
+  open,
+  parse,
+  randomness,
+  requests,
+  respond,
+  step,
+  terminated
+} from "./Steps.js"
 
 describe("session creation (XEP-0124 §7, XEP-0206 §4)", () => {
   it("asks with to, xml:lang, wait, hold, ver, content, ack, route, from, xmpp:version and a newkey", () => {

@@ -14,6 +14,7 @@ export type Broken =
   | "resend-with-new-rid"
   | "eager-empty-requests"
   | "acknowledge-everything-sent"
+  | "ignore-awaited-acknowledgement"
 
 const real: Machine = { make: BoshSession.make, step: BoshSession.step, nextDeadline: BoshSession.nextDeadline }
 
@@ -124,6 +125,15 @@ const acknowledgeEverythingSent = (): Machine => ({
   }
 })
 
+/**
+ * Ignores a caller waiting for an acknowledgement (breaks property 7): the
+ * request carrying its payloads stays held at the manager until `wait`.
+ */
+const ignoreAwaitedAcknowledgement = (): Machine => ({
+  ...real,
+  step: (state, event, now) => event._tag === "AwaitAcknowledgement" ? { state, actions: [] } : BoshSession.step(state, event, now)
+})
+
 /** A fresh broken machine of the given kind (one per run). */
 export const broken = (kind: Broken): Machine => {
   switch (kind) {
@@ -135,5 +145,7 @@ export const broken = (kind: Broken): Machine => {
       return eagerEmptyRequests()
     case "acknowledge-everything-sent":
       return acknowledgeEverythingSent()
+    case "ignore-awaited-acknowledgement":
+      return ignoreAwaitedAcknowledgement()
   }
 }

@@ -55,3 +55,18 @@ export const acknowledgementsExact = (outcome: Outcome): boolean => {
   const closedClean = !outcome.closed || (handedBack.length === 0 && outcome.acknowledgedUpTo === sent.length)
   return exact && covered && closedClean
 }
+
+/**
+ * Property 7: a caller waiting for an acknowledgement (`AwaitAcknowledgement`)
+ * gets it within the round trips its payloads need when the manager holds
+ * one request (as Prosody and ejabberd do): one empty request makes it
+ * answer the one carrying them. Holding more, it answers the oldest first,
+ * so up to `hold` empty requests go, `polling` apart; a polling session
+ * paces every request by `polling`. Never a `wait`-long hold: the scenarios
+ * of this property have `wait` 30 s and no faults; the bound allows 3 s of
+ * round trips (session creation and restart included, at up to 200 ms each).
+ */
+export const acknowledgedPromptly = (s: Scenario, outcome: Outcome): boolean => {
+  const bound = s.manager.hold === 1 ? 3000 : Math.max(1, s.manager.hold) * s.manager.polling * 1000 + 3000
+  return outcome.acknowledgementDelays.every((delay) => delay <= bound)
+}

@@ -58,6 +58,8 @@ export interface Scenario {
   readonly jitter: ReadonlyArray<number>
   /** From this time on every request is refused and every answer lost. */
   readonly managerGoneAt?: number | undefined
+  /** The caller waits for the acknowledgement of each batch it sends (`AwaitAcknowledgement`). */
+  readonly awaitsAcknowledgement?: boolean | undefined
   /** Stop the simulation at this time. */
   readonly horizon: number
   /** Client randomness. */
@@ -82,6 +84,8 @@ export interface Outcome {
   readonly falseAcknowledgements: ReadonlyArray<string>
   /** What the machine says the manager may not have, at the end of the run. */
   readonly unacknowledged: ReadonlyArray<Element.Element>
+  /** With `awaitsAcknowledgement`: how long each batch waited for its acknowledgement (ms; unacknowledged ones left out). */
+  readonly acknowledgementDelays: ReadonlyArray<number>
 }
 
 type Item =
@@ -197,6 +201,8 @@ export const run = (scenario: Scenario): Outcome => {
   let rejected = 0
   let acknowledgedUpTo = 0
   const falseAcknowledgements: Array<string> = []
+  const awaited: Array<{ readonly upTo: number; readonly at: number }> = []
+  const acknowledgementDelays: Array<number> = []
   let closed = false
   let terminatedAt: number | undefined
   let scheduledClientTick = Infinity
@@ -290,6 +296,10 @@ export const run = (scenario: Scenario): Outcome => {
         case "Acknowledged": {
           if (action.upTo < acknowledgedUpTo) falseAcknowledgements.push(`upTo went back from ${acknowledgedUpTo} to ${action.upTo}`)
           acknowledgedUpTo = action.upTo
+          while (awaited.length > 0 && (awaited[0]?.upTo ?? Infinity) <= action.upTo) {
+            const done = awaited.shift()
+            if (done !== undefined) acknowledgementDelays.push(now - done.at)
+          }
           const received = new Set(ids(manager.forwarded))
           const early = ids(clientSent.slice(0, action.upTo)).filter((id) => !received.has(id))
           if (early.length > 0) falseAcknowledgements.push(`at ${now}: upTo ${action.upTo} while the manager lacks ${early.join(",")}`)
@@ -376,6 +386,11 @@ export const run = (scenario: Scenario): Outcome => {
         for (let i = 0; i < item.count; i++) batch.push(stanza("client", clientCount++))
         if (state._tag !== "Terminated" && !(state._tag === "Closing")) for (const s of batch) clientSent.push(s)
         feed(BoshSession.Event.send(batch), now)
+        if (scenario.awaitsAcknowledgement === true && state._tag !== "Terminated") {
+          const upTo = BoshSession.acceptedPayloads(state)
+          if (upTo > acknowledgedUpTo) awaited.push({ upTo, at: now })
+          feed(BoshSession.Event.awaitAcknowledgement(upTo), now)
+        }
         break
       }
       case "ServerSend": {
@@ -453,6 +468,7 @@ export const run = (scenario: Scenario): Outcome => {
     rejected,
     acknowledgedUpTo,
     falseAcknowledgements,
-    unacknowledged: BoshSession.unacknowledged(state)
+    unacknowledged: BoshSession.unacknowledged(state),
+    acknowledgementDelays
   }
 }
