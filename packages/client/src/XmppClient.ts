@@ -51,8 +51,10 @@ export class XmppClient extends Context.Service<XmppClient, {
    * Sends a stanza like `send` and resolves once the server acknowledged it
    * (XEP-0198 `<a h/>`). Fails with `NotAcknowledged` when the session ended
    * or was replaced first (the stanza is in the error's `unacknowledged`),
-   * and with `StreamManagementUnavailable` without stream management (not
-   * configured, or not offered by the server).
+   * and with `StreamManagementUnavailable` over TCP without stream management
+   * (not configured, or not offered by the server). Over BOSH without stream
+   * management the receipt is the connection manager's answer to the request
+   * that carried the stanza (XEP-0124 §9).
    */
   readonly sendAcknowledged: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
   /**

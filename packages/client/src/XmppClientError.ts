@@ -29,9 +29,9 @@ import { Data } from "effect"
  *   the delivery of what was sent last is not confirmed.
  * - `NotAcknowledged`: `sendAcknowledged`'s stanza may not have reached the
  *   server: the session ended (or was replaced) before it acknowledged it.
- * - `StreamManagementUnavailable`: acknowledgements need XEP-0198 stream
- *   management, which this session does not have (not configured, not
- *   offered by the server, or BOSH).
+ * - `StreamManagementUnavailable`: acknowledgements over TCP need XEP-0198
+ *   stream management, which this session does not have (not configured,
+ *   or not offered by the server). BOSH has receipts of its own.
  * - `IqError`: an `iq` was answered with `type='error'`; `condition` is the
  *   stanza error condition (RFC 6120 §8.3.3), `stanza` the answer.
  * - `Timeout`: no answer in time (an `iq`).

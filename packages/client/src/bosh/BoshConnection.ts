@@ -96,6 +96,20 @@ export interface BoshConnection {
   /** The next buffered payload, if one is there; never waits, never asks for more. */
   readonly tryReceive: Effect.Effect<Option.Option<Element.Element>>
   readonly send: (stanzas: ReadonlyArray<Element.Element>) => Effect.Effect<void, BoshRejected | BoshError>
+  /**
+   * Sends like `send` and returns the receipt: an effect that succeeds once
+   * the manager acknowledged the stanzas (answered, in `rid` order, the
+   * request that carried the last of them; XEP-0124 §9), or fails with the
+   * error that ended the session first.
+   */
+  readonly sendTracked: (
+    stanzas: ReadonlyArray<Element.Element>
+  ) => Effect.Effect<Effect.Effect<void, BoshError>, BoshRejected | BoshError>
+  /**
+   * The stanzas sent and not acknowledged yet, oldest first; once the
+   * session ended badly, those the manager may never have received.
+   */
+  readonly unacknowledged: Effect.Effect<ReadonlyArray<Element.Element>>
   /** XEP-0206 stream restart (after SASL). */
   readonly restart: Effect.Effect<void, BoshRejected | BoshError>
   readonly pause: (seconds: number) => Effect.Effect<void, BoshRejected | BoshError>
@@ -139,6 +153,8 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   let sessionUp = false
   /** The error that ended the session, once it ended with one. */
   let endError: BoshError | undefined
+  /** Receipts waiting for the manager's acknowledgement, by payload number (ascending). */
+  const receipts: Array<{ readonly upTo: number; readonly done: Deferred.Deferred<void, BoshError> }> = []
   /** Completed once the newest new rid was written (or its exchange ended): the next new rid waits for it. */
   let lastWritten: Deferred.Deferred<void> | undefined
 
@@ -231,6 +247,12 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
             // Back-pressure: a slow reader holds the machine here rather than lose stanzas.
             yield* Queue.offerAll(incoming, action.payloads)
             break
+          case "Acknowledged":
+            while (receipts.length > 0 && (receipts[0]?.upTo ?? Infinity) <= action.upTo) {
+              const receipt = receipts.shift()
+              if (receipt !== undefined) yield* Deferred.succeed(receipt.done, undefined)
+            }
+            break
           case "SessionEstablished":
             sessionUp = true
             yield* Deferred.succeed(established, action.parameters)
@@ -245,6 +267,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
             break
           case "Terminated":
             endError = action.error
+            for (const receipt of receipts.splice(0)) yield* Deferred.fail(receipt.done, action.error)
             yield* Deferred.fail(established, action.error)
             yield* Deferred.fail(ended, action.error)
             yield* stopExchanges
@@ -303,6 +326,18 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
         : Effect.andThen(waitForPayloads, Queue.take(incoming))),
     tryReceive: Queue.poll(incoming),
     send: (stanzas) => Effect.flatMap(feed(BoshSession.Event.send(stanzas)), refuse),
+    sendTracked: (stanzas) =>
+      lock.withPermit(Effect.gen(function*() {
+        const refusal = yield* step(BoshSession.Event.send(stanzas))
+        if (refusal !== undefined) return yield* Effect.fail(endError ?? refusal)
+        const done = yield* Deferred.make<void, BoshError>()
+        const upTo = BoshSession.acceptedPayloads(state)
+        receipts.push({ upTo, done })
+        // The manager may hold the request that carries them: the machine releases it.
+        yield* step(BoshSession.Event.awaitAcknowledgement(upTo))
+        return Deferred.await(done)
+      })),
+    unacknowledged: Effect.sync(() => BoshSession.unacknowledged(state)),
     restart: Effect.flatMap(feed(BoshSession.Event.restart()), refuse),
     pause: (seconds) => Effect.flatMap(feed(BoshSession.Event.pause(seconds)), refuse),
     resume: Effect.asVoid(feed(BoshSession.Event.resume())),

@@ -25,9 +25,11 @@ export type ConnectionEvent =
   /** The session goes on; what the server lacked was sent again. */
   | { readonly _tag: "Resumed"; readonly jid: Jid.Jid }
   /**
-   * The session could not be resumed and a new one was bound (an `Online`
-   * follows); `unacknowledged` are the stanzas the old one may never have
-   * delivered, oldest first.
+   * The session could not be resumed (refused or expired; or, without stream
+   * management over BOSH, there was nothing to resume) and a new one was
+   * bound (an `Online` follows); `unacknowledged` are the stanzas the old one
+   * may never have delivered, oldest first. Over TCP without stream
+   * management nothing is known of them, and this event does not come.
    */
   | { readonly _tag: "ResumeFailed"; readonly unacknowledged: ReadonlyArray<Element.Element>; readonly error: XmppClientError }
   /** No more tries: the session is over with `error`. */

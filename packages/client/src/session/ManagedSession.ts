@@ -11,6 +11,10 @@
  *   backoff with jitter, `<resume previd h/>` in place of binding, and what
  *   the server lacked is sent again, once. Inbound stanzas the server
  *   resends are the ones we had not counted, so none is lost or repeated.
+ * - Without stream management, BOSH still has receipts of its own (the
+ *   manager answered the request that carried a stanza, XEP-0124 §9):
+ *   `sendAcknowledged` resolves on them, and a lost BOSH session knows what
+ *   the server may not have. TCP without stream management knows nothing.
  * - When a session cannot go on, the stanzas never acknowledged come back
  *   to the caller in order: in `ResumeFailed` (a new session was bound) or
  *   in the error that ends the session. Nothing is dropped silently.
@@ -172,6 +176,8 @@ export const make = <R>(
     let waitingSends = 0
     let handedBack: ReadonlyArray<Element.Element> = []
     let handBackError: XmppClientError | undefined
+    /** Whether the last link lost, without stream management, could tell what it had not delivered (BOSH). */
+    let lostLinkHadReceipts = false
     // SCRAM keys of the last login: a reconnect skips PBKDF2 (RFC 5802 §5.1 allows caching them).
     let scramKeys: Negotiation.Bound["scramKeys"]
 
@@ -265,6 +271,21 @@ export const make = <R>(
       })
 
     /**
+     * Without stream management, a link with receipts of its own (BOSH) knows
+     * what the server may not have: it joins the stanzas to hand back.
+     */
+    const collectUnacknowledged = (from: Link) =>
+      Effect.gen(function*() {
+        const receipts = from.transport.receipts
+        if (sm !== undefined || receipts === undefined) return
+        lostLinkHadReceipts = true
+        const stanzas = yield* receipts.unacknowledged
+        if (stanzas.length === 0) return
+        handedBack = [...handedBack, ...stanzas]
+        handBackError = lost(`the server may not have received ${stanzas.length} stanza(s): the link was lost`)
+      })
+
+    /**
      * Ends the session with `error` (under the lock): unacknowledged stanzas go
      * with it, unless `delivered` (the server confirmed it read everything).
      */
@@ -272,6 +293,7 @@ export const make = <R>(
       Effect.gen(function*() {
         if (ended !== undefined) return
         if (!delivered) yield* stepSm({ _tag: "Abandon" })
+        if (!delivered && link !== undefined) yield* collectUnacknowledged(link)
         for (const [, waiter] of waiters) yield* Deferred.fail(waiter, error)
         waiters.clear()
         ended = handedBack.length === 0 ? error : new XmppClientError({ ...error, unacknowledged: handedBack })
@@ -368,12 +390,13 @@ export const make = <R>(
             if (bound.resumption !== undefined) yield* stepSm({ _tag: "Received", element: bound.resumption })
             if (resumed) return
             // A new session: what the old one may not have delivered goes back to the caller.
-            // Without stream management nothing is known of it, so there is nothing to report.
-            const managed = sm !== undefined
+            // Without stream management only BOSH's receipts tell; over TCP nothing is known.
+            const known = sm !== undefined || lostLinkHadReceipts
+            lostLinkHadReceipts = false
             yield* stepSm({ _tag: "Abandon" })
             const stanzas = handedBack
             handedBack = []
-            if (managed) {
+            if (known) {
               yield* publish({
                 _tag: "ResumeFailed",
                 unacknowledged: stanzas,
@@ -415,6 +438,7 @@ export const make = <R>(
         yield* publish({ _tag: "Disconnected", error })
         yield* locked(Effect.gen(function*() {
           yield* drop(current, error)
+          yield* collectUnacknowledged(current)
           link = undefined
           // Resumable: the machine keeps its stanzas for the <resume/>; if not, it hands them back now.
           yield* stepSm({ _tag: "LinkLost" })
@@ -446,24 +470,51 @@ export const make = <R>(
     yield* Effect.forkIn(supervise, parent)
     yield* Effect.forkIn(timers, parent)
 
+    /** What a stanza's sender waits on until the server has it; fails with `NotAcknowledged`. */
+    type Receipt = Effect.Effect<void, XmppClientError>
+
+    // Without stream management: BOSH's own receipts (the manager answered the request that
+    // carried the stanza, XEP-0124 §9); TCP has none.
+    const submitUnmanaged = (current: Link, valid: Element.Element, acknowledged: boolean) =>
+      Effect.gen(function*() {
+        const receipts = current.transport.receipts
+        const failed = Login.fromTransportError("ConnectionLost")
+        if (!acknowledged || receipts === undefined) {
+          if (acknowledged) {
+            return yield* Effect.fail(new XmppClientError({
+              reason: "StreamManagementUnavailable",
+              message: "the server offers no stream management (XEP-0198) and TCP has no receipts of its own: acknowledgements cannot be had"
+            }))
+          }
+          yield* current.transport.send(valid).pipe(Effect.mapError(failed))
+          return undefined
+        }
+        const receipt = yield* receipts.sendTracked(valid).pipe(Effect.mapError(failed))
+        const waited: Receipt = Effect.catch(receipt, (error) =>
+          Effect.flatMap(receipts.unacknowledged, (unacknowledged) =>
+            Effect.fail(
+              new XmppClientError({
+                reason: "NotAcknowledged",
+                message: `the server may not have received this stanza: ${error.message}`,
+                cause: error,
+                unacknowledged
+              })
+            )
+          ))
+        return waited
+      })
+
     const submit = (stanza: Element.Element, acknowledged: boolean) =>
       Effect.gen(function*() {
         const valid = yield* Stanzas.checkStanza(stanza)
         waitingSends++
-        const waiter = yield* locked(Effect.gen(function*() {
+        const receipt = yield* locked(Effect.gen(function*() {
           waitingSends--
           if (ended !== undefined) return yield* Effect.fail(ended)
           if (closing) return yield* Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
           if (sm === undefined) {
-            if (acknowledged) {
-              return yield* Effect.fail(new XmppClientError({
-                reason: "StreamManagementUnavailable",
-                message: "the server offers no stream management (XEP-0198): acknowledgements cannot be had"
-              }))
-            }
             if (link === undefined) return yield* Effect.fail(lost("the link is down"))
-            yield* link.transport.send(valid).pipe(Effect.mapError(Login.fromTransportError("ConnectionLost")))
-            return undefined
+            return yield* submitUnmanaged(link, valid, acknowledged)
           }
           const actions = yield* stepSm({ _tag: "Send", element: valid })
           const refused = actions.find((a) => a._tag === "Refused")
@@ -475,17 +526,18 @@ export const make = <R>(
             }))
           }
           const accepted = actions.find((a) => a._tag === "Accepted")
-          let deferred: Deferred.Deferred<void, XmppClientError> | undefined
+          let waiter: Receipt | undefined
           if (acknowledged && accepted?._tag === "Accepted") {
-            deferred = yield* Deferred.make<void, XmppClientError>()
+            const deferred = yield* Deferred.make<void, XmppClientError>()
             waiters.set(accepted.seq, deferred)
             updateDemand()
+            waiter = Deferred.await(deferred)
           }
           // The end of a burst: ask for an acknowledgement of its tail.
           if (waitingSends === 0) yield* stepSm({ _tag: "Flush" })
-          return deferred
+          return waiter
         }))
-        if (waiter !== undefined) yield* Deferred.await(waiter)
+        if (receipt !== undefined) yield* receipt
       })
 
     const iq = (request: Element.Element, iqOptions: IqOptions = {}) =>

@@ -52,7 +52,7 @@ import { ConnectError } from "../net/ConnectError.js"
 import { ProxyError } from "../net/ProxyError.js"
 import { TlsError } from "../net/TlsError.js"
 import * as Traffic from "./Traffic.js"
-import type { Transport } from "./Transport.js"
+import type { Receipts, Transport } from "./Transport.js"
 import { TransportError } from "./TransportError.js"
 
 /**
@@ -239,12 +239,15 @@ export const connect = (
     const whenRefused = (error: BoshConnection.BoshRejected | BoshError) =>
       Effect.fail(error._tag === "BoshError" ? settle(Exit.fail(error)) : rejected(error, closing || over))
 
-    const send = (element: Element.Element) =>
+    /** `effect`, unless our close began: then nothing more can be sent. */
+    const whileOpen = <A>(effect: Effect.Effect<A, TransportError>) =>
       Effect.suspend(() =>
         closing
           ? Effect.fail(new TransportError({ reason: "Closed", message: "the BOSH session is closed; nothing more can be sent" }))
-          : Effect.catch(connection.send([element]), whenRefused)
+          : effect
       )
+
+    const send = (element: Element.Element) => whileOpen(Effect.catch(connection.send([element]), whenRefused))
 
     const close = (lastElements: ReadonlyArray<Element.Element> = []) =>
       Effect.gen(function*() {
@@ -282,8 +285,19 @@ export const connect = (
         })
       })
 
+    // XEP-0124 §9: the manager received a request once it answered it (in rid order).
+    const receipts: Receipts = {
+      sendTracked: (element) =>
+        whileOpen(connection.sendTracked([element]).pipe(
+          Effect.map(Effect.mapError((error) => settle(Exit.fail(error)))),
+          Effect.catch(whenRefused)
+        )),
+      unacknowledged: connection.unacknowledged
+    }
+
     const transport: Transport = {
       kind: "bosh",
+      receipts,
       secure,
       channel: Option.none(),
       receive,

@@ -386,6 +386,7 @@ export const connect = (
     const tls = Option.getOrUndefined(connection.tls)
     const transport: Transport = {
       kind: "tcp",
+      receipts: undefined,
       secure: tls !== undefined,
       channel: tls === undefined ? Option.none() : Option.some({ tlsVersion: tls.tlsVersion, bindings: tls.bindings }),
       receive,

@@ -38,4 +38,29 @@ export interface Transport extends StreamNegotiator.Port<TransportError> {
    * `CloseUnconfirmed` otherwise. Closing twice is a no-op.
    */
   readonly close: (lastElements?: ReadonlyArray<Element.Element>) => Effect.Effect<void, TransportError>
+  /**
+   * The transport's own acknowledgement of what `send` took, where it has
+   * one: BOSH knows the connection manager received a request once it
+   * answered it (XEP-0124 §9). TCP has none (`undefined`): only stream
+   * management (XEP-0198) can tell there.
+   */
+  readonly receipts: Receipts | undefined
+}
+
+/**
+ * Acknowledgements by the transport itself (see `Transport.receipts`).
+ *
+ * @since 0.1.0
+ */
+export interface Receipts {
+  /**
+   * Sends `element` like `send`; the effect returned succeeds once the peer
+   * acknowledged it, or fails with the error that ended the transport first.
+   */
+  readonly sendTracked: (element: Element.Element) => Effect.Effect<Effect.Effect<void, TransportError>, TransportError>
+  /**
+   * What `send` took and the peer did not acknowledge, oldest first; once
+   * the transport failed, what the peer may never have received.
+   */
+  readonly unacknowledged: Effect.Effect<ReadonlyArray<Element.Element>>
 }
