@@ -61,11 +61,11 @@ export const bareNode = () =>
   spawnJob(process.execPath, ["--expose-gc", "-e",
     "gc(); setTimeout(() => { console.log(JSON.stringify({ rssKiB: process.memoryUsage().rss / 1024 })) }, 200)"], 20)
 
-/** The RSS of `demo connect` over BOSH (`apps/demo/dist/main.js`), 500 ms after it printed the bound JID. */
+/** The RSS of `demo connect` over BOSH (`apps/demo/dist/bundle/main.js`, as `./run demo` runs it), 500 ms after it printed the bound JID. */
 export const cliAfterLogin = (servers) =>
   new Promise((resolve) => {
     const prosody = servers.prosody
-    const child = spawn(process.execPath, [join(root, "apps", "demo", "dist", "main.js"), "connect", "--jid", `alice@${servers.domain}`,
+    const child = spawn(process.execPath, [join(root, "apps", "demo", "dist", "bundle", "main.js"), "connect", "--jid", `alice@${servers.domain}`,
       "--password-env", "BENCH_PASSWORD", "--transport", "bosh", "--bosh-url", `http://127.0.0.1:${prosody.http}${prosody.boshPath}`,
       "--allow-plaintext", "--mechanisms", "SCRAM-SHA-256", "--for", "10"], {
       env: { ...process.env, BENCH_PASSWORD: servers.accounts.alice },
