@@ -6,11 +6,12 @@
 //
 //   ./run bench compare            the full run (about 12 minutes)
 //   ./run bench compare --quick    small counts, to check the harness (about 2 minutes)
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { bareNode, cliAfterLogin, spawnJob, workerJob } from "./jobs.mjs"
 import { startRelay } from "./relay.mjs"
 import { renderResults } from "./report.mjs"
 import { ensureGloox, ensureNodePeers, ensureServers } from "./setup.mjs"
@@ -86,27 +87,6 @@ const prosodyCpuMs = () => {
 }
 
 // ---- one job: one client, one measure, one process with a timeout ----
-const spawnJob = (command, args, timeoutSeconds, env = process.env) =>
-  new Promise((resolve) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
-    let out = "", err = ""
-    child.stdout.on("data", (d) => (out += d))
-    child.stderr.on("data", (d) => (err = (err + d).slice(-2000)))
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL")
-      resolve({ error: `timed out after ${timeoutSeconds} s` })
-    }, timeoutSeconds * 1000)
-    child.on("close", () => {
-      clearTimeout(timer)
-      const line = out.trim().split("\n").at(-1) ?? ""
-      try {
-        resolve(JSON.parse(line))
-      } catch {
-        resolve({ error: `no result (${(err.trim().split("\n").at(-1) ?? "").slice(0, 160)})` })
-      }
-    })
-  })
-
 const runJob = async (client, measureName, relayPort) => {
   const measure = measures[measureName]
   const why = unavailable(client)
@@ -120,26 +100,14 @@ const runJob = async (client, measureName, relayPort) => {
       servers.accounts.alice, ...extra]
     return spawnJob(gloox.binary, args, measure.timeout)
   }
-  const job = {
+  return workerJob(servers, {
     client: client.client,
     variant: client.variant,
     measure: measureName,
     n: measure.n,
     seconds: measure.seconds,
-    accounts: servers.accounts,
-    target: {
-      domain: servers.domain,
-      host: "127.0.0.1",
-      c2s: prosody.c2s,
-      boshUrl: `http://127.0.0.1:${httpPort}${prosody.boshPath}`,
-      ca: servers.ca
-    }
-  }
-  // NODE_EXTRA_CA_CERTS: the peers trust the test CA the way Node offers (the project takes `ca`).
-  return spawnJob(process.execPath, ["--expose-gc", join(here, "worker.mjs"), JSON.stringify(job)], measure.timeout, {
-    ...process.env,
-    NODE_EXTRA_CA_CERTS: servers.ca
-  })
+    timeout: measure.timeout
+  }, httpPort)
 }
 
 /** Runs one measure for one client, with the relay (and its counts) when the measure wants them. */
@@ -161,41 +129,6 @@ const runCounted = async (client, measureName) => {
   return result
 }
 
-// ---- RSS of a bare Node and of the demo CLI after login ----
-const bareNode = () =>
-  spawnJob(process.execPath, ["--expose-gc", "-e",
-    "gc(); setTimeout(() => { console.log(JSON.stringify({ rssKiB: process.memoryUsage().rss / 1024 })) }, 200)"], 20)
-
-const cliAfterLogin = () =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, "apps", "demo", "dist", "main.js"), "connect", "--jid", `alice@${servers.domain}`,
-      "--password-env", "BENCH_PASSWORD", "--transport", "bosh", "--bosh-url", `http://127.0.0.1:${prosody.http}${prosody.boshPath}`,
-      "--allow-plaintext", "--mechanisms", "SCRAM-SHA-256", "--for", "10"], {
-      env: { ...process.env, BENCH_PASSWORD: servers.accounts.alice },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let done = false
-    const finish = (result) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      child.kill("SIGTERM")
-      resolve(result)
-    }
-    const timer = setTimeout(() => finish({ error: "the CLI printed no JID in 20 s" }), 20_000)
-    child.stdout.on("data", () =>
-      // It printed the bound JID: logged in. Let it settle, then read its RSS.
-      setTimeout(() => {
-        try {
-          const status = readFileSync(`/proc/${child.pid}/status`, "utf8")
-          finish({ rssKiB: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) })
-        } catch (error) {
-          finish({ error: `no RSS: ${error.message}` })
-        }
-      }, 500))
-    child.on("close", () => finish({ error: "the CLI ended before it logged in" }))
-  })
-
 // ---- the run ----
 const results = {} // results[measure][clientId] = [round1, round2]
 for (const measureName of Object.keys(measures)) {
@@ -214,7 +147,7 @@ for (const measureName of Object.keys(measures)) {
     }
   }
 }
-const extras = { bareNode: [await bareNode(), await bareNode()], cli: [await cliAfterLogin(), await cliAfterLogin()] }
+const extras = { bareNode: [await bareNode(), await bareNode()], cli: [await cliAfterLogin(servers), await cliAfterLogin(servers)] }
 
 const context = {
   date: new Date().toISOString(),

@@ -1,5 +1,6 @@
 /**
- * Entry point: `node apps/demo/dist/main.js [args]` (or `./run demo [args]`).
+ * Entry point: `./run demo [args]`, which runs this module bundled with what it
+ * imports (`node apps/demo/dist/bundle/main.js [args]`, see `apps/demo/bundle.mjs`).
  * Ctrl-C (SIGINT) or SIGTERM interrupts the program, which closes the
  * streams cleanly (a BOSH session with its terminate) and exits 130 or 143.
  *

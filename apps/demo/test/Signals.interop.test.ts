@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url"
 import { servers } from "./RunCli.js"
 
 const s = servers()
-const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
+const main = fileURLToPath(new URL("../dist/bundle/main.js", import.meta.url))
 const SLOW = 30_000
 
 interface Ended {

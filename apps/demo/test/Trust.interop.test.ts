@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 import { servers } from "./RunCli.js"
 
 const s = servers()
-const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
+const main = fileURLToPath(new URL("../dist/bundle/main.js", import.meta.url))
 const SLOW = 30_000
 // A self-signed certificate of a server the tests never trust: as a trust anchor it vouches for nothing here.
 const unrelatedCa = s.ca.replace(/ca\.pem$/, "untrusted.pem")

@@ -16,7 +16,7 @@ import * as Net from "node:net"
 import { performance } from "node:perf_hooks"
 import { report } from "../../../scripts/bench-harness.mjs"
 import { benchServers, notRun } from "./BenchServers.js"
-import { NodeBoshHttpClient } from "@xmpp-core/platform-node"
+import { NodeBoshHttpClient } from "@xmpp-core/platform-node/bosh"
 
 const title = "BOSH HTTP round trip"
 const servers = benchServers(title)

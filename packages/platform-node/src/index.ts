@@ -1,6 +1,8 @@
 /**
  * @xmpp-core/platform-node: the only package that touches `node:*`; one
- * Layer per choice of socket, TLS and HTTP.
+ * Layer per choice of socket, TLS and HTTP. BOSH's HTTP on undici is the
+ * `@xmpp-core/platform-node/bosh` subpath, loaded by `NodeXmppClient` on the
+ * first BOSH session only.
  *
  * @since 0.1.0
  */
@@ -10,6 +12,3 @@ export * as NodeProxyHandshake from "./net/NodeProxyHandshake.js"
 export * as NodeConnector from "./net/NodeConnector.js"
 export * as NodeServerLookup from "./net/NodeServerLookup.js"
 export * as NodeXmppClient from "./client/NodeXmppClient.js"
-export * as NodeBoshHttpClient from "./http/NodeBoshHttpClient.js"
-export * as BoshHttpRoute from "./http/BoshHttpRoute.js"
-export * as BoshHttpInterceptor from "./http/BoshHttpInterceptor.js"

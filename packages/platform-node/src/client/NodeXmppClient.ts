@@ -1,16 +1,16 @@
 /**
  * `XmppClient` on Node in one line: the Node connector (TCP, proxies, TLS),
  * DNS SRV lookup on Node's resolver, SASL crypto on `node:crypto`, and BOSH
- * over undici (`NodeBoshHttpClient`). The transport (TCP or BOSH) is chosen
- * by the configuration.
+ * over undici (`NodeBoshHttpClient`, loaded on the first BOSH session). The
+ * transport (TCP or BOSH) is chosen by the configuration.
  *
  * @since 0.1.0
  */
 import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
-import { SaslCrypto, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import { BoshHttpClients, SaslCrypto, XmppClient, type XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { NetAddress } from "effect/net"
-import * as NodeBoshHttpClient from "../http/NodeBoshHttpClient.js"
 import * as NodeConnector from "../net/NodeConnector.js"
 import * as NodeServerLookup from "../net/NodeServerLookup.js"
 
@@ -32,6 +32,23 @@ export const layerSaslCrypto: Layer.Layer<SaslCrypto.SaslCrypto> = SaslCrypto.la
 )
 
 /**
+ * `NodeBoshHttpClient.layerClients` (BOSH's HTTP on undici), its module
+ * imported when the first BOSH session makes its client: a process that only
+ * speaks TCP never loads undici (about 10 MB of RSS).
+ *
+ * @since 0.1.0
+ */
+export const layerBoshHttpClients: Layer.Layer<BoshHttpClients.BoshHttpClients> = Layer.succeed(
+  BoshHttpClients.BoshHttpClients
+)({
+  make: (config) =>
+    Effect.flatMap(
+      Effect.promise(() => import("../http/NodeBoshHttpClient.js")),
+      (NodeBoshHttpClient) => BoshHttpClients.fromLayer(NodeBoshHttpClient.layer).make(config)
+    )
+})
+
+/**
  * Everything `XmppClient.connect` needs on Node, for apps that connect
  * several clients themselves.
  *
@@ -44,7 +61,7 @@ export const layerPorts = (
     NodeConnector.layer(options.connector),
     NodeServerLookup.layer(options.serverLookup),
     layerSaslCrypto,
-    NodeBoshHttpClient.layerClients,
+    layerBoshHttpClients,
     NodeCrypto.layerSecureRandom
   )
 

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { NodeSocket } from "@effect/platform-node"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import {
   type Connection,
   type ConnectError,

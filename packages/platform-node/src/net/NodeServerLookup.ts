@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { NodeDns } from "@effect/platform-node"
+import * as NodeDns from "@effect/platform-node/NodeDns"
 import { ServerLookup } from "@xmpp-core/client"
 import type * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"

@@ -11,7 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { BoshHttpConfig, BoshHttpExchange, FetchBoshHttpClient } from "@xmpp-core/client"
 import { Effect, Fiber, Option, Result } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
-import { NodeBoshHttpClient } from "../../src/index.js"
+import { NodeBoshHttpClient } from "../../src/bosh.js"
 import * as TestServers from "./TestServers.js"
 
 const servers = TestServers.load()

@@ -9,7 +9,7 @@ import { BoshHttpConfig, BoshHttpExchange, type Connector, type HttpError } from
 import { Effect, Option, Redacted } from "effect"
 import type * as Http from "node:http"
 import * as Net from "node:net"
-import { NodeBoshHttpClient } from "../../src/index.js"
+import { NodeBoshHttpClient } from "../../src/bosh.js"
 import * as LocalHttpServer from "./LocalHttpServer.js"
 
 const body = "<body rid='1' xmlns='http://jabber.org/protocol/httpbind'/>"
