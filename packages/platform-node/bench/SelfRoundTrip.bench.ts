@@ -7,6 +7,7 @@
  *
  *     node packages/platform-node/dist-bench/SelfRoundTrip.bench.js [tcp|bosh|both] [count] [rounds]
  *     node --cpu-prof packages/platform-node/dist-bench/SelfRoundTrip.bench.js bosh 5000 1
+ *     HIST=1 TRACE=1 node packages/platform-node/dist-bench/SelfRoundTrip.bench.js bosh 500 1
  *
  * Each round logs in afresh, warms up with 50 messages, then times `count`
  * (default 500); the figures are printed per round, none is asserted.
@@ -42,9 +43,11 @@ const config = (path: Path) =>
       })
   })
 
-/** `TRACE=1`: print what goes over the wire during two round trips. */
+/** `TRACE=1`: print what goes over the wire (with times) during two round trips, and during the first three slower than 2 ms. */
 const trace = process.env["TRACE"] === "1"
 const traffic: Array<string> = []
+let traceStart = 0
+let slowShown = 0
 
 const runtime = ManagedRuntime.make(NodeXmppClient.layerPorts())
 
@@ -61,7 +64,7 @@ const percentile = (sorted: ReadonlyArray<number>, p: number) =>
 const selfRoundTrips = (path: Path, count: number) =>
   runtime.runPromise(
     Effect.gen(function*() {
-      const client = yield* XmppClient.connect(config(path), trace ? { onTraffic: (direction, xml) => traffic.push(`${direction} ${xml}`) } : {})
+      const client = yield* XmppClient.connect(config(path), trace ? { onTraffic: (direction, xml) => traffic.push(`${(performance.now() - traceStart).toFixed(3)} ${direction} ${xml}`) } : {})
       const own = Jid.format(client.jid)
       const inbox = yield* Queue.unbounded<Element.Element>()
       yield* Effect.forkScoped(
@@ -70,11 +73,15 @@ const selfRoundTrips = (path: Path, count: number) =>
       const times: Array<number> = []
       for (let i = 0; i < count + 50; i++) {
         const start = performance.now()
+        traceStart = start
+        traffic.length = 0
         yield* client.send(message(own, `self-${i}`))
         yield* Queue.take(inbox)
-        if (i >= 50) times.push(performance.now() - start)
-        if (trace && i === 52) traffic.length = 0
-        if (trace && i === 54) console.log(`${path} traffic of two round trips:\n  ${traffic.join("\n  ")}`)
+        const time = performance.now() - start
+        if (i >= 50) times.push(time)
+        if (trace && i >= 50 && (i < 52 || (time > 2 && slowShown++ < 3))) {
+          console.log(`${path} round trip ${i}, ${time.toFixed(3)} ms (ms since its start):\n  ${traffic.join("\n  ")}`)
+        }
       }
       yield* client.close
       return times.sort((a, b) => a - b)
@@ -95,6 +102,12 @@ for (let round = 1; round <= rounds; round++) {
         percentile(times, 90).toFixed(3)
       } ms, p99 ${percentile(times, 99).toFixed(3)} ms  (process CPU so far ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms)`
     )
+    if (process.env["HIST"] === "1") {
+      // `HIST=1`: how the round trips spread (a second mode shows as a bump).
+      const edges = [0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, Infinity]
+      const counts = edges.map((edge, i) => times.filter((t) => t < edge && t >= (edges[i - 1] ?? 0)).length)
+      console.log(`  ${edges.map((edge, i) => `<${edge}: ${counts[i]}`).join("  ")}`)
+    }
   }
 }
 await runtime.dispose()

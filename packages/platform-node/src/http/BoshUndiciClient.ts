@@ -60,18 +60,29 @@ export interface Options {
  *
  * @since 0.1.0
  */
-export const make = (dispatcher: Undici.Dispatcher, options: Options): HttpClient.HttpClient =>
-  HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-    (request) => Effect.flatMap(request, (request) => execute(dispatcher, options.exchange, request)),
+export const make = (dispatcher: Undici.Dispatcher, options: Options): HttpClient.HttpClient => {
+  // A BOSH session posts to one URL: it is parsed once, not per request.
+  let last: { readonly text: string; readonly url: URL } | undefined
+  const urlOf = (request: HttpClientRequest.HttpClientRequest): URL | undefined => {
+    if (last !== undefined && last.text === request.url && request.urlParams.params.length === 0 && Option.isNone(request.hash)) {
+      return last.url
+    }
+    const url = parsedUrl(request)
+    if (url !== undefined) last = { text: request.url, url }
+    return url
+  }
+  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (request) => Effect.flatMap(request, (request) => execute(dispatcher, options.exchange, request, urlOf(request))),
     (request) => Effect.succeed(request)
   )
+}
 
 const empty = new Uint8Array(0)
 
 const transportError = (request: HttpClientRequest.HttpClientRequest, cause: unknown) =>
   new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause }) })
 
-/** Parsed URLs of the requests' URL strings: a BOSH session posts to one URL. */
+/** The request's URL, when it is absolute and has no parameters or hash (what BOSH posts to). */
 const parsedUrl = (request: HttpClientRequest.HttpClientRequest): URL | undefined => {
   if (request.urlParams.params.length > 0 || Option.isSome(request.hash)) return undefined
   return URL.canParse(request.url) ? new URL(request.url) : undefined
@@ -94,10 +105,10 @@ const bodyOf = (request: HttpClientRequest.HttpClientRequest): Uint8Array | stri
 const execute = (
   dispatcher: Undici.Dispatcher,
   exchange: BoshHttpExchange.ExchangeConfig,
-  request: HttpClientRequest.HttpClientRequest
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
   Effect.withFiber((fiber) => {
-    const url = parsedUrl(request)
     if (url === undefined) {
       return Effect.fail(
         new HttpClientError.HttpClientError({
@@ -184,13 +195,8 @@ class BufferingHandler implements Undici.Dispatcher.DispatchHandler {
   ): void {
     if (statusCode < 200) return
     this.status = statusCode
-    const record: Record<string, string> = {}
-    for (const name in headers) {
-      const value = headers[name]
-      if (value !== undefined) record[name] = typeof value === "string" ? value : value.join(", ")
-    }
-    this.headers = Headers.fromInput(record)
-    const declared = record["content-length"]
+    this.headers = Headers.fromInput(headers)
+    const declared = this.headers["content-length"]
     const limit = this.exchange.maxResponseBytes
     if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) this.tooLarge(controller, declared)
   }
