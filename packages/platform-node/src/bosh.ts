@@ -10,3 +10,4 @@
 export * as NodeBoshHttpClient from "./http/NodeBoshHttpClient.js"
 export * as BoshHttpRoute from "./http/BoshHttpRoute.js"
 export * as BoshHttpInterceptor from "./http/BoshHttpInterceptor.js"
+export * as BoshUndiciClient from "./http/BoshUndiciClient.js"

@@ -126,6 +126,25 @@ export const decodeText = (bytes: Uint8Array): string => decoder.decode(bytes)
 export const text = (response: BoshHttpResponse): string => decodeText(response.bytes)
 
 /**
+ * The `ResponseTooLarge` failure for an answer of `size` bytes (a number, or
+ * e.g. `over 4096` while counting), shared with the HTTP layers that bound
+ * the answer themselves while reading it.
+ *
+ * @since 0.1.0
+ */
+export const responseTooLarge = (
+  config: ExchangeConfig,
+  size: string,
+  peer: HttpHop = config.proxy === undefined ? "connection-manager" : "proxy"
+): HttpError =>
+  new HttpError({
+    reason: "ResponseTooLarge",
+    message: `the answer from ${config.url} is ${size} bytes, more than the ${config.maxResponseBytes} allowed (maxResponseBytes)`,
+    hop: peer,
+    url: config.url
+  })
+
+/**
  * The body, refusing more than `maxResponseBytes`: a larger `Content-Length`
  * fails before anything is read; otherwise bytes are counted as they arrive
  * and the read stops (which aborts the exchange) once they pass the limit.
@@ -138,13 +157,7 @@ const readBytes = (
   Effect.suspend(() => {
     const limit = config.maxResponseBytes
     // Built only when needed: an error captures a stack trace, which is dear.
-    const tooLarge = (size: string) =>
-      new HttpError({
-        reason: "ResponseTooLarge",
-        message: `the answer from ${config.url} is ${size} bytes, more than the ${limit} allowed (maxResponseBytes)`,
-        hop: peer,
-        url: config.url
-      })
+    const tooLarge = (size: string) => responseTooLarge(config, size, peer)
     const declared = response.headers["content-length"]
     if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
       return Effect.fail(tooLarge(declared))

@@ -1,7 +1,7 @@
 /**
- * The `HttpClient` for BOSH on Node: effect's undici client
- * (`NodeHttpClient.layerUndiciNoDispatcher`) on an undici `Agent` sized and
- * wired for the config's mode, route and CA.
+ * The `HttpClient` for BOSH on Node: `BoshUndiciClient` (one undici
+ * `dispatch` per request, the answer read whole and bounded) on an undici
+ * `Agent` sized and wired for the config's mode, route and CA.
  *
  * | mode | connections per manager | requests per connection |
  * |---|---|---|
@@ -21,14 +21,14 @@
  *
  * @since 0.1.0
  */
-import { BoshHttpClients, BoshHttpConfig, BoshHttpTracing, RequestWritten } from "@xmpp-core/client"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { BoshHttpClients, BoshHttpConfig } from "@xmpp-core/client"
 import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Layer } from "effect"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as Scope from "effect/Scope"
 import * as BoshHttpInterceptor from "./BoshHttpInterceptor.js"
 import * as BoshHttpRoute from "./BoshHttpRoute.js"
+import * as BoshUndiciClient from "./BoshUndiciClient.js"
 
 /**
  * The undici `Agent` options for a config: pool size, pipelining depth and
@@ -75,35 +75,16 @@ export const makeDispatcher = (
   )
 
 /**
- * `client` with each request's `RequestWritten` callback handed to the
- * dispatcher, where `BoshHttpInterceptor` calls it once undici wrote the
- * request.
- *
- * @since 0.1.0
- */
-export const signalWritten = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
-  HttpClient.transform(client, (effect) =>
-    Effect.flatMap(Effect.service(RequestWritten.RequestWritten), (onWritten) =>
-      onWritten === undefined ? effect : Effect.flatMap(Effect.service(NodeHttpClient.UndiciOptions), (current) =>
-        Effect.provideService(
-          effect,
-          NodeHttpClient.UndiciOptions,
-          Object.assign({ ...current }, { [BoshHttpInterceptor.onWrittenKey]: onWritten })
-        ))))
-
-/**
- * The BOSH `HttpClient` for `config`, with its own connection pool, without
- * per-request tracing (see `BoshHttpTracing`), signalling each request's
- * `RequestWritten`.
+ * The BOSH `HttpClient` for `config`, with its own connection pool: the lean
+ * `BoshUndiciClient` on the config's dispatcher (no spans, the answer bounded
+ * by `maxResponseBytes` while it is read, each request's `RequestWritten`
+ * signalled by `BoshHttpInterceptor`).
  *
  * @since 0.1.0
  */
 export const layer = (config: BoshHttpConfig.BoshHttpConfig): Layer.Layer<HttpClient.HttpClient> =>
   Layer.effect(HttpClient.HttpClient)(
-    Effect.map(HttpClient.HttpClient, (client) => signalWritten(BoshHttpTracing.disable(client)))
-  ).pipe(
-    Layer.provide(NodeHttpClient.layerUndiciNoDispatcher),
-    Layer.provide(Layer.effect(NodeHttpClient.Dispatcher)(makeDispatcher(config)))
+    Effect.map(makeDispatcher(config), (dispatcher) => BoshUndiciClient.make(dispatcher, { exchange: config }))
   )
 
 /**

@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { BoshHttpConfig, BoshHttpExchange, type Connector, type HttpError } from "@xmpp-core/client"
-import { Effect, Option, Redacted } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, Redacted } from "effect"
 import type * as Http from "node:http"
 import * as Net from "node:net"
 import { NodeBoshHttpClient } from "../../src/bosh.js"
@@ -192,6 +192,48 @@ describe("NodeBoshHttpClient", () => {
       assert.strictEqual(error.hop, "connection-manager")
       assert.isAtLeast(elapsed, 150)
       assert.isBelow(elapsed, 5_000)
+    }))
+})
+
+describe("NodeBoshHttpClient exchanges", () => {
+  it.live("tells RequestWritten once the request is on its connection, before any answer", () =>
+    Effect.gen(function*() {
+      let parked: Http.ServerResponse | undefined
+      const server = yield* LocalHttpServer.make((_request, response) => {
+        parked = response
+      })
+      const cfg = yield* config({ url: server.url })
+      const written = yield* Deferred.make<void>()
+      const exchange = yield* BoshHttpExchange.post(cfg, body, () => Deferred.doneUnsafe(written, Exit.void)).pipe(
+        Effect.provide(NodeBoshHttpClient.layer(cfg)),
+        Effect.forkChild
+      )
+      yield* Deferred.await(written)
+      assert.isUndefined(exchange.pollUnsafe())
+      while (parked === undefined) yield* Effect.sleep(5)
+      LocalHttpServer.answer(200, "OK", "<body n='1'/>")(server.requests[0] ?? { target: "", headers: {}, body: "" }, parked)
+      const answer = yield* Fiber.join(exchange)
+      assert.strictEqual(BoshHttpExchange.text(answer), "<body n='1'/>")
+    }))
+
+  it.live("an interrupted exchange is aborted on its connection, and the next one goes through", () =>
+    Effect.gen(function*() {
+      const aborted = yield* Deferred.make<void>()
+      let first = true
+      const server = yield* LocalHttpServer.make((request, response) => {
+        if (!first) return LocalHttpServer.answer(200, "OK", "<body n='2'/>")(request, response)
+        first = false
+        response.on("close", () => Deferred.doneUnsafe(aborted, Exit.void))
+      })
+      const cfg = yield* config({ url: server.url })
+      const answer = yield* Effect.gen(function*() {
+        const exchange = yield* Effect.forkChild(BoshHttpExchange.post(cfg, body))
+        while (server.requests.length === 0) yield* Effect.sleep(5)
+        yield* Fiber.interrupt(exchange)
+        yield* Deferred.await(aborted)
+        return yield* BoshHttpExchange.post(cfg, body)
+      }).pipe(Effect.provide(NodeBoshHttpClient.layer(cfg)))
+      assert.strictEqual(BoshHttpExchange.text(answer), "<body n='2'/>")
     }))
 })
 
