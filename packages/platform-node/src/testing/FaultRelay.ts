@@ -1,6 +1,7 @@
 /**
- * A fault-injecting relay in front of a real server's direct TLS port, for
- * tests that kill the client's connection at chosen points. It terminates
+ * A fault-injecting relay in front of a real server's direct TLS port (or
+ * its HTTPS port, for BOSH: `alpn`), for tests that kill the client's
+ * connection at chosen points. It terminates
  * TLS on both legs (with the test servers' own certificate, which the client
  * trusts through the test CA), so it sees the XML each way and can act on
  * it: kill every connection, refuse new ones, swallow traffic (a black hole,
@@ -59,12 +60,14 @@ export interface FaultRelay {
 /** @since 0.1.0 */
 export interface Target {
   readonly host: string
-  /** The server's direct TLS port. */
+  /** The server's direct TLS port (or its HTTPS port, with `alpn` `["http/1.1"]`). */
   readonly port: number
   /** The name its certificate carries. */
   readonly servername: string
   /** The test CA's PEM file. */
   readonly caFile: string
+  /** The ALPN protocols offered on both legs (default `["xmpp-client"]`). */
+  readonly alpn?: ReadonlyArray<string>
 }
 
 /** Starts a relay for `target`; it and every link close with the scope. */
@@ -73,6 +76,7 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
     Effect.callback<{ readonly relay: FaultRelay; readonly server: Tls.Server }>((resume) => {
       const pki = dirname(target.caFile)
       const ca = readFileSync(target.caFile)
+      const alpn = [...(target.alpn ?? ["xmpp-client"])]
       const links: Array<Link> = []
       const open = new Set<Link>()
       const rules: Array<KillRule> = []
@@ -112,7 +116,7 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
       const server = Tls.createServer({
         key: readFileSync(join(pki, "localhost.key")),
         cert: readFileSync(join(pki, "localhost.pem")),
-        ALPNProtocols: ["xmpp-client"],
+        ALPNProtocols: alpn,
         // No Nagle: the relay must not add the 40 ms stalls of small writes a real path would not.
         noDelay: true
       }, (client) => {
@@ -125,7 +129,7 @@ export const make = (target: Target): Effect.Effect<FaultRelay, never, Scope.Sco
           port: target.port,
           servername: target.servername,
           ca,
-          ALPNProtocols: ["xmpp-client"]
+          ALPNProtocols: alpn
         })
         upstream.setNoDelay(true)
         const link: Link = { id: nextId++, client, upstream, toServer: "", toClient: "" }
