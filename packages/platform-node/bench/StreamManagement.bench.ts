@@ -103,12 +103,20 @@ const exactness = (server: Server, n: number, every: number) =>
       Effect.forkChild
     )
     const got = { toBob: [] as Array<number>, toAlice: [] as Array<number> }
+    // Each counted arrival is an event: the waits below take them, they do not poll.
+    const arrivals = yield* Queue.unbounded<void>()
+    const until = (done: () => boolean) =>
+      Effect.gen(function*() {
+        while (!done()) yield* Queue.take(arrivals)
+      })
     const collect = (client: XmppClient.XmppClient["Service"], prefix: string, into: Array<number>) =>
       client.stanzas.pipe(
         Stream.runForEach((stanza) =>
           Effect.sync(() => {
             const body = Element.text(Element.child(stanza, "body", Namespaces.JABBER_CLIENT) ?? stanza)
-            if (body.startsWith(prefix)) into.push(Number(body.slice(prefix.length)))
+            if (!body.startsWith(prefix)) return
+            into.push(Number(body.slice(prefix.length)))
+            Queue.offerUnsafe(arrivals, undefined)
           })
         ),
         Effect.forkChild
@@ -122,12 +130,13 @@ const exactness = (server: Server, n: number, every: number) =>
       yield* kill && quiet ? alice.sendAcknowledged(toBob) : alice.send(toBob)
       yield* bob.send(chat(Jid.format(alice.jid), `x-b2a-${i}`))
       if (kill) {
-        if (quiet) while (got.toAlice.length < i + 1) yield* Effect.sleep("2 millis")
+        if (quiet) yield* until(() => got.toAlice.length >= i + 1)
         relay.killAll()
         if ((yield* Queue.take(outcomes))._tag === "Resumed") resumed++
       }
     }
-    for (let waited = 0; waited < 200 && (got.toBob.length < n || got.toAlice.length < n); waited++) yield* Effect.sleep("50 millis")
+    // Bounded as before (10 s): what never arrives is counted lost.
+    yield* until(() => got.toBob.length >= n && got.toAlice.length >= n).pipe(Effect.timeoutOption("10 seconds"))
     const tally = (values: ReadonlyArray<number>) => {
       const seen = new Set(values)
       let disorder = 0
