@@ -165,8 +165,10 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
     const written = Deferred.makeUnsafe<void>()
     lastWritten = written
     const release = () => Deferred.doneUnsafe(written, Exit.void)
-    const send = Effect.ensuring(exchange(request, release), Effect.sync(release))
-    return previous === undefined ? send : Effect.andThen(Deferred.await(previous), send)
+    const send = exchange(request, release)
+    // Released however this exchange ends, also when it is interrupted while still waiting its
+    // turn: a link of the chain left unreleased would hold every later rid back for good.
+    return Effect.ensuring(previous === undefined ? send : Effect.andThen(Deferred.await(previous), send), Effect.sync(release))
   }
 
   const exchange = (request: BoshSession.Request, onWritten: (() => void) | undefined): Effect.Effect<BoshSession.Event> =>

@@ -147,6 +147,10 @@ export const make = <R>(
 ): Effect.Effect<ManagedSession, XmppClientError, R | Scope.Scope | SaslCrypto> =>
   Effect.gen(function*() {
     const parent = yield* Scope.Scope
+    // Every link's scope is forked from this one, made before `close` is registered as a finalizer:
+    // finalizers run last-in first-out, so a link made later (a reconnect) is still open when the
+    // session's close sends its last words on it, and closes after.
+    const links = yield* Scope.fork(parent)
     const smOptions = options.streamManagement === undefined
       ? undefined
       : SessionSettings.streamManagementOptions(options.streamManagement)
@@ -190,7 +194,7 @@ export const make = <R>(
     /** Opens a link and logs in on it (resuming with `resume`); the link closes if the login fails. */
     const openLink = (resume: Negotiation.Config["resume"]) =>
       Effect.gen(function*() {
-        const scope = yield* Scope.fork(parent)
+        const scope = yield* Scope.fork(links)
         const opened = yield* Effect.exit(Effect.gen(function*() {
           const transport = yield* Scope.provide(options.open, scope)
           const bound = yield* Login.login(transport, options.settings, resume, scramKeys)
@@ -305,14 +309,15 @@ export const make = <R>(
       })
 
     /** Starts stream management on a freshly bound session when the server offers it. */
-    const enable = (bound: Negotiation.Bound) =>
+    const enable = (bound: Negotiation.Bound, over: Link) =>
       Effect.gen(function*() {
         jid = bound.jid
         if (smOptions === undefined || !offersStreamManagement(bound.features)) {
           sm = undefined
           return
         }
-        const started = StreamManagement.make(smOptions, yield* Clock.currentTimeMillis)
+        const options = SessionSettings.resumesOver(over.transport.kind, smOptions)
+        const started = StreamManagement.make(options, yield* Clock.currentTimeMillis)
         sm = started.state
         yield* perform(started.actions)
       })
@@ -321,7 +326,7 @@ export const make = <R>(
     const first = yield* openLink(undefined)
     link = first.link
     scramKeys = first.bound.scramKeys
-    yield* enable(first.bound)
+    yield* enable(first.bound, first.link)
     yield* publish({ _tag: "Online", jid })
 
     /** Reads one link until it fails; stream-management elements feed the machine. */
@@ -403,13 +408,14 @@ export const make = <R>(
                 error: handBackError ?? lost("the session could not be resumed")
               })
             }
-            yield* enable(bound)
+            yield* enable(bound, opened.value.link)
             yield* publish({ _tag: "Online", jid })
           }))
           return true
         }
-        yield* publish({ _tag: "GaveUp", error: lastError })
+        // Ended first: once a caller sees GaveUp, every send fails (with what was not delivered).
         yield* locked(end(lastError, false))
+        yield* publish({ _tag: "GaveUp", error: ended ?? lastError })
         return false
       })
 

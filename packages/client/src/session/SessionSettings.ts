@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { StreamManagement } from "@xmpp-core/protocol"
+import { StreamManagement, type TransportKind } from "@xmpp-core/protocol"
 import * as Schema from "effect/Schema"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -15,7 +15,8 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
  * offers it (TCP). Every field is optional; absent ones take
  * {@link streamManagementDefaults}.
  *
- * - `resume`: ask for a resumable session, so a lost link can be resumed.
+ * - `resume`: ask for a resumable session, so a lost link can be resumed (TCP only: see
+ *   `resumesOver`).
  * - `maxResumeSeconds`: how long the server should keep it (the server may cap it).
  * - `maxUnacked`: the most stanzas waiting for the server's acknowledgement; a send beyond is refused.
  * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst.
@@ -52,6 +53,21 @@ export const streamManagementOptions = (settings: StreamManagementSettings): Str
     idleRequestMs: settings.idleRequest ?? defaults.idleRequestMs
   }
 }
+
+/**
+ * Whether a session over `transport` asks to be resumable. Not over BOSH:
+ * a BOSH session already survives lost HTTP connections by itself, and
+ * resuming one on a new BOSH session fails on both servers measured —
+ * Prosody 0.12.3's `mod_smacks` breaks on a BOSH session (the `<resume/>` is
+ * never answered) and ejabberd 23.01 delivers what the lost session still
+ * buffered twice (once resent by stream management, once re-routed by the
+ * old BOSH process): exactly-once comes first. A lost BOSH session is
+ * replaced by a new one and what it may not have delivered is handed back.
+ *
+ * @since 0.1.0
+ */
+export const resumesOver = (transport: TransportKind, options: StreamManagement.Options): StreamManagement.Options =>
+  transport === "bosh" && options.resume ? { ...options, resume: false } : options
 
 /**
  * Reconnecting after a lost link (off unless configured): up to `attempts`

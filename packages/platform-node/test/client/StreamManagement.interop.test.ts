@@ -11,10 +11,10 @@
  *   may lack come back to the caller; nothing is lost.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type ConnectionEvent, XmppClient, XmppClientConfig } from "@xmpp-core/client"
+import { type ConnectionEvent, XmppClient, XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
 import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
-import { Deferred, Effect, Fiber, Queue, Schema, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Queue, Schema, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import { FaultRelay } from "@xmpp-core/platform-node/testing"
 import { boshConfig, config, type ServerName, servers } from "./Servers.js"
@@ -215,7 +215,17 @@ describe("XEP-0198 stream management, real servers", () => {
       const alice = yield* XmppClient.connect(managed(relay.port, "sm-refused-login"))
       yield* alice.sendAcknowledged(chat(`bob@${s.domain}/nobody`, "before"))
       const seen = yield* Queue.unbounded<ConnectionEvent>()
-      const events = yield* alice.events.pipe(Stream.runForEach((event) => Queue.offer(seen, event)), Effect.forkChild)
+      // A caller that sends the moment it sees GaveUp is refused: the session ended before it was said.
+      const sendOnGaveUp = yield* Deferred.make<Exit.Exit<void, XmppClientError>>()
+      const events = yield* alice.events.pipe(
+        Stream.runForEach((event) =>
+          event._tag === "GaveUp"
+            ? Effect.flatMap(Effect.exit(alice.send(chat(`bob@${s.domain}/nobody`, "on gave up"))), (exit) =>
+              Effect.andThen(Deferred.succeed(sendOnGaveUp, exit), Queue.offer(seen, event)))
+            : Queue.offer(seen, event)
+        ),
+        Effect.forkChild
+      )
       yield* Effect.yieldNow
       // From now on the SCRAM proof is garbled on the way: the server refuses the login.
       relay.rewrite("toServer", (text) => text.replace(/<response([^>]*)>[^<]*<\/response>/, "<response$1>Yz1iaXdzLHI9eCxwPXg=</response>"))
@@ -231,6 +241,7 @@ describe("XEP-0198 stream management, real servers", () => {
       assert.strictEqual(last._tag === "GaveUp" ? last.error.reason : "", "AuthenticationFailed")
       const error = yield* Effect.flip(alice.send(chat(`bob@${s.domain}/nobody`, "after")))
       assert.strictEqual(error.reason, "AuthenticationFailed")
+      assert.isTrue(Exit.isFailure(yield* Deferred.await(sendOnGaveUp)), "a send on GaveUp is refused")
       yield* Fiber.interrupt(events)
     }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 
