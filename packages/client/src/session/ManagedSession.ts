@@ -51,6 +51,7 @@ import * as Stream from "effect/Stream"
 import type { SaslCrypto } from "../sasl/SaslCrypto.js"
 import type * as Transport from "../transport/Transport.js"
 import { TransportError } from "../transport/TransportError.js"
+import { ProxyError } from "../net/ProxyError.js"
 import { TlsError } from "../net/TlsError.js"
 import { XmppClientError } from "../XmppClientError.js"
 import type { ConnectionEvent } from "./ConnectionEvent.js"
@@ -113,23 +114,25 @@ interface Link {
 const offersStreamManagement = (features: Element.Element) =>
   Element.child(features, "sm", Namespaces.STREAM_MANAGEMENT) !== undefined
 
-/** The TLS failure under a client error, if there is one (client error → transport error → TlsError). */
-const tlsCause = (error: XmppClientError): TlsError | undefined => {
+/** The network failure under a client error, if there is one (client error → transport error → its cause). */
+const networkCause = (error: XmppClientError): unknown => {
   const transport = error.cause
-  if (!(transport instanceof TransportError)) return undefined
-  return transport.cause instanceof TlsError ? transport.cause : undefined
+  return transport instanceof TransportError ? transport.cause : undefined
 }
 
 // Failures that would only happen again: a refused login, a certificate that is not trusted or
-// not for the name, a resource taken over by another login, a refused negotiation. A TLS
-// handshake cut off by the network (or timed out) is a network failure like any other.
+// not for the name, a proxy refusing our credentials, a resource taken over by another login, a
+// refused negotiation. A TLS handshake cut off by the network (or timed out), a name that does
+// not resolve while the network is down, a refused connection: network failures, worth another try.
 const retryable = (error: XmppClientError) => {
   if (error.reason !== "ConnectFailed" && error.reason !== "ConnectionLost") return false
-  const tls = tlsCause(error)
-  return tls === undefined
-    ? error.condition !== "TlsFailed"
-    : tls.reason === "HandshakeFailed" || tls.reason === "TimedOut"
+  const cause = networkCause(error)
+  if (cause instanceof ProxyError) return !proxyCredentialReasons.has(cause.reason)
+  if (cause instanceof TlsError) return cause.reason === "HandshakeFailed" || cause.reason === "TimedOut"
+  return error.condition !== "TlsFailed"
 }
+
+const proxyCredentialReasons: ReadonlySet<ProxyError["reason"]> = new Set(["AuthRequired", "AuthFailed", "NoAcceptableMethods"])
 
 /** The longest `close` waits for the transport's own close before dropping the connection. */
 const closeDeadline = Duration.seconds(5)

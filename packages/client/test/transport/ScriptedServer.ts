@@ -9,6 +9,7 @@ import {
   ConnectError,
   type Connection,
   Connector,
+  type ProxyError,
   Route,
   ServerLookup,
   type TlsInfo,
@@ -41,6 +42,8 @@ export interface ScriptedServer {
 export interface Options {
   /** Refuse a route (as a closed port would). */
   readonly refuse?: ((route: Route.Route) => boolean) | undefined
+  /** How the `dial`-th connection (from 1) fails, if it does: a proxy refusing us, say. */
+  readonly failDial?: ((dial: number, route: Route.Route) => ConnectError | ProxyError | undefined) | undefined
   /** SRV answer for the lookup port; default: none (fallback to the domain). */
   readonly endpoints?: ReadonlyArray<ServerLookup.Endpoint> | undefined
   /** Answers a client write with server bytes. */
@@ -98,6 +101,8 @@ export const make = (options: Options = {}) =>
         Effect.suspend(() => {
           server.dialed.push(route)
           const hop = Route.hops(route)[0] ?? { index: 0, kind: "Direct", host: route.host, port: route.port }
+          const failure = options.failDial?.(server.dialed.length, route)
+          if (failure !== undefined) return Effect.fail(failure)
           if (options.refuse?.(route) === true) {
             return Effect.fail(new ConnectError({ reason: "Refused", message: `${route.host}:${route.port} refused`, hop }))
           }
