@@ -73,11 +73,13 @@ export const connection = {
     Flag.withDefault(true)
   ),
   streamManagement: Flag.Boolean("stream-management").pipe(
-    Flag.withDescription("XEP-0198: acknowledgements, a dead link found by an unanswered <r/>, resumable sessions"),
-    Flag.withDefault(false)
+    Flag.withDescription(
+      "XEP-0198 when the server offers it: acknowledgements, a dead link found by an unanswered <r/>, resumption with --reconnect (--no-stream-management to disable)"
+    ),
+    Flag.withDefault(true)
   ),
   reconnect: Flag.Boolean("reconnect").pipe(
-    Flag.withDescription("after a lost link, reconnect with backoff (and resume with --stream-management)"),
+    Flag.withDescription("after a lost link, reconnect with backoff (and resume, with stream management)"),
     Flag.withDefault(false)
   ),
   maxTls: Flag.Literals("max-tls", ["1.2", "1.3"]).pipe(Flag.withDescription("highest TLS version to offer"), Flag.optional),
@@ -303,7 +305,7 @@ export const toConfig = (
       allowPlaintext: flags.allowPlaintext,
       allowPlainWithoutTls: flags.allowPlainWithoutTls,
       channelBinding: flags.channelBinding,
-      ...(flags.streamManagement ? { streamManagement: {} } : {}),
+      ...(flags.streamManagement ? {} : { streamManagement: { enabled: false } }),
       ...(flags.reconnect ? { reconnect: {} } : {})
     }
     const decoded = XmppClientConfig.decode(input)

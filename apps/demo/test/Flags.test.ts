@@ -28,7 +28,7 @@ const defaults: Flags.ConnectionFlags = {
   allowPlaintext: false,
   allowPlainWithoutTls: false,
   channelBinding: true,
-  streamManagement: false,
+  streamManagement: true,
   reconnect: false,
   maxTls: Option.none(),
   mechanisms: Option.none(),
@@ -125,13 +125,14 @@ describe("Flags", () => {
       assert.match(nothing.message, /only `ca` is trusted.*\(--ca\)$/)
     }))
 
-  it.effect("--stream-management and --reconnect turn the session's keeping-up on, with the library's defaults", () =>
+  it.effect("stream management is the library's default (--no-stream-management turns it off); --reconnect turns reconnects on", () =>
     Effect.gen(function*() {
       const plain = yield* Flags.toConfig(defaults, password)
       assert.isUndefined(plain.streamManagement)
       assert.isUndefined(plain.reconnect)
-      const kept = yield* Flags.toConfig({ ...defaults, streamManagement: true, reconnect: true }, password)
-      assert.deepStrictEqual(kept.streamManagement, {})
+      const off = yield* Flags.toConfig({ ...defaults, streamManagement: false }, password)
+      assert.deepStrictEqual(off.streamManagement, { enabled: false })
+      const kept = yield* Flags.toConfig({ ...defaults, reconnect: true }, password)
       assert.deepStrictEqual(kept.reconnect, {})
     }))
 

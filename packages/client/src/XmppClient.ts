@@ -24,6 +24,7 @@ import type { SaslCrypto } from "./sasl/SaslCrypto.js"
 import type { ConnectionEvent } from "./session/ConnectionEvent.js"
 import * as Login from "./session/Login.js"
 import * as ManagedSession from "./session/ManagedSession.js"
+import * as SessionSettings from "./session/SessionSettings.js"
 import * as BoshTransport from "./transport/BoshTransport.js"
 import * as StreamTransport from "./transport/StreamTransport.js"
 import type * as Traffic from "./transport/Traffic.js"
@@ -287,7 +288,7 @@ export const connect = (
     // One path: without stream management or reconnects the session is one link, read by the same driver.
     return XmppClient.of(yield* ManagedSession.make({
       settings: config,
-      streamManagement: config.streamManagement,
+      streamManagement: SessionSettings.streamManagementOf(config.streamManagement),
       reconnect: config.reconnect,
       ping: config.ping,
       open

@@ -198,7 +198,10 @@ export const XmppClientConfig = Schema.Struct({
   credentials: Schema.optionalKey(AccountCredentials),
   /** Default: TCP to the domain's SRV endpoints. */
   transport: Schema.optionalKey(Schema.Union([TcpTransport, BoshTransport])),
-  /** XEP-0198 stream management (TCP): absent, none. See `SessionSettings.StreamManagementSettings`. */
+  /**
+   * XEP-0198 stream management, when the server offers it: absent, on with every default;
+   * `{ enabled: false }`, off. See `SessionSettings.StreamManagementSettings`.
+   */
   streamManagement: Schema.optionalKey(SessionSettings.StreamManagementSettings),
   /** Reconnect (and resume) after a lost link: absent, never. See `SessionSettings.ReconnectSettings`. */
   reconnect: Schema.optionalKey(SessionSettings.ReconnectSettings),

@@ -106,9 +106,12 @@ interface Link {
    * What the stream-management machine asked to write, in its order, for
    * this link's own writer: the lock is never held across a network write,
    * so a server that waits for us to read while we wait for it to read
-   * cannot deadlock the two.
+   * cannot deadlock the two. Ended by `close`: the writer writes what is
+   * left, then stops, and only then does the stream's close go out.
    */
-  readonly outbox: Queue.Queue<Element.Element>
+  readonly outbox: Queue.Queue<Element.Element, Cause.Done>
+  /** The writer of `outbox`: done once the outbox was ended and written, or a write failed. */
+  readonly writer: Fiber.Fiber<void>
 }
 
 const offersStreamManagement = (features: Element.Element) =>
@@ -156,12 +159,14 @@ export const make = <R>(
     const links = yield* Scope.fork(parent)
     const smOptions = options.streamManagement === undefined
       ? undefined
-      : SessionSettings.streamManagementOptions(options.streamManagement)
+      : SessionSettings.streamManagementOptions(options.streamManagement, options.reconnect !== undefined)
     const lock = yield* Semaphore.make(1)
     const locked = lock.withPermits(1)
     const inbound = yield* Queue.bounded<Element.Element, XmppClientError | Cause.Done>(options.inboundCapacity ?? 1_000)
     const events = yield* PubSub.sliding<ConnectionEvent>(64)
     const wake = yield* Queue.sliding<void>(1)
+    /** Told after every stream-management step: `close` waits on it for stanzas still held back. */
+    const stepped = yield* Queue.sliding<void>(1)
     const waiters = new Map<number, Deferred.Deferred<void, XmppClientError>>()
     // BOSH reads on demand: a poll goes out only when the caller waits for a stanza (one token
     // each) or an iq answer, never ahead of the caller's reply to what it just got, which would
@@ -202,13 +207,13 @@ export const make = <R>(
           const transport = yield* Scope.provide(options.open, scope)
           const bound = yield* Login.login(transport, options.settings, resume, scramKeys)
           const dropped = yield* Deferred.make<XmppClientError>()
-          const outbox = yield* Queue.unbounded<Element.Element>()
+          const outbox = yield* Queue.unbounded<Element.Element, Cause.Done>()
           // A write that fails shows up as a lost link to the reader; the writer just stops.
-          yield* Effect.forkIn(
+          const writer = yield* Effect.forkIn(
             Effect.ignore(Effect.forever(Effect.flatMap(Queue.take(outbox), transport.send))),
             scope
           )
-          return { link: { transport, scope, dropped, outbox }, bound }
+          return { link: { transport, scope, dropped, outbox, writer }, bound }
         }))
         if (Exit.isFailure(opened)) yield* Scope.close(scope, opened)
         return yield* opened
@@ -265,6 +270,7 @@ export const make = <R>(
           }
         }
         yield* Queue.offer(wake, undefined)
+        yield* Queue.offer(stepped, undefined)
         updateDemand()
       })
 
@@ -590,7 +596,14 @@ export const make = <R>(
       if (current === undefined) return
       // Bounded whatever the transport does: a write that never drains would otherwise hold the
       // close forever; past the deadline the connection is dropped, which ends such a write.
-      const closing_ = yield* Effect.forkDetach(current.transport.close())
+      // Every stanza accepted goes out before the stream's close: those stream management holds
+      // until the server's <enabled/>, then what its writer has queued. Within the close deadline.
+      const written = Effect.gen(function*() {
+        while (sm?._tag === "AwaitingEnabled") yield* Queue.take(stepped)
+        Queue.endUnsafe(current.outbox)
+        yield* Fiber.await(current.writer)
+      })
+      const closing_ = yield* Effect.forkDetach(Effect.andThen(written, current.transport.close()))
       const closed = yield* Fiber.await(closing_).pipe(
         Effect.timeoutOption(closeDeadline),
         Effect.flatMap(Option.match({

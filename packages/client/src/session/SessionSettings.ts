@@ -12,11 +12,16 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
 /**
  * XEP-0198 stream management, asked for after binding when the server
- * offers it (TCP). Every field is optional; absent ones take
- * {@link streamManagementDefaults}.
+ * offers it: on unless `enabled` is false, because it is how a caller learns
+ * which stanzas the server has (`sendAcknowledged`, and the stanzas handed
+ * back when a session ends). Every other field is optional; absent ones take
+ * the protocol machine's defaults (`StreamManagement.defaults`).
  *
- * - `resume`: ask for a resumable session, so a lost link can be resumed (TCP only: see
- *   `resumesOver`).
+ * - `enabled`: false turns it off (default true).
+ * - `resume`: ask for a resumable session, so a lost link can be resumed; default: when the
+ *   session reconnects (`reconnect` set), since only then is a kept session of use (a server
+ *   keeps a resumable session, and its presence, for a while after the link is lost). TCP
+ *   only: see `resumesOver`.
  * - `maxResumeSeconds`: how long the server should keep it (the server may cap it).
  * - `maxUnacked`: the most stanzas waiting for the server's acknowledgement; a send beyond is refused.
  * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst.
@@ -26,6 +31,7 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
  * @since 0.1.0
  */
 export const StreamManagementSettings = Schema.Struct({
+  enabled: Schema.optionalKey(Schema.Boolean),
   resume: Schema.optionalKey(Schema.Boolean),
   maxResumeSeconds: Schema.optionalKey(PositiveInt),
   maxUnacked: Schema.optionalKey(PositiveInt),
@@ -38,14 +44,25 @@ export const StreamManagementSettings = Schema.Struct({
 export type StreamManagementSettings = typeof StreamManagementSettings.Type
 
 /**
- * The machine's options for `settings`, defaults filled in from the machine.
+ * The stream-management settings a session runs with: the configured ones
+ * (absent: every default), or none when they turn it off.
  *
  * @since 0.1.0
  */
-export const streamManagementOptions = (settings: StreamManagementSettings): StreamManagement.Options => {
+export const streamManagementOf = (
+  configured: StreamManagementSettings | undefined
+): StreamManagementSettings | undefined => configured?.enabled === false ? undefined : configured ?? {}
+
+/**
+ * The machine's options for `settings`, defaults filled in from the machine;
+ * `reconnects`: whether the session reconnects (the default of `resume`).
+ *
+ * @since 0.1.0
+ */
+export const streamManagementOptions = (settings: StreamManagementSettings, reconnects: boolean): StreamManagement.Options => {
   const defaults = StreamManagement.defaults
   return {
-    resume: settings.resume ?? defaults.resume,
+    resume: settings.resume ?? reconnects,
     maxResumeSeconds: settings.maxResumeSeconds ?? defaults.maxResumeSeconds,
     maxUnacked: settings.maxUnacked ?? defaults.maxUnacked,
     requestEvery: settings.requestEvery ?? defaults.requestEvery,

@@ -8,15 +8,25 @@ import { StreamManagement } from "@xmpp-core/protocol"
 
 describe("SessionSettings", () => {
   it("absent stream-management fields take the machine's defaults; given ones win", () => {
-    assert.deepStrictEqual(SessionSettings.streamManagementOptions({}), {
+    assert.deepStrictEqual(SessionSettings.streamManagementOptions({}, true), {
       ...StreamManagement.defaults,
+      resume: true,
       maxResumeSeconds: StreamManagement.defaults.maxResumeSeconds,
       idleRequestMs: StreamManagement.defaults.idleRequestMs
     })
-    const given = SessionSettings.streamManagementOptions({ requestEvery: 3, ackTimeout: 1_000, resume: false })
+    const given = SessionSettings.streamManagementOptions({ requestEvery: 3, ackTimeout: 1_000, resume: false }, true)
     assert.strictEqual(given.requestEvery, 3)
     assert.strictEqual(given.ackTimeoutMs, 1_000)
     assert.isFalse(given.resume)
+  })
+
+  it("stream management is on unless turned off; a resumable session is asked for only when the session reconnects", () => {
+    assert.deepStrictEqual(SessionSettings.streamManagementOf(undefined), {})
+    assert.deepStrictEqual(SessionSettings.streamManagementOf({ requestEvery: 3 }), { requestEvery: 3 })
+    assert.isUndefined(SessionSettings.streamManagementOf({ enabled: false }))
+    assert.isFalse(SessionSettings.streamManagementOptions({}, false).resume)
+    assert.isTrue(SessionSettings.streamManagementOptions({}, true).resume)
+    assert.isTrue(SessionSettings.streamManagementOptions({ resume: true }, false).resume)
   })
 
   it("the backoff starts at initialDelay, doubles each try, and stops at maxDelay", () => {

@@ -44,6 +44,9 @@ const receiveUntil = (client: XmppClient.XmppClient["Service"], prefix: string, 
     Stream.runCollect
   )
 
+/** Stream management is on by default; these sessions go without it. */
+const off = { enabled: false }
+
 const relayTo = (server: ServerName) =>
   FaultRelay.make({ host: "127.0.0.1", port: s[server].https, servername: s.domain, caFile: s.ca, alpn: ["http/1.1"] })
 
@@ -52,8 +55,8 @@ describe("BOSH receipts without stream management, real servers", () => {
     it.live(`${server}: sendAcknowledged resolves on the manager's answer, one request after another, never a held wait`, () =>
       Effect.gen(function*() {
         // wait 60 s: a request left held would take that long; 30 of them in a row would take 30 minutes.
-        const alice = yield* XmppClient.connect(boshConfig(s, server, "alice", "https", { resource: `receipts-${server}`, wait: 60 }))
-        const bob = yield* XmppClient.connect(config(s, server, "bob", { resource: `receipts-${server}` }))
+        const alice = yield* XmppClient.connect(boshConfig(s, server, "alice", "https", { resource: `receipts-${server}`, wait: 60, streamManagement: off }))
+        const bob = yield* XmppClient.connect({ ...config(s, server, "bob", { resource: `receipts-${server}` }), streamManagement: off })
         const bobJid = Jid.format(bob.jid)
         const arrived = yield* Effect.forkChild(receiveUntil(bob, "receipt-", "receipt-end"))
         const sent = numbered("receipt-", 30)
@@ -69,7 +72,7 @@ describe("BOSH receipts without stream management, real servers", () => {
       Effect.gen(function*() {
         const relay = yield* relayTo(server)
         const url = `https://${s.domain}:${relay.port}${s[server].boshPath}`
-        const alice = yield* XmppClient.connect(boshConfig(s, server, "alice", "https", { resource: `cut-${server}`, url }))
+        const alice = yield* XmppClient.connect(boshConfig(s, server, "alice", "https", { resource: `cut-${server}`, url, streamManagement: off }))
         const bob = yield* XmppClient.connect(config(s, server, "bob", { resource: `cut-${server}` }))
         const bobJid = Jid.format(bob.jid)
         const arrived = yield* Effect.forkChild(receiveUntil(bob, "cut-", "cut-marker"))
