@@ -13,27 +13,17 @@ import { assert, describe, it } from "@effect/vitest"
 import { XmppClient } from "@xmpp-core/client"
 import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { FaultRelay } from "@xmpp-core/platform-node/testing"
-import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
+import { Jid } from "@xmpp-core/protocol"
 import { Effect, Fiber, Stream } from "effect"
+import { bodyOf, chat, numbered } from "./Chat.js"
 import { boshConfig, config, type ServerName, servers } from "./Servers.js"
 
 const s = servers()
 const ports = NodeXmppClient.layerPorts()
 const SLOW = 60_000
 
-const chat = (to: string, body: string) =>
-  Element.make("message", {
-    namespace: Namespaces.JABBER_CLIENT,
-    attributes: { to, type: "chat" },
-    children: [Element.make("body", { namespace: Namespaces.JABBER_CLIENT, children: [body] })]
-  })
 
-const bodyOf = (stanza: Element.Element) => {
-  const body = Element.child(stanza, "body", Namespaces.JABBER_CLIENT)
-  return body === undefined ? undefined : Element.text(body)
-}
 
-const numbered = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 /** The bodies starting with `prefix` that `client` receives, until `until` arrives (not included). */
 const receiveUntil = (client: XmppClient.XmppClient["Service"], prefix: string, until: string) =>

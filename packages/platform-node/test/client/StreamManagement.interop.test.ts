@@ -13,10 +13,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type ConnectionEvent, XmppClient, XmppClientConfig, type XmppClientError } from "@xmpp-core/client"
 import { NodeXmppClient } from "@xmpp-core/platform-node"
-import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
+import { Element, Jid } from "@xmpp-core/protocol"
 import { Deferred, Effect, Exit, Fiber, Queue, Schema, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import { FaultRelay } from "@xmpp-core/platform-node/testing"
+import { bodyOf, chat, numbered } from "./Chat.js"
 import { boshConfig, config, type ServerName, servers } from "./Servers.js"
 
 const s = servers()
@@ -37,17 +38,7 @@ const managed = (port: number, resource: string, streamManagement: Record<string
 const relayTo = (server: ServerName) =>
   FaultRelay.make({ host: "127.0.0.1", port: s[server].c2sDirectTls, servername: s.domain, caFile: s.ca })
 
-const chat = (to: string, body: string) =>
-  Element.make("message", {
-    namespace: Namespaces.JABBER_CLIENT,
-    attributes: { to, type: "chat" },
-    children: [Element.make("body", { namespace: Namespaces.JABBER_CLIENT, children: [body] })]
-  })
 
-const bodyOf = (stanza: Element.Element) => {
-  const body = Element.child(stanza, "body", Namespaces.JABBER_CLIENT)
-  return body === undefined ? undefined : Element.text(body)
-}
 
 /** Collects the bodies starting with `prefix` that `client` receives, until `count` or the scope ends. */
 const collect = (client: XmppClient.XmppClient["Service"], prefix: string, count: number, onEach: () => void = () => {}) =>
@@ -59,7 +50,6 @@ const collect = (client: XmppClient.XmppClient["Service"], prefix: string, count
     Stream.runCollect
   )
 
-const numbered = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 const full = (jid: Jid.Jid) => Jid.format(jid)
 

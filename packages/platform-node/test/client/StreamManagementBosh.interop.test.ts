@@ -18,26 +18,42 @@ import { type ConnectionEvent, XmppClient } from "@xmpp-core/client"
 import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { FaultRelay } from "@xmpp-core/platform-node/testing"
 import { Effect, Exit, Queue, Scope, Stream } from "effect"
-import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
+import { Jid } from "@xmpp-core/protocol"
+import { bodyOf, chat, numberedFrom as numbered } from "./Chat.js"
 import { boshConfig, config, type ServerName, servers } from "./Servers.js"
 
 const s = servers()
 const ports = NodeXmppClient.layerPorts()
 const SLOW = 60_000
 
-const chat = (to: string, body: string) =>
-  Element.make("message", {
-    namespace: Namespaces.JABBER_CLIENT,
-    attributes: { to, type: "chat" },
-    children: [Element.make("body", { namespace: Namespaces.JABBER_CLIENT, children: [body] })]
+
+
+
+/**
+ * The bodies starting with `prefix` that `client` receives, in arrival order, and a wait for
+ * one of them (its first arrival, within 10 s).
+ */
+const record = (client: XmppClient.XmppClient["Service"], prefix: string, who: string) =>
+  Effect.gen(function*() {
+    const arrived: Array<string> = []
+    const arrivals = yield* Queue.unbounded<void>()
+    yield* client.stanzas.pipe(
+      Stream.runForEach((stanza) =>
+        Effect.sync(() => {
+          const body = bodyOf(stanza)
+          if (body?.startsWith(prefix) !== true) return
+          arrived.push(body)
+          Queue.offerUnsafe(arrivals, undefined)
+        })
+      ),
+      Effect.forkChild
+    )
+    const has = (body: string) =>
+      Effect.gen(function*() {
+        while (!arrived.includes(body)) yield* Queue.take(arrivals)
+      }).pipe(Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.die(new Error(`${who} never got ${body}`)) }))
+    return { arrived, has }
   })
-
-const bodyOf = (stanza: Element.Element) => {
-  const body = Element.child(stanza, "body", Namespaces.JABBER_CLIENT)
-  return body === undefined ? undefined : Element.text(body)
-}
-
-const numbered = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`)
 
 /**
  * alice over BOSH through a relay on `server`'s HTTPS port, with stream management and reconnects; bob
@@ -68,41 +84,8 @@ const setUp = (server: ServerName, resource: string) =>
     const bob = yield* XmppClient.connect({ ...config(s, server, "bob", { resource }), streamManagement: {} })
     const events = yield* Queue.unbounded<ConnectionEvent>()
     yield* alice.events.pipe(Stream.runForEach((event) => Queue.offer(events, event)), Effect.forkChild)
-    const atAlice: Array<string> = []
-    const aliceArrivals = yield* Queue.unbounded<void>()
-    yield* alice.stanzas.pipe(
-      Stream.runForEach((stanza) =>
-        Effect.sync(() => {
-          const body = bodyOf(stanza)
-          if (body?.startsWith("b2a-") !== true) return
-          atAlice.push(body)
-          Queue.offerUnsafe(aliceArrivals, undefined)
-        })
-      ),
-      Effect.forkChild
-    )
-    const atBob: Array<string> = []
-    const bobArrivals = yield* Queue.unbounded<void>()
-    yield* bob.stanzas.pipe(
-      Stream.runForEach((stanza) =>
-        Effect.sync(() => {
-          const body = bodyOf(stanza)
-          if (body?.startsWith("a2b-") !== true) return
-          atBob.push(body)
-          Queue.offerUnsafe(bobArrivals, undefined)
-        })
-      ),
-      Effect.forkChild
-    )
-    /** Waits until alice has received `body` (the first time). */
-    const aliceHas = (body: string) =>
-      Effect.gen(function*() {
-        while (!atAlice.includes(body)) yield* Queue.take(aliceArrivals)
-      }).pipe(Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.die(new Error(`alice never got ${body}`)) }))
-    const bobHas = (body: string) =>
-      Effect.gen(function*() {
-        while (!atBob.includes(body)) yield* Queue.take(bobArrivals)
-      }).pipe(Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.die(new Error(`bob never got ${body}`)) }))
+    const { arrived: atAlice, has: aliceHas } = yield* record(alice, "b2a-", "alice")
+    const { arrived: atBob, has: bobHas } = yield* record(bob, "a2b-", "bob")
     /** The next event with one of `tags`, the ones before it in `passed`. */
     const next = (tags: ReadonlyArray<ConnectionEvent["_tag"]>, passed: Array<string> = []) =>
       Effect.gen(function*() {
