@@ -15,7 +15,11 @@
  *   most one exchange per `rid` is live;
  * - a failed exchange reaches the machine with its typed cause and whether
  *   resending can help (`ExchangeFailure`);
- * - once the session ended, every call fails with the error that ended it;
+ * - once the session ended, every call fails with the error that ended it,
+ *   and `receive`, once the payloads delivered before were taken, with
+ *   `Cause.Done` (`ended` tells how it ended);
+ * - one timer for the machine's deadline, replaced only when the deadline
+ *   moves earlier: a later one (nearly every step) is slept on from the old;
  * - time comes from `Clock`, so a `TestClock` drives timeouts in tests;
  * - randomness (initial `rid`, key-chain seed) comes from `SecureRandom`.
  *
