@@ -15,7 +15,11 @@
  *   most one exchange per `rid` is live;
  * - a failed exchange reaches the machine with its typed cause and whether
  *   resending can help (`ExchangeFailure`);
- * - once the session ended, every call fails with the error that ended it;
+ * - once the session ended, every call fails with the error that ended it,
+ *   and `receive`, once the payloads delivered before were taken, with
+ *   `Cause.Done` (`ended` tells how it ended);
+ * - one timer for the machine's deadline, replaced only when the deadline
+ *   moves earlier: a later one (nearly every step) is slept on from the old;
  * - time comes from `Clock`, so a `TestClock` drives timeouts in tests;
  * - randomness (initial `rid`, key-chain seed) comes from `SecureRandom`.
  *
@@ -33,7 +37,7 @@ import {
   type Element,
   type XmlError
 } from "@xmpp-core/protocol"
-import { Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Result, Scope, Semaphore } from "effect"
+import { type Cause, Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Result, Scope, Semaphore } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { HttpClient } from "effect/http"
 import * as BoshHttpExchange from "../http/BoshHttpExchange.js"
@@ -90,9 +94,11 @@ export interface BoshConnection {
    * The next payload from the manager (once each, in `rid` order). When none
    * is buffered, the machine learns that the caller waits and keeps a
    * request at the manager for what it pushes; nobody waiting, it sends no
-   * empty request but to keep the session alive.
+   * empty request but to keep the session alive. Fails with `Cause.Done`
+   * once the session ended and every payload delivered before was taken
+   * (`ended` tells how it ended).
    */
-  readonly receive: Effect.Effect<Element.Element>
+  readonly receive: Effect.Effect<Element.Element, Cause.Done>
   /** The next buffered payload, if one is there; never waits, never asks for more. */
   readonly tryReceive: Effect.Effect<Option.Option<Element.Element>>
   readonly send: (stanzas: ReadonlyArray<Element.Element>) => Effect.Effect<void, BoshRejected | BoshError>
@@ -139,7 +145,8 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
   // before this one) still need exchanges, e.g. to send the terminate on Ctrl-C.
   const scope = yield* Scope.fork(yield* Scope.Scope)
   const lock = yield* Semaphore.make(1)
-  const incoming = yield* Queue.bounded<Element.Element>(options.incomingCapacity ?? 10_000)
+  // Ended with the session: what was delivered is still taken, then `receive` fails with `Done`.
+  const incoming = yield* Queue.bounded<Element.Element, Cause.Done>(options.incomingCapacity ?? 10_000)
   const ended = yield* Deferred.make<void, BoshError>()
   const established = yield* Deferred.make<BoshSessionParameters.SessionParameters, BoshError>()
   const randomness = { rid: yield* random.randomBytes(6), keySeed: yield* random.randomBytes(32) }
@@ -234,15 +241,20 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
             // A resend supersedes the earlier exchange of its rid: one live exchange per rid.
             const previous = exchanges.get(action.rid)
             if (previous !== undefined) yield* Fiber.interrupt(previous)
+            // Started at once, in this fiber's turn: the request is handed to the HTTP client now,
+            // not one scheduler turn later. An exchange answered before `forkIn` returns (a client
+            // that answers synchronously) has removed its rid already and is not recorded.
+            let answered = false
             const fiber = yield* post(action).pipe(
               Effect.flatMap((answer) => {
+                answered = true
                 exchanges.delete(action.rid)
                 return feed(answer)
               }),
               Effect.asVoid,
-              Effect.forkIn(scope)
+              Effect.forkIn(scope, { startImmediately: true })
             )
-            exchanges.set(action.rid, fiber)
+            if (!answered) exchanges.set(action.rid, fiber)
             break
           }
           case "Deliver":
@@ -265,6 +277,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
           case "Closed":
             yield* Deferred.fail(established, new BoshError({ reason: "item-not-found", message: "session closed" }))
             yield* Deferred.succeed(ended, undefined)
+            yield* Queue.end(incoming)
             yield* stopExchanges
             break
           case "Terminated":
@@ -272,6 +285,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
             for (const receipt of receipts.splice(0)) yield* Deferred.fail(receipt.done, action.error)
             yield* Deferred.fail(established, action.error)
             yield* Deferred.fail(ended, action.error)
+            yield* Queue.end(incoming)
             yield* stopExchanges
             break
         }
@@ -286,27 +300,34 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
     return Effect.forEach(fibers, (fiber) => Fiber.interrupt(fiber), { discard: true })
   })
 
-  // One timer for the machine's next deadline, moved whenever the deadline moves.
-  const schedule: Effect.Effect<void> = Effect.gen(function*() {
+  // One timer for the machine's next deadline (under the lock). The deadline moves with nearly
+  // every step, mostly later (a new request's deadline replaces an answered one's): then the
+  // timer is kept, wakes at the earlier time and sleeps on, rather than be replaced per step.
+  // Only an earlier deadline, or none, replaces it.
+  const schedule: Effect.Effect<void> = Effect.suspend(() => {
     const deadline = BoshSession.nextDeadline(state)
-    if (timer !== undefined && timer.at === deadline) return
-    if (timer !== undefined) {
-      const old = timer.fiber
-      timer = undefined
-      yield* Fiber.interrupt(old)
-    }
-    if (deadline === undefined) return
-    const now = yield* Clock.currentTimeMillis
-    const fiber = yield* Effect.sleep(Duration.millis(Math.max(0, deadline - now))).pipe(
-      Effect.flatMap(() => {
-        timer = undefined
-        return feed(BoshSession.Event.tick())
-      }),
-      Effect.asVoid,
-      Effect.forkIn(scope)
-    )
-    timer = { at: deadline, fiber }
+    if (timer === undefined) return startTimer(deadline)
+    if (deadline !== undefined && timer.at <= deadline) return Effect.void
+    const old = timer.fiber
+    timer = undefined
+    return Effect.andThen(Fiber.interrupt(old), startTimer(deadline))
   })
+
+  const startTimer = (deadline: number | undefined): Effect.Effect<void> =>
+    deadline === undefined ? Effect.void : Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.sleep(Duration.millis(Math.max(0, deadline - now))).pipe(
+        Effect.andThen(lock.withPermit(Effect.gen(function*() {
+          timer = undefined
+          const due = BoshSession.nextDeadline(state)
+          // Moved later meanwhile: sleep on until then.
+          if (due === undefined || due > (yield* Clock.currentTimeMillis)) return yield* schedule
+          yield* step(BoshSession.Event.tick())
+        }))),
+        Effect.forkIn(scope)
+      )
+      timer = { at: deadline, fiber }
+    })
 
   // A refusal of an ended session is the error that ended it: the caller learns why, not just "closed".
   const refuse = (refusal: BoshRejected | undefined): Effect.Effect<void, BoshRejected | BoshError> =>

@@ -344,16 +344,16 @@ export const make = <R>(
         const dropped = Effect.flatMap(Deferred.await(current.dropped), Effect.fail)
         const onDemand = current.transport.kind === "bosh"
         // A dropped TCP link's receive fails as its scope closes: the drop's reason replaces the
-        // plain Closed without racing every read (a race forks two fibers per event).
+        // plain Closed without racing every read (a race forks two fibers per event). Over BOSH a
+        // read first waits for demand: one race against the drop covers both waits.
         const receive = onDemand
-          ? Effect.raceFirst(current.transport.receive, dropped)
+          ? Effect.raceFirst(Effect.andThen(wanted.await, current.transport.receive), dropped)
           : Effect.catch(
             current.transport.receive,
             (error): Effect.Effect<never, TransportError | XmppClientError> =>
               Deferred.isDoneUnsafe(current.dropped) ? dropped : Effect.fail(error)
           )
         while (true) {
-          if (onDemand) yield* Effect.raceFirst(wanted.await, dropped)
           const event = yield* receive
           if (sm !== undefined && event._tag === "StreamElement" && event.element.namespace === Namespaces.STREAM_MANAGEMENT) {
             yield* locked(stepSm({ _tag: "Received", element: event.element }))

@@ -226,12 +226,15 @@ export const connect = (
       const ready = yield* connection.tryReceive
       if (Option.isSome(ready)) return asEvent(ready.value)
       if (finalError !== undefined) return yield* Effect.fail(finalError)
-      return yield* Effect.raceFirst(
+      // The connection's `receive` fails (with `Done`) only once the session ended and its last
+      // payloads were taken: no race against the end per payload.
+      return yield* Effect.catch(
         Effect.map(connection.receive, asEvent),
-        Effect.flatMap(endedExit, (exit) => {
-          settle(exit)
-          return receive
-        })
+        () =>
+          Effect.flatMap(endedExit, (exit) => {
+            settle(exit)
+            return receive
+          })
       )
     })
 

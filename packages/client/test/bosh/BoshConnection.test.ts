@@ -2,7 +2,7 @@ import { BoshConnection } from "@xmpp-core/client"
 import { Element } from "@xmpp-core/protocol"
 import { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Fiber, Layer } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { TestClock } from "effect/testing"
 import { type Faults, layerTestSimulatedManager, type Recorder } from "./SimulatedHttp.js"
@@ -75,6 +75,40 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
       assert.deepStrictEqual(ids(cm.forwarded), ["c-1", "c-2", "c-3", "bye"])
       assert.deepStrictEqual(cm.violations, [])
     }).pipe(Effect.scoped, withManager(cm, {}, recorder))
+  })
+
+  it.effect("once the session ended, receive hands out what was delivered, then fails with Done (no wait forever)", () => {
+    const cm = CM.make(config)
+    const recorder: Recorder = { posted: [] }
+    return Effect.gen(function*() {
+      const connection = yield* BoshConnection.connect(options)
+      yield* connection.established
+      assert.strictEqual((yield* connection.receive).name, "features")
+      yield* connection.send([message("c-1")])
+      yield* TestClock.adjust("1 second")
+      yield* (recorder.push?.([message("s-1"), message("s-2")]) ?? Effect.die("layer not built"))
+      yield* TestClock.adjust("1 second")
+      // Delivered and not taken yet when the session ends.
+      yield* connection.close()
+      const first = yield* connection.receive
+      const second = yield* connection.receive
+      assert.deepStrictEqual(ids([first, second]), ["s-1", "s-2"])
+      const done = yield* Effect.flip(connection.receive)
+      assert.isTrue(Cause.isDone(done))
+    }).pipe(Effect.scoped, withManager(cm, {}, recorder))
+  })
+
+  it.effect("a receive waiting when the session ends fails with Done", () => {
+    const cm = CM.make(config)
+    return Effect.gen(function*() {
+      const connection = yield* BoshConnection.connect(options)
+      yield* connection.established
+      assert.strictEqual((yield* connection.receive).name, "features")
+      const waiting = yield* Effect.forkChild(Effect.flip(connection.receive))
+      yield* TestClock.adjust("10 millis")
+      yield* connection.close()
+      assert.isTrue(Cause.isDone(yield* Fiber.join(waiting)))
+    }).pipe(Effect.scoped, withManager(cm))
   })
 
   it.effect("a hung exchange is sent again after wait + margin with the same rid and bytes (TestClock)", () => {

@@ -139,8 +139,12 @@ describe("BoshTransport against a scripted Openfire-like manager", () => {
       const manager = OpenfireLikeManager.make()
       manager.script.sendFeaturesAfterRestart = false
       const attempt = yield* Effect.forkChild(Effect.flip(login(manager)))
-      // Negotiation's own deadline (30 s by default) ends the wait.
-      yield* TestClock.adjust("31 seconds")
+      // Negotiation's own deadline (30 s by default) ends the wait. Time moves a second at a
+      // time, so the login gets as far as it goes (auth, restart) whenever the driver's timers
+      // wake: one jump of 31 s could end the wait for the first features before auth was sent.
+      for (let second = 0; second < 120 && attempt.pollUnsafe() === undefined; second++) {
+        yield* TestClock.adjust("1 second")
+      }
       const error = yield* Fiber.join(attempt)
       assert.strictEqual(error.reason, "NegotiationFailed")
       assert.strictEqual(error.condition, "features-timeout")
