@@ -210,7 +210,8 @@ export const make = <R>(
           const outbox = yield* Queue.unbounded<Element.Element, Cause.Done>()
           // A write that fails shows up as a lost link to the reader; the writer just stops.
           const writer = yield* Effect.forkIn(
-            Effect.ignore(Effect.forever(Effect.flatMap(Queue.take(outbox), transport.send))),
+            // All that waits goes in one write (one BOSH request: a stanza and its <r/> together).
+            Effect.ignore(Effect.forever(Effect.flatMap(Queue.takeAll(outbox), transport.sendAll))),
             scope
           )
           return { link: { transport, scope, dropped, outbox, writer }, bound }

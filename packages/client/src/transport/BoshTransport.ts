@@ -250,7 +250,8 @@ export const connect = (
           : effect
       )
 
-    const send = (element: Element.Element) => whileOpen(Effect.catch(connection.send([element]), whenRefused))
+    const sendAll = (elements: ReadonlyArray<Element.Element>) => whileOpen(Effect.catch(connection.send(elements), whenRefused))
+    const send = (element: Element.Element) => sendAll([element])
 
     const close = (lastElements: ReadonlyArray<Element.Element> = []) =>
       Effect.gen(function*() {
@@ -305,6 +306,7 @@ export const connect = (
       channel: Option.none(),
       receive,
       send,
+      sendAll,
       sendStreamHeader: () =>
         Effect.fail(new TransportError({ reason: "Unsupported", message: "BOSH has no stream header to write" })),
       startTls: Effect.fail(

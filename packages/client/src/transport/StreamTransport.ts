@@ -391,6 +391,7 @@ export const connect = (
       channel: tls === undefined ? Option.none() : Option.some({ tlsVersion: tls.tlsVersion, bindings: tls.bindings }),
       receive,
       send: (element) => Effect.suspend(() => write([serialize(element)])),
+      sendAll: (elements) => Effect.suspend(() => write(elements.map(serialize))),
       sendStreamHeader: (xml) =>
         Effect.suspend(() => {
           if (onTraffic !== undefined) onTraffic("out", xml)

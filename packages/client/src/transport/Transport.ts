@@ -39,6 +39,12 @@ export interface Transport extends StreamNegotiator.Port<TransportError> {
    */
   readonly close: (lastElements?: ReadonlyArray<Element.Element>) => Effect.Effect<void, TransportError>
   /**
+   * Sends `elements` together, in order, as `send` would one by one: one
+   * write over TCP, one request body over BOSH (so a stanza and the `<r/>`
+   * after it never make two requests written back to back).
+   */
+  readonly sendAll: (elements: ReadonlyArray<Element.Element>) => Effect.Effect<void, TransportError>
+  /**
    * The transport's own acknowledgement of what `send` took, where it has
    * one: BOSH knows the connection manager received a request once it
    * answered it (XEP-0124 §9). TCP has none (`undefined`): only stream
