@@ -8,7 +8,11 @@ const percentile = (values, p) => {
 }
 const minutes = (from, to) => (to - from) / 60000
 
-const rows = [
+/**
+ * The rows of the tables: which measure, the label, the figure of one
+ * round's result (and a note); `idle.mjs` prints the idle rows with them.
+ */
+export const rows = [
   { measure: "login", label: "login median, ms", value: (r) => percentile(r.times, 50) },
   { measure: "login", label: "login p95, ms", value: (r) => percentile(r.times, 95) },
   {
@@ -56,10 +60,20 @@ const rows = [
     boshOnly: true,
     value: (r) => r.cpuMs / r.sessions / minutes(r.idleStart, r.idleEnd)
   },
+  {
+    measure: "idle",
+    label: "idle: timer callbacks per session per minute (Node clients: every `Timeout` callback the process ran, see wakeups.mjs)",
+    boshOnly: true,
+    value: (r) => (r.timerCallbacks === undefined ? undefined : r.timerCallbacks / r.sessions / minutes(r.idleStart, r.idleEnd)),
+    note: (r) =>
+      r.immediateCallbacks > 0
+        ? `and ${format(r.immediateCallbacks / r.sessions / minutes(r.idleStart, r.idleEnd))} setImmediate callbacks`
+        : undefined
+  },
   { measure: "rss", label: "process RSS after one login, MB", value: (r) => r.rssKiB / 1024 }
 ]
 
-const format = (x) =>
+export const format = (x) =>
   x === undefined || Number.isNaN(x)
     ? "—"
     : Math.abs(x) >= 100

@@ -4,6 +4,8 @@
 // in clients/ (login → { jid, send, onMessage, close }). Prints one JSON line.
 import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
+import { writeHeapSnapshot } from "node:v8"
+import { countTimerCallbacks } from "./wakeups.mjs"
 
 const job = JSON.parse(process.argv[2])
 const adapter = await import(`./clients/${job.client}.mjs`)
@@ -135,9 +137,15 @@ const measures = {
     const after = process.memoryUsage()
     const idleStart = epoch()
     const cpu = process.cpuUsage()
-    await settle(job.seconds * 1000)
+    let windowEnd
+    const idled = new Promise((resolve) => (windowEnd = setTimeout(resolve, job.seconds * 1000)))
+    const timers = countTimerCallbacks(windowEnd)
+    await idled
+    const wakeups = timers.stop()
     const used = process.cpuUsage(cpu)
     const idleEnd = epoch()
+    // On request (idle.mjs --heap-snapshot), the heap with the sessions idle, after the figures.
+    const heapSnapshot = job.heapSnapshot === undefined ? undefined : (gc(), writeHeapSnapshot(job.heapSnapshot))
     const result = {
       sessions: sessions.length,
       failed,
@@ -149,7 +157,10 @@ const measures = {
       heapAfterKiB: after.heapUsed / 1024,
       idleStart,
       idleEnd,
-      cpuMs: (used.user + used.system) / 1000
+      cpuMs: (used.user + used.system) / 1000,
+      timerCallbacks: wakeups.timeouts,
+      immediateCallbacks: wakeups.immediates,
+      ...(heapSnapshot === undefined ? {} : { heapSnapshot })
     }
     emit(result)
     await within(Promise.all(sessions.map(closeQuietly)), 10000, "close").catch(() => undefined)
