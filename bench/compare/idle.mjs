@@ -79,6 +79,20 @@ for (let round = 0; round < rounds; round++) {
       }
       console.log(`  ${row.label.replace(/ \(.*$/, "")}: ${format(value)}${note ? ` (${note})` : ""}`)
     }
-    console.log(`  process RSS ${format(r.rssBeforeKiB / 1024)} → ${format(r.rssAfterKiB / 1024)} MB, heap ${format(r.heapBeforeKiB / 1024)} → ${format(r.heapAfterKiB / 1024)} MB${r.heapSnapshot ? `; ${r.heapSnapshot}` : ""}`)
+    const mb = (before, after) => `${format(before / 1024)} → ${format(after / 1024)} MB`
+    console.log(`  process: RSS ${mb(r.rssBeforeKiB, r.rssAfterKiB)}, heap used ${mb(r.heapBeforeKiB, r.heapAfterKiB)}` +
+      (r.heapTotalBeforeKiB === undefined ? "" : `, heap total ${mb(r.heapTotalBeforeKiB, r.heapTotalAfterKiB)}, external ${mb(r.externalBeforeKiB, r.externalAfterKiB)}`) +
+      (r.heapSnapshot ? `; ${r.heapSnapshot}` : ""))
+    if (r.heapSpaces !== undefined) {
+      const { before } = r.heapSpaces
+      for (const moment of ["after", "end"]) {
+        const at = r.heapSpaces[moment]
+        if (at === undefined) continue
+        const grown = Object.keys(at).filter((name) => at[name][0] !== (before[name]?.[0] ?? 0))
+        console.log(`  V8 heap spaces ${moment === "after" ? "after the logins" : "at the window's end"}, committed (used) per session, KiB: ${grown.map((name) =>
+          `${name} ${format((at[name][0] - (before[name]?.[0] ?? 0)) / r.sessions)} (${format((at[name][1] - (before[name]?.[1] ?? 0)) / r.sessions)})`).join(", ")}`)
+      }
+      if (r.rssEndKiB !== undefined) console.log(`  RSS per session at the window's end: ${format((r.rssEndKiB - r.rssBeforeKiB) / r.sessions)} KiB (JS heap ${format((r.heapEndKiB - r.heapBeforeKiB) / r.sessions)} KiB)`)
+    }
   })
 }
