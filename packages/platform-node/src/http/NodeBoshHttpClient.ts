@@ -26,6 +26,7 @@ import * as Undici from "@effect/platform-node/Undici"
 import { Duration, Effect, Layer } from "effect"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as Scope from "effect/Scope"
+import * as BoshConnections from "./BoshConnections.js"
 import * as BoshHttpInterceptor from "./BoshHttpInterceptor.js"
 import * as BoshHttpRoute from "./BoshHttpRoute.js"
 import * as BoshUndiciClient from "./BoshUndiciClient.js"
@@ -40,6 +41,12 @@ export const agentOptions = (config: BoshHttpConfig.BoshHttpConfig): Undici.Agen
   const plan = BoshHttpConfig.connectionPlan(config)
   return {
     connections: plan.connections,
+    // One connection: a `Client`, as undici's own default; more: `BoshConnections`, not undici's
+    // `Pool` (whose 16 KiB request queue was the largest object of an idle session).
+    factory: (origin, options) =>
+      plan.connections === 1
+        ? new Undici.Client(origin, options)
+        : new BoshConnections.BoshConnections(origin, { ...options, connections: plan.connections }),
     // undici: 0 turns keep-alive off, so each request gets a fresh connection.
     pipelining: plan.reuse ? plan.requestsPerConnection : 0,
     connect: BoshHttpRoute.makeConnect(BoshHttpRoute.fromConfig(config), {
