@@ -92,6 +92,9 @@ for (let round = 0; round < rounds; round++) {
         console.log(`  V8 heap spaces ${moment === "after" ? "after the logins" : "at the window's end"}, committed (used) per session, KiB: ${grown.map((name) =>
           `${name} ${format((at[name][0] - (before[name]?.[0] ?? 0)) / r.sessions)} (${format((at[name][1] - (before[name]?.[1] ?? 0)) / r.sessions)})`).join(", ")}`)
       }
+      if (r.timerCallbacksByName !== undefined) {
+        console.log(`  timer callbacks in the window, by callback: ${Object.entries(r.timerCallbacksByName).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, count]) => `${name} ${count}`).join(", ") || "none"}`)
+      }
       if (r.rssEndKiB !== undefined) console.log(`  RSS per session at the window's end: ${format((r.rssEndKiB - r.rssBeforeKiB) / r.sessions)} KiB (JS heap ${format((r.heapEndKiB - r.heapBeforeKiB) / r.sessions)} KiB)`)
     }
   })

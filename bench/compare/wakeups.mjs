@@ -18,24 +18,30 @@
 import { createHook, executionAsyncResource } from "node:async_hooks"
 
 /**
- * Starts counting; `stop()` returns `{ timeouts, immediates }` counted since.
+ * Starts counting; `stop()` returns `{ timeouts, immediates, byCallback }`
+ * counted since, `byCallback` the timeouts per callback function name and
+ * delay (Node's `_onTimeout` and `_idleTimeout` fields; "anonymous" when unnamed).
  * `ignore` is a timer of the caller's own (the window's end): not counted.
  */
 export const countTimerCallbacks = (ignore) => {
   let timeouts = 0, immediates = 0
+  const byCallback = {}
   const hook = createHook({
     before() {
       const resource = executionAsyncResource()
       if (resource === ignore || resource === null || typeof resource !== "object") return
       const name = resource.constructor?.name
-      if (name === "Timeout") timeouts++
-      else if (name === "Immediate") immediates++
+      if (name === "Timeout") {
+        timeouts++
+        const callback = `${resource._onTimeout?.name || "anonymous"} (${resource._idleTimeout} ms)`
+        byCallback[callback] = (byCallback[callback] ?? 0) + 1
+      } else if (name === "Immediate") immediates++
     }
   }).enable()
   return {
     stop: () => {
       hook.disable()
-      return { timeouts, immediates }
+      return { timeouts, immediates, byCallback }
     }
   }
 }

@@ -18,8 +18,14 @@ const gcReducing = () => globalThis.gc?.({ type: "major", execution: "sync", fla
 const heapSpaces = () =>
   Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, [space.space_size / 1024, space.space_used_size / 1024]]))
 const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const within = (promise, ms, what) =>
-  Promise.race([promise, settle(ms).then(() => Promise.reject(new Error(`${what}: no answer in ${ms} ms`)))])
+/** `promise`, or a failure after `ms`; the timer is cleared once `promise` settles (a login's timer firing later was counted as the client's idle wake-up). */
+const within = (promise, ms, what) => {
+  let timer
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
+}
 const closeQuietly = (session) => within(session.close(), 1500, "close").catch(() => undefined)
 let emitted = false
 const failures = new Set()
@@ -191,6 +197,7 @@ const measures = {
       cpuMs: (used.user + used.system) / 1000,
       timerCallbacks: wakeups.timeouts,
       immediateCallbacks: wakeups.immediates,
+      timerCallbacksByName: wakeups.byCallback,
       ...(heapSnapshot === undefined ? {} : { heapSnapshot })
     }
     emit(result)
