@@ -14,7 +14,7 @@
  * and the second is never answered, ending in a `Timeout`), so it only suits
  * Prosody-like managers.
  *
- * `config.timeout` is enforced here, by undici's own timers (see
+ * `config.timeout` is enforced here, by one native timer per request (see
  * `BoshHttpInterceptor`). Certificates are always verified, against Node's roots plus `config.ca` (or `config.ca` alone with `systemRoots: false`).
  * A proxy that closes the connection after every response (tinyproxy) is
  * fine: undici opens a new connection for the next request.
