@@ -32,7 +32,7 @@ export const spawnJob = (command, args, timeoutSeconds, env = process.env) =>
   })
 
 /** One measure of one JavaScript client (`clients/<client>.mjs`) in `worker.mjs`. */
-export const workerJob = (servers, { client, variant, measure, n, seconds, timeout }, httpPort = servers.prosody.http) => {
+export const workerJob = (servers, { client, variant, measure, n, seconds, timeout, heapSnapshot }, httpPort = servers.prosody.http) => {
   const prosody = servers.prosody
   const job = {
     client,
@@ -40,6 +40,7 @@ export const workerJob = (servers, { client, variant, measure, n, seconds, timeo
     measure,
     n,
     seconds,
+    ...(heapSnapshot === undefined ? {} : { heapSnapshot }),
     accounts: servers.accounts,
     target: {
       domain: servers.domain,

@@ -8,7 +8,11 @@ const percentile = (values, p) => {
 }
 const minutes = (from, to) => (to - from) / 60000
 
-const rows = [
+/**
+ * The rows of the tables: which measure, the label, the figure of one
+ * round's result (and a note); `idle.mjs` prints the idle rows with them.
+ */
+export const rows = [
   { measure: "login", label: "login median, ms", value: (r) => percentile(r.times, 50) },
   { measure: "login", label: "login p95, ms", value: (r) => percentile(r.times, 95) },
   {
@@ -46,6 +50,12 @@ const rows = [
   },
   {
     measure: "idle",
+    label: "idle: RSS per session after a memory-reducing GC, KiB (Node clients: V8's young generation, grown by the logins, given back)",
+    boshOnly: true,
+    value: (r) => (r.rssReducedEndKiB === undefined ? undefined : (r.rssReducedEndKiB - r.rssReducedBeforeKiB) / r.sessions)
+  },
+  {
+    measure: "idle",
     label: "idle: HTTP requests per session per minute (the window is shorter than `wait`, 60 s)",
     boshOnly: true,
     value: (r) => (r.idleRequests === undefined ? undefined : r.idleRequests / r.sessions / minutes(r.idleStart, r.idleEnd))
@@ -56,10 +66,20 @@ const rows = [
     boshOnly: true,
     value: (r) => r.cpuMs / r.sessions / minutes(r.idleStart, r.idleEnd)
   },
+  {
+    measure: "idle",
+    label: "idle: timer callbacks per session per minute (Node clients: every `Timeout` callback the process ran, see wakeups.mjs)",
+    boshOnly: true,
+    value: (r) => (r.timerCallbacks === undefined ? undefined : r.timerCallbacks / r.sessions / minutes(r.idleStart, r.idleEnd)),
+    note: (r) =>
+      r.immediateCallbacks > 0
+        ? `and ${format(r.immediateCallbacks / r.sessions / minutes(r.idleStart, r.idleEnd))} setImmediate callbacks`
+        : undefined
+  },
   { measure: "rss", label: "process RSS after one login, MB", value: (r) => r.rssKiB / 1024 }
 ]
 
-const format = (x) =>
+export const format = (x) =>
   x === undefined || Number.isNaN(x)
     ? "—"
     : Math.abs(x) >= 100
@@ -138,7 +158,7 @@ export const renderResults = (results, context) => {
     `- machine: nproc ${context.nproc}; load average ${context.load.start.map((x) => x.toFixed(2)).join(" ")} at the start, ${context.load.end.map((x) => x.toFixed(2)).join(" ")} at the end`,
     `- versions: Node ${v.node}; Prosody ${v.prosody}; gloox ${v.gloox} (Debian libgloox-dev); Strophe.js ${v["strophe.js"]} (with @xmldom/xmldom ${v["@xmldom/xmldom"]} and xhr2 ${v.xhr2} through bench/compare/clients/xhr.mjs); StanzaJS ${v.stanza}; @xmpp/client ${v["@xmpp/client"]}`,
     `- the project's Prosody from .state/servers.json; BOSH over plain HTTP on 127.0.0.1 for every BOSH client (gloox has no HTTPS BOSH without its own TLS chain); TCP clients with STARTTLS, the test CA trusted (never verification off)`,
-    `- login: ${m.login.n} logins after 3 warm-ups (alice); HTTP requests counted by a TCP relay in front of the BOSH port (requests begun between the start of the login and its end); round trip: ${m.rtt.n} sequential messages to the session's own full JID after 20 warm-ups; throughput: ${m.tput.n.toLocaleString("en")} messages alice → bob sent as fast as the client's send allows, bounded at ${m.tput.seconds} s; idle: ${m.idle.n} BOSH sessions per client (all BOSH clients at once, each behind its own relay), then ${m.idle.seconds} s idle; RSS after one login after a GC`,
+    `- login: ${m.login.n} logins after 3 warm-ups (alice); HTTP requests counted by a TCP relay in front of the BOSH port (requests begun between the start of the login and its end); round trip: ${m.rtt.n} sequential messages to the session's own full JID after 20 warm-ups; throughput: ${m.tput.n.toLocaleString("en")} messages alice → bob sent as fast as the client's send allows, bounded at ${m.tput.seconds} s; idle: one warm-up session in and out (JavaScript clients; what a first login loads and compiles is not counted per session), then ${m.idle.n} BOSH sessions per client (all BOSH clients at once, each behind its own relay), then ${m.idle.seconds} s idle, timer callbacks counted by an async_hooks hook (wakeups.mjs); RSS after one login after a GC`,
     "- SASL: this project SCRAM-SHA-256; Strophe.js and StanzaJS pick SCRAM-SHA-256 themselves; @xmpp/client SCRAM-SHA-1 (its only SCRAM); gloox PLAIN (its SCRAM-SHA-1 sends the gs2 flag `y`, which Prosody 0.12 answers with `malformed-request`, \"Invalid channel binding value\"), so gloox's login skips the PBKDF2 the others pay",
     "- each cell: the mean of the two rounds (the second in the reverse order), ×ratio to the best peer of the same table on that row (for msgs/s higher is better, for every other row lower), ±spread between the rounds (|r1 − r2| / mean); a cell without a figure says why",
     "",

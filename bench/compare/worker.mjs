@@ -4,15 +4,28 @@
 // in clients/ (login → { jid, send, onMessage, close }). Prints one JSON line.
 import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8"
+import { countTimerCallbacks } from "./wakeups.mjs"
 
 const job = JSON.parse(process.argv[2])
 const adapter = await import(`./clients/${job.client}.mjs`)
 const target = { ...job.target, caPem: readFileSync(job.target.ca, "utf8"), variant: job.variant }
 const epoch = () => performance.timeOrigin + performance.now()
 const gc = () => globalThis.gc?.()
+/** A memory-reducing full GC: V8 also gives back the young generation's grown semi-spaces. */
+const gcReducing = () => globalThis.gc?.({ type: "major", execution: "sync", flavor: "last-resort" })
+/** Each V8 heap space's committed size and used size, KiB. */
+const heapSpaces = () =>
+  Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, [space.space_size / 1024, space.space_used_size / 1024]]))
 const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const within = (promise, ms, what) =>
-  Promise.race([promise, settle(ms).then(() => Promise.reject(new Error(`${what}: no answer in ${ms} ms`)))])
+/** `promise`, or a failure after `ms`; the timer is cleared once `promise` settles (a login's timer firing later was counted as the client's idle wake-up). */
+const within = (promise, ms, what) => {
+  let timer
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
+}
 const closeQuietly = (session) => within(session.close(), 1500, "close").catch(() => undefined)
 let emitted = false
 const failures = new Set()
@@ -111,9 +124,17 @@ const measures = {
     return result
   },
   async idle() {
+    // One session in and out first: the code a login loads and compiles once
+    // (modules, bytecode, the JIT's) is the process's, not each session's.
+    await closeQuietly(await within(adapter.login(target, account("alice", `${job.client}-idle-warm-up`)), 30000, "login"))
+    await settle(200)
     gc()
     await settle(200)
     const before = process.memoryUsage()
+    const spacesBefore = heapSpaces()
+    gcReducing()
+    await settle(200)
+    const beforeReduced = process.memoryUsage()
     const sessions = []
     let failed = 0
     for (let i = 0; i < job.n; i += 5) {
@@ -133,11 +154,26 @@ const measures = {
     gc()
     await settle(200)
     const after = process.memoryUsage()
+    const spacesAfter = heapSpaces()
     const idleStart = epoch()
     const cpu = process.cpuUsage()
-    await settle(job.seconds * 1000)
+    let windowEnd
+    const idled = new Promise((resolve) => (windowEnd = setTimeout(resolve, job.seconds * 1000)))
+    const timers = countTimerCallbacks(windowEnd)
+    await idled
+    const wakeups = timers.stop()
     const used = process.cpuUsage(cpu)
     const idleEnd = epoch()
+    // What the process holds after idling, no GC forced: V8's memory reducer
+    // may have shrunk the young generation grown by the logins.
+    const end = process.memoryUsage()
+    const spacesEnd = heapSpaces()
+    // And what the sessions hold once V8 has given back what the logins' garbage grew.
+    gcReducing()
+    await settle(200)
+    const endReduced = process.memoryUsage()
+    // On request (idle.mjs --heap-snapshot), the heap with the sessions idle, after the figures.
+    const heapSnapshot = job.heapSnapshot === undefined ? undefined : (gc(), writeHeapSnapshot(job.heapSnapshot))
     const result = {
       sessions: sessions.length,
       failed,
@@ -147,9 +183,22 @@ const measures = {
       rssAfterKiB: after.rss / 1024,
       heapBeforeKiB: before.heapUsed / 1024,
       heapAfterKiB: after.heapUsed / 1024,
+      heapTotalBeforeKiB: before.heapTotal / 1024,
+      heapTotalAfterKiB: after.heapTotal / 1024,
+      externalBeforeKiB: before.external / 1024,
+      externalAfterKiB: after.external / 1024,
+      rssEndKiB: end.rss / 1024,
+      rssReducedBeforeKiB: beforeReduced.rss / 1024,
+      rssReducedEndKiB: endReduced.rss / 1024,
+      heapEndKiB: end.heapUsed / 1024,
+      heapSpaces: { before: spacesBefore, after: spacesAfter, end: spacesEnd },
       idleStart,
       idleEnd,
-      cpuMs: (used.user + used.system) / 1000
+      cpuMs: (used.user + used.system) / 1000,
+      timerCallbacks: wakeups.timeouts,
+      immediateCallbacks: wakeups.immediates,
+      timerCallbacksByName: wakeups.byCallback,
+      ...(heapSnapshot === undefined ? {} : { heapSnapshot })
     }
     emit(result)
     await within(Promise.all(sessions.map(closeQuietly)), 10000, "close").catch(() => undefined)

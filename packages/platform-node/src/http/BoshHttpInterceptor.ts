@@ -9,11 +9,17 @@
  * - in `pipelining` mode, marks the POST as idempotent and non-blocking, or
  *   undici would never pipeline it. BOSH makes that safe: a request resent
  *   with the same `rid` gets the cached answer (XEP-0124 §14.3);
- * - enforces the config's timeout with undici's own timers (no status line
- *   within it, or a pause that long inside the body) and reports it as an
- *   `HttpError` `Timeout`. undici's timers cost nothing extra per request,
- *   unlike a racing Effect timer. (The session machine's own, shorter
- *   deadlines end most exchanges first; this is the outer bound.)
+ * - enforces the config's timeout (no status line within it of the request
+ *   going out, or a pause that long inside the body) with one native timer
+ *   per request, armed when undici starts writing it, pushed back by each
+ *   part of the answer, cleared at its end; on expiry the request is aborted
+ *   on its connection with an `HttpError` `Timeout`. Not undici's
+ *   `headersTimeout` / `bodyTimeout`: those run on undici's coarse clock, a
+ *   499 ms timer that fires as long as any request waits, so an idle BOSH
+ *   session (its held request waiting up to `wait`) woke the process twice a
+ *   second; a native timer fires only if the deadline passes. Still no racing
+ *   Effect timer per request. (The session machine's own, shorter deadlines
+ *   end most exchanges first; this is the outer bound.)
  * - tells the request's `RequestWritten` callback (handed over as the
  *   dispatch option {@link onWrittenKey}) when undici has written the whole
  *   request to its socket, so the driver can send the next `rid` after it.
@@ -51,11 +57,8 @@ export const make = (options: InterceptorOptions): Undici.Dispatcher.DispatcherC
   const peer: HttpHop = route._tag === "Direct" ? "connection-manager" : "proxy"
   return (opts, handler) => {
     const origin = opts.origin === undefined ? "" : typeof opts.origin === "string" ? opts.origin : opts.origin.origin
-    let next: Undici.Dispatcher.DispatchOptions = {
-      ...opts,
-      headersTimeout: options.timeoutMillis,
-      bodyTimeout: options.timeoutMillis
-    }
+    // undici's own timeouts off: BoshHandler keeps the deadline (see above).
+    let next: Undici.Dispatcher.DispatchOptions = { ...opts, headersTimeout: 0, bodyTimeout: 0 }
     if (route._tag === "Forward" && origin !== "") {
       next = {
         ...next,
@@ -77,7 +80,10 @@ export const make = (options: InterceptorOptions): Undici.Dispatcher.DispatcherC
         url: `${origin}${opts.path}`
       })
     const onWritten: unknown = Reflect.get(opts, onWrittenKey)
-    return dispatch(next, new BoshHandler(handler, timeout, typeof onWritten === "function" ? () => onWritten() : undefined))
+    return dispatch(
+      next,
+      new BoshHandler(handler, timeout, options.timeoutMillis, typeof onWritten === "function" ? () => onWritten() : undefined)
+    )
   }
 }
 
@@ -107,17 +113,42 @@ const timeoutCodes: ReadonlySet<unknown> = new Set(["UND_ERR_HEADERS_TIMEOUT", "
 
 /**
  * Passes every callback through; `onRequestSent` tells the request's
- * `RequestWritten` callback, `onResponseStart` adds the reason phrase header
- * and `onResponseError` turns undici's timeouts into `HttpError`.
+ * `RequestWritten` callback, `onResponseStart` adds the reason phrase header,
+ * the deadline timer runs from `onRequestStart` to the answer's end, and
+ * `onResponseError` turns undici's timeouts (if a caller set its own) into
+ * `HttpError`.
  */
 class BoshHandler implements Undici.Dispatcher.DispatchHandler {
   readonly inner: Undici.Dispatcher.DispatchHandler
   readonly timeout: () => HttpError
+  readonly timeoutMillis: number
   onWritten: (() => void) | undefined
-  constructor(inner: Undici.Dispatcher.DispatchHandler, timeout: () => HttpError, onWritten: (() => void) | undefined) {
+  deadline: ReturnType<typeof setTimeout> | undefined
+  constructor(
+    inner: Undici.Dispatcher.DispatchHandler,
+    timeout: () => HttpError,
+    timeoutMillis: number,
+    onWritten: (() => void) | undefined
+  ) {
     this.inner = inner
     this.timeout = timeout
+    this.timeoutMillis = timeoutMillis
     this.onWritten = onWritten
+  }
+  /** Arms the deadline: on expiry the request is aborted on its connection with a `Timeout`. */
+  arm(controller: Undici.Dispatcher.DispatchController): void {
+    if (!(this.timeoutMillis > 0)) return
+    this.deadline = setTimeout(() => {
+      this.deadline = undefined
+      controller.abort(this.timeout())
+    }, this.timeoutMillis)
+    // As undici's own timers: a waiting request's deadline alone does not keep the process up.
+    this.deadline.unref()
+  }
+  disarm(): void {
+    if (this.deadline === undefined) return
+    clearTimeout(this.deadline)
+    this.deadline = undefined
   }
   /** undici calls this once the whole request is written to the socket (not part of its typed handler API). */
   onRequestSent(): void {
@@ -126,6 +157,7 @@ class BoshHandler implements Undici.Dispatcher.DispatchHandler {
     onWritten?.()
   }
   onRequestStart(controller: Undici.Dispatcher.DispatchController, context: unknown): void {
+    this.arm(controller)
     this.inner.onRequestStart?.(controller, context)
   }
   onRequestUpgrade(
@@ -145,15 +177,19 @@ class BoshHandler implements Undici.Dispatcher.DispatchHandler {
     const withPhrase: ResponseHeaders = { ...headers }
     delete withPhrase[ReasonPhrase.header]
     if (statusMessage !== undefined && statusMessage !== "") withPhrase[ReasonPhrase.header] = statusMessage
+    this.deadline?.refresh()
     this.inner.onResponseStart?.(controller, statusCode, withPhrase, statusMessage)
   }
   onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Buffer): void {
+    this.deadline?.refresh()
     this.inner.onResponseData?.(controller, chunk)
   }
   onResponseEnd(controller: Undici.Dispatcher.DispatchController, trailers: ResponseHeaders): void {
+    this.disarm()
     this.inner.onResponseEnd?.(controller, trailers)
   }
   onResponseError(controller: Undici.Dispatcher.DispatchController, error: Error): void {
+    this.disarm()
     const code = "code" in error ? error.code : undefined
     this.inner.onResponseError?.(controller, timeoutCodes.has(code) ? this.timeout() : error)
   }

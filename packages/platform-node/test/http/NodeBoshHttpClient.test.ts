@@ -8,11 +8,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { BoshHttpConfig, BoshHttpExchange, type Connector, type HttpError } from "@xmpp-core/client"
 import { Deferred, Effect, Exit, Fiber, Option, Redacted } from "effect"
 import type * as Http from "node:http"
+import * as ChildProcess from "node:child_process"
 import * as Net from "node:net"
+import { fileURLToPath } from "node:url"
 import { NodeBoshHttpClient } from "../../src/bosh.js"
 import * as LocalHttpServer from "./LocalHttpServer.js"
 
 const body = "<body rid='1' xmlns='http://jabber.org/protocol/httpbind'/>"
+const packageDir = fileURLToPath(new URL("../..", import.meta.url))
 
 const config = (input: Record<string, unknown>) => BoshHttpConfig.decode(input)
 
@@ -179,8 +182,8 @@ describe("NodeBoshHttpClient", () => {
       assert.deepStrictEqual([proxied.hop.index, proxied.hop.port], [0, port])
     }))
 
-  // undici's own timer enforces the timeout, so this waits 200 ms of real time.
-  it.live("an exchange that outlives the timeout is a typed Timeout (undici's timer)", () =>
+  // The interceptor's deadline (a native timer) enforces the timeout, so this waits 200 ms of real time.
+  it.live("an exchange that outlives the timeout is a typed Timeout (the interceptor's deadline)", () =>
     Effect.gen(function*() {
       const server = yield* LocalHttpServer.make(() => {
         // never answers
@@ -234,6 +237,54 @@ describe("NodeBoshHttpClient exchanges", () => {
         return yield* BoshHttpExchange.post(cfg, body)
       }).pipe(Effect.provide(NodeBoshHttpClient.layer(cfg)))
       assert.strictEqual(BoshHttpExchange.text(answer), "<body n='2'/>")
+    }))
+})
+
+// A BOSH client in a child process (the built package, `dist`, as `./run test`
+// builds it first): its request is held by the test's server; it counts every
+// timer callback it runs while it waits, but for its own window's.
+const idleScript = `
+const { createHook, executionAsyncResource } = await import("node:async_hooks")
+const { BoshHttpConfig, BoshHttpExchange } = await import("@xmpp-core/client")
+const { NodeBoshHttpClient } = await import("@xmpp-core/platform-node/bosh")
+const { Effect } = await import("effect")
+const cfg = await Effect.runPromise(BoshHttpConfig.decode({ url: process.argv[1], timeout: 30000 }))
+Effect.runFork(BoshHttpExchange.post(cfg, "<body rid='1' xmlns='http://jabber.org/protocol/httpbind'/>").pipe(Effect.provide(NodeBoshHttpClient.layer(cfg))))
+await new Promise((resolve) => setTimeout(resolve, 300))
+const seen = []
+let window
+const hook = createHook({ before() {
+  const resource = executionAsyncResource()
+  if (resource !== window && resource?.constructor?.name === "Timeout") seen.push(resource._onTimeout?.name || "anonymous")
+} }).enable()
+await new Promise((resolve) => { window = setTimeout(resolve, 1600) })
+hook.disable()
+console.log(JSON.stringify(seen))
+process.exit(0)
+`
+
+describe("NodeBoshHttpClient idle", () => {
+  // undici's headersTimeout ran on its coarse clock: a 499 ms timer firing as
+  // long as a request waited, so a held BOSH request woke the process twice a second.
+  it.live("a request held by the manager wakes its process by no timer while it waits", () =>
+    Effect.gen(function*() {
+      const server = yield* LocalHttpServer.make(() => undefined)
+      const output = yield* Effect.callback<{ readonly status: number | null; readonly out: string; readonly err: string }>(
+        (resume) => {
+          const child = ChildProcess.spawn(process.execPath, ["--input-type=module", "-e", idleScript, "--", server.url], {
+            cwd: packageDir,
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let out = "", err = ""
+          child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")))
+          child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")))
+          child.on("close", (status) => resume(Effect.succeed({ status, out, err })))
+          return Effect.sync(() => child.kill())
+        }
+      ).pipe(Effect.timeout("20 seconds"))
+      assert.strictEqual(output.status, 0, output.err)
+      assert.strictEqual(server.requests.length, 1)
+      assert.deepStrictEqual(JSON.parse(output.out.trim()), [])
     }))
 })
 
