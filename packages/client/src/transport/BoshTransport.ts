@@ -309,8 +309,9 @@ export const connect = (
       sendAll,
       sendStreamHeader: () =>
         Effect.fail(new TransportError({ reason: "Unsupported", message: "BOSH has no stream header to write" })),
-      startTls: Effect.fail(
-        new TransportError({ reason: "Unsupported", message: "STARTTLS does not exist over BOSH; use an https:// URL" })
+      // Built when asked for: an error made up front keeps its captured stack in every session.
+      startTls: Effect.suspend(() =>
+        Effect.fail(new TransportError({ reason: "Unsupported", message: "STARTTLS does not exist over BOSH; use an https:// URL" }))
       ),
       restart: Effect.catch(connection.restart, whenRefused),
       close

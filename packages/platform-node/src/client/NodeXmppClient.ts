@@ -44,7 +44,8 @@ export const layerBoshHttpClients: Layer.Layer<BoshHttpClients.BoshHttpClients> 
   make: (config) =>
     Effect.flatMap(
       Effect.promise(() => import("../http/NodeBoshHttpClient.js")),
-      (NodeBoshHttpClient) => BoshHttpClients.fromLayer(NodeBoshHttpClient.layer).make(config)
+      // `make` directly: a Layer built per session kept ~2 KiB more of each idle session.
+      (NodeBoshHttpClient) => NodeBoshHttpClient.make(config)
     )
 })
 

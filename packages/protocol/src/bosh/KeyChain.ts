@@ -29,7 +29,11 @@ export interface KeyChain {
   /** n, the number of keys. */
   readonly length: number
   readonly remaining: number
-  /** Forced chain length (tests); otherwise 256 to 1279, unpredictable. */
+  /**
+   * Forced chain length (tests); otherwise 64 to 127, unpredictable. Short: a chain is kept whole
+   * for every idle session (at 256 to 1279 keys, 5 to 25 KiB each, most of a session's heap), and
+   * a new chain costs one `newkey` per some hundred requests, hashed once.
+   */
   readonly fixedLength: number | undefined
 }
 
@@ -52,7 +56,7 @@ const chainStart = (seed: Uint8Array, generation: number): Uint8Array => {
 
 const build = (seed: Uint8Array, generation: number, fixedLength: number | undefined): KeyChain => {
   const start = chainStart(seed, generation)
-  const length = fixedLength ?? 256 + ((((start[0] ?? 0) << 8) | (start[1] ?? 0)) % 1024)
+  const length = fixedLength ?? 64 + ((((start[0] ?? 0) << 8) | (start[1] ?? 0)) % 64)
   const startView = new DataView(start.buffer, start.byteOffset, start.byteLength)
   const startWords = new Int32Array(5)
   for (let i = 0; i < 5; i++) startWords[i] = startView.getInt32(4 * i)

@@ -144,8 +144,13 @@ export const nextBatch = (queue: PendingQueue, maxChars: number): Batch => {
 export const consume = (queue: PendingQueue, batch: Batch): void => {
   queue.head = batch.next
   queue.stanzas -= batch.payloads.length
-  // Now and then the consumed front is dropped, so the array does not grow without bound.
-  if (queue.head > 1024 && queue.head * 2 > queue.end) own(queue)
+  // Emptied: a fresh array, so an idle session does not keep what it sent. Otherwise now and
+  // then the consumed front is dropped, so the array does not grow without bound.
+  if (queue.head === queue.end) {
+    queue.items = []
+    queue.head = 0
+    queue.end = 0
+  } else if (queue.head > 1024 && queue.head * 2 > queue.end) own(queue)
 }
 
 /**

@@ -25,6 +25,18 @@ describe("PendingQueue", () => {
     assert.strictEqual(PendingQueue.peek(q)?._tag, "Stanza")
   })
 
+  it("an emptied queue keeps nothing it sent (an idle session holds no old stanzas); an older state keeps its own", () => {
+    const q = PendingQueue.make()
+    for (const id of ["a", "b"]) PendingQueue.append(q, stanza(id))
+    const older = PendingQueue.fork(q)
+    PendingQueue.consume(q, PendingQueue.nextBatch(q, 1000))
+    assert.strictEqual(PendingQueue.length(q), 0)
+    assert.deepStrictEqual(q.items, [])
+    assert.deepStrictEqual(ids(PendingQueue.nextBatch(older, 1000)), ["a", "b"])
+    PendingQueue.append(q, stanza("c"))
+    assert.deepStrictEqual(ids(PendingQueue.nextBatch(q, 1000)), ["c"])
+  })
+
   it("a batch takes stanzas up to the size limit (at least one), and stops before a restart", () => {
     const q = PendingQueue.make()
     for (const id of ["a", "b", "c"]) PendingQueue.append(q, stanza(id, 40))
