@@ -120,7 +120,9 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
       yield* connection.established
       assert.strictEqual((yield* connection.receive).name, "features")
       yield* Effect.forkChild(connection.receive)
-      yield* TestClock.adjust("10 millis")
+      // The poll goes once the receive's scheduler turns have passed (by cause: its exchange is posted).
+      for (let turn = 0; recorder.posted.length < 2 && turn < 100; turn++) yield* Effect.yieldNow
+      assert.strictEqual(recorder.posted.length, 2)
       yield* connection.send([message("c-1")])
       yield* TestClock.adjust("1 second")
       assert.deepStrictEqual(ids(cm.forwarded), [])
