@@ -35,8 +35,9 @@ import { Data } from "effect"
  * - `IqError`: an `iq` was answered with `type='error'`; `condition` is the
  *   stanza error condition (RFC 6120 §8.3.3), `stanza` the answer.
  * - `Timeout`: no answer in time (an `iq`).
- * - `QueueFull`: `streamManagement.maxUnacked` stanzas already wait for the
- *   server's acknowledgement.
+ * - `QueueFull`: `streamManagement.maxUnacked` stanzas wait for the server's
+ *   acknowledgement and none was made room for within `ackTimeout` (a send
+ *   that finds the queue full waits for room until then: back-pressure).
  *
  * With stream management, an error that ends the session lists in
  * `unacknowledged` the stanzas the caller handed over that the server never

@@ -188,6 +188,12 @@ export const make = <R>(
     let waitingSends = 0
     let handedBack: ReadonlyArray<Element.Element> = []
     let handBackError: XmppClientError | undefined
+    /** Completed (and replaced) whenever acknowledgements make room in stream management's queue, or the session ends. */
+    let room = Deferred.makeUnsafe<void>()
+    const roomMade = () => {
+      Deferred.doneUnsafe(room, Exit.void)
+      room = Deferred.makeUnsafe<void>()
+    }
     /** Whether the last link lost, without stream management, could tell what it had not delivered (BOSH). */
     let lostLinkHadReceipts = false
     // SCRAM keys of the last login: a reconnect skips PBKDF2 (RFC 5802 §5.1 allows caching them).
@@ -234,6 +240,7 @@ export const make = <R>(
                 waiters.delete(seq)
                 yield* Deferred.succeed(waiter, undefined)
               }
+              roomMade()
               break
             case "Resumed":
               yield* publish({ _tag: "Resumed", jid })
@@ -311,6 +318,7 @@ export const make = <R>(
         for (const [, waiter] of waiters) yield* Deferred.fail(waiter, error)
         waiters.clear()
         ended = handedBack.length === 0 ? error : new XmppClientError({ ...error, unacknowledged: handedBack })
+        roomMade()
         yield* iqs.failAll(ended)
         if (clean) yield* Queue.end(inbound)
         else yield* Queue.fail(inbound, ended)
@@ -520,40 +528,57 @@ export const make = <R>(
         return waited
       })
 
+    /**
+     * One try at handing a stanza over (under the lock): its receipt (or none), or, when stream
+     * management's queue is full, the signal that room was made.
+     */
+    const trySubmit = (valid: Element.Element, acknowledged: boolean) =>
+      Effect.gen(function*() {
+        waitingSends--
+        if (ended !== undefined) return yield* Effect.fail(ended)
+        if (closing) return yield* Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
+        if (sm === undefined) {
+          if (link === undefined) return yield* Effect.fail(lost("the link is down"))
+          return { _tag: "Sent", receipt: yield* submitUnmanaged(link, valid, acknowledged) } as const
+        }
+        const actions = yield* stepSm({ _tag: "Send", element: valid })
+        const refused = actions.find((a) => a._tag === "Refused")
+        if (refused?._tag === "Refused") {
+          if (refused.error.reason === "queue-full") return { _tag: "Full", error: refused.error, room } as const
+          return yield* Effect.fail(new XmppClientError({ reason: "ConnectionLost", message: refused.error.message, cause: refused.error }))
+        }
+        const accepted = actions.find((a) => a._tag === "Accepted")
+        let receipt: Receipt | undefined
+        if (acknowledged && accepted?._tag === "Accepted") {
+          const deferred = yield* Deferred.make<void, XmppClientError>()
+          waiters.set(accepted.seq, deferred)
+          updateDemand()
+          receipt = Deferred.await(deferred)
+        }
+        // The end of a burst: ask for an acknowledgement of its tail.
+        if (waitingSends === 0) yield* stepSm({ _tag: "Flush" })
+        return { _tag: "Sent", receipt } as const
+      })
+
+    // A sender that outruns the server's acknowledgements waits for room (back-pressure), as long
+    // as the server may take to answer an <r/>; past that, QueueFull.
     const submit = (stanza: Element.Element, acknowledged: boolean) =>
       Effect.gen(function*() {
         const valid = yield* Stanzas.checkStanza(stanza)
-        waitingSends++
-        const receipt = yield* locked(Effect.gen(function*() {
-          waitingSends--
-          if (ended !== undefined) return yield* Effect.fail(ended)
-          if (closing) return yield* Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
-          if (sm === undefined) {
-            if (link === undefined) return yield* Effect.fail(lost("the link is down"))
-            return yield* submitUnmanaged(link, valid, acknowledged)
+        const deadline = (yield* Clock.currentTimeMillis) + (smOptions?.ackTimeoutMs ?? 0)
+        while (true) {
+          waitingSends++
+          const tried = yield* locked(trySubmit(valid, acknowledged))
+          if (tried._tag === "Sent") {
+            if (tried.receipt !== undefined) yield* tried.receipt
+            return
           }
-          const actions = yield* stepSm({ _tag: "Send", element: valid })
-          const refused = actions.find((a) => a._tag === "Refused")
-          if (refused?._tag === "Refused") {
-            return yield* Effect.fail(new XmppClientError({
-              reason: refused.error.reason === "queue-full" ? "QueueFull" : "ConnectionLost",
-              message: refused.error.message,
-              cause: refused.error
-            }))
+          const left = deadline - (yield* Clock.currentTimeMillis)
+          const freed = left > 0 ? yield* Effect.timeoutOption(Deferred.await(tried.room), left) : Option.none()
+          if (Option.isNone(freed)) {
+            return yield* Effect.fail(new XmppClientError({ reason: "QueueFull", message: tried.error.message, cause: tried.error }))
           }
-          const accepted = actions.find((a) => a._tag === "Accepted")
-          let waiter: Receipt | undefined
-          if (acknowledged && accepted?._tag === "Accepted") {
-            const deferred = yield* Deferred.make<void, XmppClientError>()
-            waiters.set(accepted.seq, deferred)
-            updateDemand()
-            waiter = Deferred.await(deferred)
-          }
-          // The end of a burst: ask for an acknowledgement of its tail.
-          if (waitingSends === 0) yield* stepSm({ _tag: "Flush" })
-          return waiter
-        }))
-        if (receipt !== undefined) yield* receipt
+        }
       })
 
     const iq = (request: Element.Element, iqOptions: IqOptions = {}) =>

@@ -69,6 +69,20 @@ describe("XEP-0198 stream management, real servers", () => {
         assert.isAtMost(requests, 100 / 20 + 2, `${requests} <r/> for 100 stanzas`)
       }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
 
+    it.live(`${server}: a sender that outruns the acknowledgements waits for room (maxUnacked 50): 2,000 sent, none refused, all in order`, () =>
+      Effect.gen(function*() {
+        const alice = yield* XmppClient.connect({
+          ...config(s, server, "alice", { resource: `sm-room-${server}` }),
+          streamManagement: { maxUnacked: 50 }
+        })
+        const bob = yield* XmppClient.connect(config(s, server, "bob", { resource: `sm-room-${server}` }))
+        const sent = numbered("room-", 2_000)
+        const arrived = yield* Effect.forkChild(collect(bob, "room-", sent.length))
+        // One after another as fast as send returns: the queue fills at once, each send then waits for room.
+        yield* Effect.forEach(sent, (body) => alice.send(chat(full(bob.jid), body)))
+        assert.deepStrictEqual([...yield* Fiber.join(arrived)], sent)
+      }).pipe(Effect.scoped, Effect.provide(ports)), SLOW)
+
     // Prosody 0.12.3 feeds a resumed session's new connection to the parser of the session's
     // first connection (mod_c2s's `session.data` closure; mod_smacks swaps the stream but not it):
     // when a kill cut that stream inside an element, the first bytes after <resumed/> are "not
