@@ -32,12 +32,13 @@ const config = (
     resource,
     ca,
     transport: { _tag: "tcp", host: "127.0.0.1", port: options.port ?? state[server].c2sDirectTls, directTls: true },
+    // Stream management is on by default: "off" has to say so.
     ...(options.managed === true
       ? {
         streamManagement: { maxUnacked: 10_000 },
         reconnect: options.initialDelay === undefined ? {} : { initialDelay: options.initialDelay }
       }
-      : {})
+      : { streamManagement: { enabled: false } })
   })
 
 const chat = (to: string, body: string) =>
@@ -149,7 +150,8 @@ const exactness = (server: Server, n: number, every: number) =>
 /** Sends `n` messages alice → bob as fast as `send` goes; messages/s until bob has them all. */
 const burst = (server: Server, managed: boolean, n: number) =>
   Effect.gen(function*() {
-    const bob = yield* XmppClient.connect(config(server, "bob", `bench-burst-${managed}`))
+    // Both ends with stream management, or both without: what an application pays for it.
+    const bob = yield* XmppClient.connect(config(server, "bob", `bench-burst-${managed}`, { managed }))
     const alice = yield* XmppClient.connect(config(server, "alice", `bench-burst-${managed}`, { managed }))
     const prefix = `burst-${managed}-`
     const received = yield* bob.stanzas.pipe(

@@ -165,7 +165,9 @@ export const make = <R>(
     const inbound = yield* Queue.bounded<Element.Element, XmppClientError | Cause.Done>(options.inboundCapacity ?? 1_000)
     const events = yield* PubSub.sliding<ConnectionEvent>(64)
     const wake = yield* Queue.sliding<void>(1)
-    /** Told after every stream-management step: `close` waits on it for stanzas still held back. */
+    /** The deadline the timer fiber sleeps for (see `timers`). */
+    let armedFor: number | undefined
+    /** Told after every stream-management step while closing: `close` waits on it for stanzas still held back. */
     const stepped = yield* Queue.sliding<void>(1)
     const waiters = new Map<number, Deferred.Deferred<void, XmppClientError>>()
     // BOSH reads on demand: a poll goes out only when the caller waits for a stanza (one token
@@ -174,7 +176,7 @@ export const make = <R>(
     let demand = 0
     const wanted = yield* Latch.make(false)
     // Stream management waiting for an answer (<enabled/>, <a/>, <resumed/>) is demand too.
-    const awaitingAnswer = () => sm !== undefined && (waiters.size > 0 || StreamManagement.nextDeadline(sm) !== undefined)
+    const awaitingAnswer = () => sm !== undefined && (waiters.size > 0 || StreamManagement.awaitsAnswer(sm))
     const updateDemand = () =>
       demand > 0 || iqs.size() > 0 || awaitingAnswer() ? wanted.openUnsafe() : wanted.closeUnsafe()
     /** `iq` requests waiting for their answers. */
@@ -277,8 +279,11 @@ export const make = <R>(
               break
           }
         }
-        yield* Queue.offer(wake, undefined)
-        yield* Queue.offer(stepped, undefined)
+        // The timer fiber is woken only when the deadline it sleeps for moved: most steps (a stanza
+        // in, a stanza out) leave it where it was, and re-arming it for each cost a timer apiece.
+        const deadline = sm === undefined ? undefined : StreamManagement.nextDeadline(sm)
+        if (deadline !== armedFor) Queue.offerUnsafe(wake, undefined)
+        if (closing) Queue.offerUnsafe(stepped, undefined)
         updateDemand()
       })
 
@@ -481,6 +486,7 @@ export const make = <R>(
     const timers = Effect.gen(function*() {
       while (true) {
         const at = sm === undefined ? undefined : StreamManagement.nextDeadline(sm)
+        armedFor = at
         if (at === undefined) {
           yield* Queue.take(wake)
           continue
@@ -555,8 +561,9 @@ export const make = <R>(
           updateDemand()
           receipt = Deferred.await(deferred)
         }
-        // The end of a burst: ask for an acknowledgement of its tail.
-        if (waitingSends === 0) yield* stepSm({ _tag: "Flush" })
+        // The end of a burst: ask for an acknowledgement of its tail, at once when a caller waits
+        // for it, else within requestDelay (stanzas sent one by one then share one <r/>).
+        if (waitingSends === 0) yield* stepSm({ _tag: "Flush", deferred: waiters.size === 0 })
         return { _tag: "Sent", receipt } as const
       })
 

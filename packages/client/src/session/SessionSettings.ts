@@ -26,6 +26,8 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
  * - `maxUnacked`: the most stanzas waiting for the server's acknowledgement; a send beyond is refused.
  * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst.
  * - `ackTimeout`: milliseconds an `<r/>` may go unanswered before the link is taken as dead.
+ * - `requestDelay`: milliseconds the `<r/>` for a burst's tail may wait when no `sendAcknowledged`
+ *   waits for it, so stanzas sent one by one share it (0: at once).
  * - `idleRequest`: milliseconds of silence from the server before an `<r/>` checks the link; absent: never.
  *
  * @since 0.1.0
@@ -37,6 +39,7 @@ export const StreamManagementSettings = Schema.Struct({
   maxUnacked: Schema.optionalKey(PositiveInt),
   requestEvery: Schema.optionalKey(PositiveInt),
   ackTimeout: Schema.optionalKey(PositiveInt),
+  requestDelay: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
   idleRequest: Schema.optionalKey(PositiveInt)
 })
 
@@ -67,7 +70,8 @@ export const streamManagementOptions = (settings: StreamManagementSettings, reco
     maxUnacked: settings.maxUnacked ?? defaults.maxUnacked,
     requestEvery: settings.requestEvery ?? defaults.requestEvery,
     ackTimeoutMs: settings.ackTimeout ?? defaults.ackTimeoutMs,
-    idleRequestMs: settings.idleRequest ?? defaults.idleRequestMs
+    idleRequestMs: settings.idleRequest ?? defaults.idleRequestMs,
+    requestDelayMs: settings.requestDelay ?? defaults.requestDelayMs
   }
 }
 

@@ -26,6 +26,9 @@ import * as SmElements from "./SmElements.js"
  * - `resume`: ask for a resumable session (`max`: the seconds asked for).
  * - `maxUnacked`: the most stanzas kept for resending; a send beyond it is refused.
  * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst (`Flush`).
+ * - `requestDelayMs`: how long the `<r/>` for a burst's tail may wait when nobody waits for it
+ *   (`Flush` with `deferred`): stanzas sent one by one then share one `<r/>`, where an `<r/>` after
+ *   each would double the server's work (default 100 ms; 0: at once).
  * - `ackTimeoutMs`: an `<a/>` must come this soon after an `<r/>`, else the link is dead.
  * - `idleRequestMs`: with a silent server, an `<r/>` after this long (liveness); unset: never.
  *
@@ -38,10 +41,11 @@ export interface Options {
   readonly requestEvery: number
   readonly ackTimeoutMs: number
   readonly idleRequestMs?: number | undefined
+  readonly requestDelayMs?: number | undefined
 }
 
 /** @since 0.1.0 */
-export const defaults: Options = { resume: true, maxUnacked: 5_000, requestEvery: 10, ackTimeoutMs: 30_000 }
+export const defaults: Options = { resume: true, maxUnacked: 5_000, requestEvery: 10, ackTimeoutMs: 30_000, requestDelayMs: 100 }
 
 /**
  * - `queue-full`: `maxUnacked` stanzas wait for an acknowledgement.
@@ -85,7 +89,8 @@ export interface Outbound {
 /** @since 0.1.0 */
 export type Event =
   | { readonly _tag: "Send"; readonly element: Element.Element }
-  | { readonly _tag: "Flush" }
+  /** The caller's burst ended: ask for its tail's acknowledgement, at once or (`deferred`) within `requestDelayMs`. */
+  | { readonly _tag: "Flush"; readonly deferred?: boolean | undefined }
   | { readonly _tag: "Received"; readonly element: Element.Element }
   | { readonly _tag: "LinkLost" }
   | { readonly _tag: "Reconnected" }
@@ -137,6 +142,8 @@ interface Session {
   requestedAt: number | undefined
   /** The caller's burst ended and nothing was sent since. */
   flushed: boolean
+  /** When the `<r/>` for a deferred burst tail is due (`requestDelayMs` after the burst ended). */
+  flushAt: number | undefined
   lastHeardAt: number
 }
 
@@ -178,6 +185,7 @@ export const make = (options: Options, now: number): Step => {
     // The <enable/> wants an answer like an <r/> does: a link that swallows it is dead.
     requestedAt: now,
     flushed: true,
+    flushAt: undefined,
     lastHeardAt: now
   }
   return {
@@ -200,6 +208,7 @@ const end = (session: Session, failure: StreamManagementError, actions: Array<Ac
 }
 
 const ask = (session: Session, now: number, actions: Array<Action>) => {
+  session.flushAt = undefined
   actions.push({ _tag: "Write", element: SmElements.request })
   session.requestedAt = now
   session.sinceRequest = 0
@@ -322,10 +331,10 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
         return end(session, failure, actions)
       }
       session.requestedAt = undefined
-      // The tail of a burst that ended while a request was out is asked for now.
-      if (session.sinceRequest > 0 && (session.flushed || session.sinceRequest >= session.options.requestEvery)) {
-        ask(session, now, actions)
-      }
+      // The tail of a burst that ended while a request was out is asked for now (or when due).
+      const due = session.flushed || session.sinceRequest >= session.options.requestEvery ||
+        (session.flushAt !== undefined && now >= session.flushAt)
+      if (session.sinceRequest > 0 && due) ask(session, now, actions)
       return state
     }
   }
@@ -345,6 +354,11 @@ export const step = (state: State, event: Event, now: number): Step => {
       case "Received":
         return receive(state, event.element, now, actions)
       case "Flush": {
+        const delay = state._tag === "Off" ? 0 : state.session.options.requestDelayMs ?? 0
+        if (event.deferred === true && delay > 0) {
+          if (state._tag !== "Off") state.session.flushAt ??= now + delay
+          return state
+        }
         if (state._tag !== "Enabled") {
           if (state._tag !== "Off") state.session.flushed = true
           return state
@@ -397,6 +411,10 @@ const tick = (state: State, now: number, actions: Array<Action>): State => {
     })
     return state
   }
+  if (state._tag === "Enabled" && session.requestedAt === undefined && session.flushAt !== undefined && now >= session.flushAt) {
+    if (session.sinceRequest > 0) ask(session, now, actions)
+    else session.flushAt = undefined
+  }
   const idle = session.options.idleRequestMs
   if (state._tag === "Enabled" && idle !== undefined && session.requestedAt === undefined && now >= session.lastHeardAt + idle) {
     ask(session, now, actions)
@@ -415,6 +433,8 @@ export const nextDeadline = (state: State): number | undefined => {
   const deadlines = {
     // An <r/>, <enable/> or <resume/> unanswered.
     answer: session.requestedAt === undefined ? undefined : session.requestedAt + session.options.ackTimeoutMs,
+    // A deferred burst tail's <r/>.
+    flush: state._tag !== "Enabled" || session.requestedAt !== undefined ? undefined : session.flushAt,
     idleRequest: state._tag !== "Enabled" || session.requestedAt !== undefined || session.options.idleRequestMs === undefined
       ? undefined
       : session.lastHeardAt + session.options.idleRequestMs
@@ -422,6 +442,14 @@ export const nextDeadline = (state: State): number | undefined => {
   const due = Object.values(deadlines).filter((at): at is number => at !== undefined)
   return due.length === 0 ? undefined : Math.min(...due)
 }
+
+/**
+ * Whether an `<r/>`, `<enable/>` or `<resume/>` waits for the server's answer
+ * (a driver that reads on demand reads then).
+ *
+ * @since 0.1.0
+ */
+export const awaitsAnswer = (state: State): boolean => state._tag !== "Off" && state.session.requestedAt !== undefined
 
 /**
  * The stanzas the server has not acknowledged yet, oldest first.

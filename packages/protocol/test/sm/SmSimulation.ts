@@ -16,7 +16,7 @@ const SM = Namespaces.STREAM_MANAGEMENT
 export type Op =
   | { readonly _tag: "ClientSend" }
   | { readonly _tag: "ServerSend" }
-  | { readonly _tag: "Flush" }
+  | { readonly _tag: "Flush"; readonly deferred?: boolean }
   | { readonly _tag: "DeliverToServer" }
   | { readonly _tag: "DeliverToClient" }
   | { readonly _tag: "ServerRequest" }
@@ -239,7 +239,7 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
         return
       }
       case "Flush":
-        feed({ _tag: "Flush" })
+        feed({ _tag: "Flush", deferred: op.deferred })
         return
       case "DeliverToServer": {
         const element = link.toServer.shift()

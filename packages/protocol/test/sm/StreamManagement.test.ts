@@ -82,6 +82,31 @@ describe("StreamManagement", () => {
     assert.deepStrictEqual(seen.slice(-2), ["acked 2", "write r"])
   })
 
+  it("a deferred burst tail is asked for within requestDelayMs: sends one by one share one <r/>", () => {
+    const deferred: StreamManagement.Event = { _tag: "Flush", deferred: true }
+    const started = StreamManagement.make({ ...options, requestEvery: 100, requestDelayMs: 100 }, 0)
+    let step = StreamManagement.step(started.state, enabled, 0)
+    const writes: Array<string> = []
+    // Five stanzas, each its own burst, 10 ms apart: no <r/> yet, one due 100 ms after the first burst ended.
+    for (let i = 0; i < 5; i++) {
+      for (const event of [send(`m${i}`), deferred]) {
+        step = StreamManagement.step(step.state, event, i * 10)
+        writes.push(...step.actions.map(show).filter((s) => s === "write r"))
+      }
+    }
+    assert.deepStrictEqual(writes, [])
+    assert.strictEqual(StreamManagement.nextDeadline(step.state), 100)
+    assert.isFalse(StreamManagement.awaitsAnswer(step.state))
+    step = StreamManagement.step(step.state, { _tag: "Tick" }, 100)
+    assert.deepStrictEqual(step.actions.map(show), ["write r"])
+    assert.isTrue(StreamManagement.awaitsAnswer(step.state))
+    // A caller waiting for an acknowledgement does not wait for the delay.
+    step = StreamManagement.step(step.state, received(sm("a", { h: "5" })), 110)
+    step = StreamManagement.step(step.state, send("now"), 120)
+    step = StreamManagement.step(step.state, flush, 120)
+    assert.deepStrictEqual(step.actions.map(show), ["write r"])
+  })
+
   it("answers the server's <r/> with the stanzas received since <enabled/>, and only stanzas count", () => {
     const { seen } = run(StreamManagement.make(options, 0), [
       received(message("before-enabled")),

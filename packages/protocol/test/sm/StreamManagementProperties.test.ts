@@ -15,6 +15,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 30, arbitrary: fc.constant({ _tag: "ClientSend" } as const) },
   { weight: 20, arbitrary: fc.constant({ _tag: "ServerSend" } as const) },
   { weight: 8, arbitrary: fc.constant({ _tag: "Flush" } as const) },
+  { weight: 4, arbitrary: fc.constant({ _tag: "Flush", deferred: true } as const) },
   { weight: 30, arbitrary: fc.constant({ _tag: "DeliverToServer" } as const) },
   { weight: 30, arbitrary: fc.constant({ _tag: "DeliverToClient" } as const) },
   { weight: 4, arbitrary: fc.constant({ _tag: "ServerRequest" } as const) },
