@@ -360,8 +360,7 @@ export const connect = Effect.fnUntraced(function*(options: Options) {
     send: (stanzas) => Effect.flatMap(feed(BoshSession.Event.send(stanzas)), refuse),
     sendTracked: (stanzas) =>
       lock.withPermit(Effect.gen(function*() {
-        const refusal = yield* step(BoshSession.Event.send(stanzas))
-        if (refusal !== undefined) return yield* Effect.fail(endError ?? refusal)
+        yield* refuse(yield* step(BoshSession.Event.send(stanzas)))
         const done = yield* Deferred.make<void, BoshError>()
         const upTo = BoshSession.acceptedPayloads(state)
         receipts.push({ upTo, done })

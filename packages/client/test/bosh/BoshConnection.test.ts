@@ -40,6 +40,14 @@ const withManager = (cm: CM.ConnectionManager, faults: Faults = {}, recorder?: R
 
 const ids = (elements: ReadonlyArray<Element.Element>) => elements.map((e) => Element.attribute(e, "id"))
 
+/** A connection whose session is up and whose stream features were taken. */
+const pastFeatures = Effect.gen(function*() {
+  const connection = yield* BoshConnection.connect(options)
+  yield* connection.established
+  assert.strictEqual((yield* connection.receive).name, "features")
+  return connection
+})
+
 describe("BoshConnection (driver over HttpClient + Clock)", () => {
   it.effect("refuses options that do not decode, before any request", () => {
     const cm = CM.make(config)
@@ -81,9 +89,7 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
     const cm = CM.make(config)
     const recorder: Recorder = { posted: [] }
     return Effect.gen(function*() {
-      const connection = yield* BoshConnection.connect(options)
-      yield* connection.established
-      assert.strictEqual((yield* connection.receive).name, "features")
+      const connection = yield* pastFeatures
       yield* connection.send([message("c-1")])
       yield* TestClock.adjust("1 second")
       yield* (recorder.push?.([message("s-1"), message("s-2")]) ?? Effect.die("layer not built"))
@@ -101,9 +107,7 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
   it.effect("a receive waiting when the session ends fails with Done", () => {
     const cm = CM.make(config)
     return Effect.gen(function*() {
-      const connection = yield* BoshConnection.connect(options)
-      yield* connection.established
-      assert.strictEqual((yield* connection.receive).name, "features")
+      const connection = yield* pastFeatures
       const waiting = yield* Effect.forkChild(Effect.flip(connection.receive))
       yield* TestClock.adjust("10 millis")
       yield* connection.close()
@@ -116,9 +120,7 @@ describe("BoshConnection (driver over HttpClient + Clock)", () => {
     const recorder: Recorder = { posted: [] }
     // Exchange 0 creates the session, 1 is the empty request held while the caller waits, 2 carries c-1 and hangs.
     return Effect.gen(function*() {
-      const connection = yield* BoshConnection.connect(options)
-      yield* connection.established
-      assert.strictEqual((yield* connection.receive).name, "features")
+      const connection = yield* pastFeatures
       yield* Effect.forkChild(connection.receive)
       // The poll goes once the receive's scheduler turns have passed (by cause: its exchange is posted).
       for (let turn = 0; recorder.posted.length < 2 && turn < 100; turn++) yield* Effect.yieldNow
