@@ -4,6 +4,7 @@
 import type { BoshSimulatedConnectionManager as CM } from "@xmpp-core/protocol/testing"
 import * as fc from "fast-check"
 import type { Fault, Scenario, Script } from "./Simulation.js"
+import { MAX_JITTER } from "./Simulation.js"
 
 const recoverableFault: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 12, arbitrary: fc.constant<Fault>("none") },
@@ -67,7 +68,7 @@ export const scenario = (
         { nil: undefined }
       ),
       faults: options.faults ? fc.array(recoverableFault, { maxLength: 60 }) : fc.constant([]),
-      jitter: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 6 }),
+      jitter: fc.array(fc.integer({ min: 0, max: MAX_JITTER }), { minLength: 1, maxLength: 6 }),
       awaitsAcknowledgement: fc.boolean(),
       seed: fc.integer()
     })

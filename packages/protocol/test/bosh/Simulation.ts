@@ -84,8 +84,12 @@ export interface Outcome {
   readonly falseAcknowledgements: ReadonlyArray<string>
   /** What the machine says the manager may not have, at the end of the run. */
   readonly unacknowledged: ReadonlyArray<Element.Element>
-  /** With `awaitsAcknowledgement`: how long each batch waited for its acknowledgement (ms; unacknowledged ones left out). */
-  readonly acknowledgementDelays: ReadonlyArray<number>
+  /**
+   * With `awaitsAcknowledgement`: how long each batch waited for its acknowledgement
+   * (ms; unacknowledged ones left out), and how many stanzas were still
+   * unacknowledged when the caller began to wait (its batch and the backlog before it).
+   */
+  readonly acknowledgementDelays: ReadonlyArray<{ readonly delay: number; readonly backlog: number }>
 }
 
 type Item =
@@ -186,6 +190,10 @@ export const ids = (elements: ReadonlyArray<Element.Element>): Array<string> =>
 
 const REQUEST_LATENCY = 5
 const RESPONSE_LATENCY = 5
+/** The largest latency jitter a scenario draws, per direction (ms). */
+export const MAX_JITTER = 100
+/** The longest round trip of an exchange the manager answers at once (ms). */
+export const MAX_ROUND_TRIP = REQUEST_LATENCY + RESPONSE_LATENCY + 2 * MAX_JITTER
 
 export const run = (scenario: Scenario): Outcome => {
   const agenda = new Agenda()
@@ -201,8 +209,8 @@ export const run = (scenario: Scenario): Outcome => {
   let rejected = 0
   let acknowledgedUpTo = 0
   const falseAcknowledgements: Array<string> = []
-  const awaited: Array<{ readonly upTo: number; readonly at: number }> = []
-  const acknowledgementDelays: Array<number> = []
+  const awaited: Array<{ readonly upTo: number; readonly at: number; readonly backlog: number }> = []
+  const acknowledgementDelays: Array<{ readonly delay: number; readonly backlog: number }> = []
   let closed = false
   let terminatedAt: number | undefined
   let scheduledClientTick = Infinity
@@ -298,7 +306,7 @@ export const run = (scenario: Scenario): Outcome => {
           acknowledgedUpTo = action.upTo
           while (awaited.length > 0 && (awaited[0]?.upTo ?? Infinity) <= action.upTo) {
             const done = awaited.shift()
-            if (done !== undefined) acknowledgementDelays.push(now - done.at)
+            if (done !== undefined) acknowledgementDelays.push({ delay: now - done.at, backlog: done.backlog })
           }
           const received = new Set(ids(manager.forwarded))
           const early = ids(clientSent.slice(0, action.upTo)).filter((id) => !received.has(id))
@@ -388,7 +396,7 @@ export const run = (scenario: Scenario): Outcome => {
         feed(BoshSession.Event.send(batch), now)
         if (scenario.awaitsAcknowledgement === true && state._tag !== "Terminated") {
           const upTo = BoshSession.acceptedPayloads(state)
-          if (upTo > acknowledgedUpTo) awaited.push({ upTo, at: now })
+          if (upTo > acknowledgedUpTo) awaited.push({ upTo, at: now, backlog: upTo - acknowledgedUpTo })
           feed(BoshSession.Event.awaitAcknowledgement(upTo), now)
         }
         break
