@@ -112,6 +112,12 @@ interface Link {
   readonly outbox: Queue.Queue<Element.Element, Cause.Done>
   /** The writer of `outbox`: done once the outbox was ended and written, or a write failed. */
   readonly writer: Fiber.Fiber<void>
+  /**
+   * Completed once the writer has handed what `outbox` holds now to the
+   * transport (or stopped): a sender that finds the outbox full waits on it
+   * (see `outboxLimit`).
+   */
+  readonly written: () => Deferred.Deferred<void>
 }
 
 const offersStreamManagement = (features: Element.Element) =>
@@ -136,6 +142,17 @@ const retryable = (error: XmppClientError) => {
 }
 
 const proxyCredentialReasons: ReadonlySet<ProxyError["reason"]> = new Set(["AuthRequired", "AuthFailed", "NoAcceptableMethods"])
+
+/**
+ * The most stanzas a sender leaves unwritten before it waits: for the writer
+ * when the link's outbox holds this many, for the server's `<enabled/>` when
+ * stream management holds this many back for it. A caller sending in a loop
+ * that never yields would otherwise queue up to `maxUnacked`, unwritten (the
+ * writer and the reader run when it yields) and with the server's answers
+ * unread, then wait for the server to read it all. 64 message stanzas make a
+ * write of a few KiB.
+ */
+const unwrittenLimit = 64
 
 /** The longest `close` waits for the transport's own close before dropping the connection. */
 const closeDeadline = Duration.seconds(5)
@@ -190,7 +207,7 @@ export const make = <R>(
     let waitingSends = 0
     let handedBack: ReadonlyArray<Element.Element> = []
     let handBackError: XmppClientError | undefined
-    /** Completed (and replaced) whenever acknowledgements make room in stream management's queue, or the session ends. */
+    /** Completed (and replaced) whenever acknowledgements make room in stream management's queue, <enabled/> came (or will not), or the session ends. */
     let room = Deferred.makeUnsafe<void>()
     const roomMade = () => {
       Deferred.doneUnsafe(room, Exit.void)
@@ -216,13 +233,22 @@ export const make = <R>(
           const bound = yield* Login.login(transport, options.settings, resume, scramKeys)
           const dropped = yield* Deferred.make<XmppClientError>()
           const outbox = yield* Queue.unbounded<Element.Element, Cause.Done>()
+          let batch = Deferred.makeUnsafe<void>()
+          // All that waits goes in one write (one BOSH request: a stanza and its <r/> together).
+          const writeBatch = (elements: ReadonlyArray<Element.Element>) => {
+            const written = batch
+            batch = Deferred.makeUnsafe<void>()
+            return Effect.ensuring(transport.sendAll(elements), Deferred.done(written, Exit.void))
+          }
           // A write that fails shows up as a lost link to the reader; the writer just stops.
           const writer = yield* Effect.forkIn(
-            // All that waits goes in one write (one BOSH request: a stanza and its <r/> together).
-            Effect.ignore(Effect.forever(Effect.flatMap(Queue.takeAll(outbox), transport.sendAll))),
+            Effect.forever(Effect.flatMap(Queue.takeAll(outbox), writeBatch)).pipe(
+              Effect.ignore,
+              Effect.ensuring(Effect.sync(() => Deferred.doneUnsafe(batch, Exit.void)))
+            ),
             scope
           )
-          return { link: { transport, scope, dropped, outbox, writer }, bound }
+          return { link: { transport, scope, dropped, outbox, writer, written: () => batch }, bound }
         }))
         if (Exit.isFailure(opened)) yield* Scope.close(scope, opened)
         return yield* opened
@@ -290,8 +316,11 @@ export const make = <R>(
     const stepSm = (event: StreamManagement.Event) =>
       Effect.gen(function*() {
         if (sm === undefined) return []
+        const before = sm._tag
         const stepped = StreamManagement.step(sm, event, yield* Clock.currentTimeMillis)
         sm = stepped.state
+        // Senders waiting for <enabled/> (see `unwrittenLimit`) go on once it came, or never will.
+        if (before === "AwaitingEnabled" && sm._tag !== before) roomMade()
         yield* perform(stepped.actions)
         return stepped.actions
       })
@@ -545,7 +574,7 @@ export const make = <R>(
         if (closing) return yield* Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
         if (sm === undefined) {
           if (link === undefined) return yield* Effect.fail(lost("the link is down"))
-          return { _tag: "Sent", receipt: yield* submitUnmanaged(link, valid, acknowledged) } as const
+          return { _tag: "Sent", receipt: yield* submitUnmanaged(link, valid, acknowledged), written: undefined } as const
         }
         const actions = yield* stepSm({ _tag: "Send", element: valid })
         const refused = actions.find((a) => a._tag === "Refused")
@@ -564,7 +593,12 @@ export const make = <R>(
         // The end of a burst: ask for an acknowledgement of its tail, at once when a caller waits
         // for it, else within requestDelay (stanzas sent one by one then share one <r/>).
         if (waitingSends === 0) yield* stepSm({ _tag: "Flush", deferred: waiters.size === 0 })
-        return { _tag: "Sent", receipt } as const
+        const written = sm?._tag === "AwaitingEnabled" && StreamManagement.unacknowledged(sm).length >= unwrittenLimit
+          ? room
+          : link !== undefined && Queue.sizeUnsafe(link.outbox) >= unwrittenLimit
+          ? link.written()
+          : undefined
+        return { _tag: "Sent", receipt, written } as const
       })
 
     // A sender that outruns the server's acknowledgements waits for room (back-pressure), as long
@@ -577,6 +611,7 @@ export const make = <R>(
           waitingSends++
           const tried = yield* locked(trySubmit(valid, acknowledged))
           if (tried._tag === "Sent") {
+            if (tried.written !== undefined) yield* Deferred.await(tried.written)
             if (tried.receipt !== undefined) yield* tried.receipt
             return
           }

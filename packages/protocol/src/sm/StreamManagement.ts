@@ -26,6 +26,9 @@ import * as SmElements from "./SmElements.js"
  * - `resume`: ask for a resumable session (`max`: the seconds asked for).
  * - `maxUnacked`: the most stanzas kept for resending; a send beyond it is refused.
  * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst (`Flush`).
+ *   While one waits for its answer, the next goes only after a quarter of `maxUnacked` more:
+ *   a sender outrunning the server then gets answers as the server catches up, so room is made
+ *   before the queue is full, instead of one answer after the server read the whole backlog.
  * - `requestDelayMs`: how long the `<r/>` for a burst's tail may wait when nobody waits for it
  *   (`Flush` with `deferred`): stanzas sent one by one then share one `<r/>`, where an `<r/>` after
  *   each would double the server's work (default 100 ms; 0: at once).
@@ -138,8 +141,11 @@ interface Session {
   /** How many stanzas we received since `<enabled/>` (our `h`). */
   inbound: number
   sinceRequest: number
-  /** When the oldest unanswered `<r/>` went out. */
-  requestedAt: number | undefined
+  /**
+   * When each unanswered `<r/>` (or the `<enable/>`, `<resume/>`) went out, oldest first: the
+   * server answers them in order.
+   */
+  requested: Array<number>
   /** The caller's burst ended and nothing was sent since. */
   flushed: boolean
   /** When the `<r/>` for a deferred burst tail is due (`requestDelayMs` after the burst ended). */
@@ -183,7 +189,7 @@ export const make = (options: Options, now: number): Step => {
     inbound: 0,
     sinceRequest: 0,
     // The <enable/> wants an answer like an <r/> does: a link that swallows it is dead.
-    requestedAt: now,
+    requested: [now],
     flushed: true,
     flushAt: undefined,
     lastHeardAt: now
@@ -210,9 +216,15 @@ const end = (session: Session, failure: StreamManagementError, actions: Array<Ac
 const ask = (session: Session, now: number, actions: Array<Action>) => {
   session.flushAt = undefined
   actions.push({ _tag: "Write", element: SmElements.request })
-  session.requestedAt = now
+  session.requested.push(now)
   session.sinceRequest = 0
 }
+
+/** Whether an `<r/>` waits for its answer (or the `<enable/>`, the `<resume/>`). */
+const waiting = (session: Session) => session.requested.length > 0
+
+/** Stanzas sent since the last `<r/>` that call for another while one is still out (see `requestEvery`). */
+const pipelineAfter = (options: Options) => Math.max(options.requestEvery, Math.ceil(options.maxUnacked / 4))
 
 /** Takes the server's `h`; false when it acknowledges more than was sent. */
 const acknowledge = (session: Session, h: number, actions: Array<Action>): boolean => {
@@ -255,9 +267,8 @@ const send = (state: State, element: Element.Element, now: number, actions: Arra
   if (state._tag !== "Enabled") return state
   actions.push({ _tag: "Write", element })
   session.sinceRequest++
-  if (session.requestedAt === undefined && session.sinceRequest >= session.options.requestEvery) {
-    ask(session, now, actions)
-  }
+  const due = waiting(session) ? pipelineAfter(session.options) : session.options.requestEvery
+  if (session.sinceRequest >= due) ask(session, now, actions)
   return state
 }
 
@@ -283,7 +294,7 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
       session.maxSeconds = read.max
       session.location = read.location
       session.inbound = 0
-      session.requestedAt = undefined
+      session.requested = []
       for (const outbound of session.unacked) actions.push({ _tag: "Write", element: outbound.element })
       session.sinceRequest = session.unacked.length
       if (session.sinceRequest > 0 && (session.flushed || session.sinceRequest >= session.options.requestEvery)) {
@@ -315,7 +326,7 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
       // What the server lacks goes out again, in order, counted anew from its h.
       for (const outbound of session.unacked) actions.push({ _tag: "Write", element: outbound.element })
       session.sinceRequest = session.unacked.length
-      session.requestedAt = undefined
+      session.requested = []
       actions.push({ _tag: "Resumed" })
       if (session.unacked.length > 0) ask(session, now, actions)
       return { _tag: "Enabled", session }
@@ -330,11 +341,11 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
         actions.push({ _tag: "ProtocolError", error: failure })
         return end(session, failure, actions)
       }
-      session.requestedAt = undefined
+      session.requested.shift()
       // The tail of a burst that ended while a request was out is asked for now (or when due).
       const due = session.flushed || session.sinceRequest >= session.options.requestEvery ||
         (session.flushAt !== undefined && now >= session.flushAt)
-      if (session.sinceRequest > 0 && due) ask(session, now, actions)
+      if (session.sinceRequest > 0 && due && !waiting(session)) ask(session, now, actions)
       return state
     }
   }
@@ -365,7 +376,7 @@ export const step = (state: State, event: Event, now: number): Step => {
         }
         const session = state.session
         session.flushed = true
-        if (session.requestedAt === undefined && session.sinceRequest > 0) ask(session, now, actions)
+        if (!waiting(session) && session.sinceRequest > 0) ask(session, now, actions)
         return state
       }
       case "LinkLost": {
@@ -373,13 +384,13 @@ export const step = (state: State, event: Event, now: number): Step => {
         const session = state.session
         if (state._tag === "Resuming") {
           // The link of the resumption died too: try again, within the same max.
-          session.requestedAt = undefined
+          session.requested = []
           actions.push({ _tag: "Resume", previd: session.id ?? "", location: session.location })
           return state
         }
         if (state._tag === "Enabled" && session.resumable && session.id !== undefined) {
           // An <r/> on the dead link will never be answered: the <resume/> is what waits now.
-          session.requestedAt = undefined
+          session.requested = []
           actions.push({ _tag: "Resume", previd: session.id, location: session.location })
           return { _tag: "Resuming", session, lostAt: now }
         }
@@ -388,7 +399,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       case "Reconnected":
         if (state._tag === "Resuming") {
           actions.push({ _tag: "Write", element: SmElements.resume(state.session.id ?? "", state.session.inbound) })
-          state.session.requestedAt = now
+          state.session.requested = [now]
         }
         return state
       case "Abandon":
@@ -403,20 +414,21 @@ export const step = (state: State, event: Event, now: number): Step => {
 const tick = (state: State, now: number, actions: Array<Action>): State => {
   if (state._tag === "Off") return state
   const session = state.session
-  if (session.requestedAt !== undefined && now >= session.requestedAt + session.options.ackTimeoutMs) {
-    session.requestedAt = undefined
+  const oldest = session.requested[0]
+  if (oldest !== undefined && now >= oldest + session.options.ackTimeoutMs) {
+    session.requested = []
     actions.push({
       _tag: "LinkDead",
       error: error("ack-timeout", `no answer within ${session.options.ackTimeoutMs / 1000} s to our ${state._tag === "Enabled" ? "<r/>" : state._tag === "Resuming" ? "<resume/>" : "<enable/>"}`)
     })
     return state
   }
-  if (state._tag === "Enabled" && session.requestedAt === undefined && session.flushAt !== undefined && now >= session.flushAt) {
+  if (state._tag === "Enabled" && !waiting(session) && session.flushAt !== undefined && now >= session.flushAt) {
     if (session.sinceRequest > 0) ask(session, now, actions)
     else session.flushAt = undefined
   }
   const idle = session.options.idleRequestMs
-  if (state._tag === "Enabled" && idle !== undefined && session.requestedAt === undefined && now >= session.lastHeardAt + idle) {
+  if (state._tag === "Enabled" && idle !== undefined && !waiting(session) && now >= session.lastHeardAt + idle) {
     ask(session, now, actions)
   }
   return state
@@ -432,10 +444,10 @@ export const nextDeadline = (state: State): number | undefined => {
   const session = state.session
   const deadlines = {
     // An <r/>, <enable/> or <resume/> unanswered.
-    answer: session.requestedAt === undefined ? undefined : session.requestedAt + session.options.ackTimeoutMs,
+    answer: session.requested[0] === undefined ? undefined : session.requested[0] + session.options.ackTimeoutMs,
     // A deferred burst tail's <r/>.
-    flush: state._tag !== "Enabled" || session.requestedAt !== undefined ? undefined : session.flushAt,
-    idleRequest: state._tag !== "Enabled" || session.requestedAt !== undefined || session.options.idleRequestMs === undefined
+    flush: state._tag !== "Enabled" || waiting(session) ? undefined : session.flushAt,
+    idleRequest: state._tag !== "Enabled" || waiting(session) || session.options.idleRequestMs === undefined
       ? undefined
       : session.lastHeardAt + session.options.idleRequestMs
   }
@@ -449,7 +461,7 @@ export const nextDeadline = (state: State): number | undefined => {
  *
  * @since 0.1.0
  */
-export const awaitsAnswer = (state: State): boolean => state._tag !== "Off" && state.session.requestedAt !== undefined
+export const awaitsAnswer = (state: State): boolean => state._tag !== "Off" && waiting(state.session)
 
 /**
  * The stanzas the server has not acknowledged yet, oldest first.

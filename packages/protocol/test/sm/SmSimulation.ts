@@ -55,12 +55,18 @@ export interface Outcome {
   readonly handBacks: ReadonlyArray<{ readonly returned: ReadonlyArray<string>; readonly lacked: ReadonlyArray<string>; readonly reason: string }>
   readonly restarts: number
   readonly protocolErrors: ReadonlyArray<string>
+  /** The most `<r/>` the client had out at once on one link (written, not yet answered). */
+  readonly mostRequestsOut: number
 }
 
 const stanza = (id: string) => Element.make("message", { namespace: Namespaces.JABBER_CLIENT, attributes: { id } })
 const sm = (name: string, attributes: Record<string, string> = {}) => Element.make(name, { namespace: SM, attributes })
 
-export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManagement.step): Outcome => {
+export const simulate = (
+  ops: ReadonlyArray<Op>,
+  stepWith: Stepper = StreamManagement.step,
+  machineOptions: StreamManagement.Options = options
+): Outcome => {
   let now = 0
   let clientSent = 0
   let serverSent = 0
@@ -81,7 +87,15 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
 
   const idOf = (element: Element.Element) => Element.attribute(element, "id") ?? "?"
 
+  /** The last `ClientSend` was refused (the queue is full, or the session is off): settling waits for answers. */
+  let sendRefused = false
+  let requestsOut = 0
+  let mostRequestsOut = 0
   const write = (element: Element.Element) => {
+    if (element.namespace === SM && element.name === "r") {
+      requestsOut++
+      mostRequestsOut = Math.max(mostRequestsOut, requestsOut)
+    }
     if (link.up && !link.silent) link.toServer.push(element)
   }
 
@@ -128,7 +142,7 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
     if (state._tag === "Off") {
       // A new session on a new link: a fresh machine and a fresh <enable/>.
       newLink()
-      const started = StreamManagement.make(options, now)
+      const started = StreamManagement.make(machineOptions, now)
       state = started.state
       perform(started.actions)
     }
@@ -137,6 +151,7 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
   const newLink = () => {
     link = { up: true, silent: false, toServer: [], toClient: [] }
     current = undefined
+    requestsOut = 0
   }
 
   const kill = () => {
@@ -215,7 +230,7 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
     }
   }
 
-  const started = StreamManagement.make(options, now)
+  const started = StreamManagement.make(machineOptions, now)
   state = started.state
   perform(started.actions)
 
@@ -226,7 +241,8 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
         if (!appSentSoFar.includes(id)) appSentSoFar.push(id)
         const next = stepWith(state, { _tag: "Send", element: stanza(id) }, now)
         state = next.state
-        if (next.actions.some((a) => a._tag === "Refused")) appQueue.unshift(id)
+        sendRefused = next.actions.some((a) => a._tag === "Refused")
+        if (sendRefused) appQueue.unshift(id)
         perform(next.actions)
         return
       }
@@ -250,6 +266,7 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
         const element = link.toClient.shift()
         if (element === undefined) return
         if (element.namespace === Namespaces.JABBER_CLIENT) clientGot.push(idOf(element))
+        if (element.namespace === SM && element.name === "a") requestsOut = Math.max(0, requestsOut - 1)
         feed({ _tag: "Received", element })
         return
       }
@@ -294,7 +311,8 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
 
   // Settle: let everything through, and time find any black hole, until both callers have everything.
   for (let round = 0; round < 200; round++) {
-    while (appQueue.length > 0) apply({ _tag: "ClientSend" })
+    sendRefused = false
+    while (appQueue.length > 0 && !sendRefused) apply({ _tag: "ClientSend" })
     apply({ _tag: "Flush" })
     while (serverQueue.length > 0 && current !== undefined && link.up && !link.silent) apply({ _tag: "ServerSend" })
     if (current !== undefined) apply({ _tag: "ServerRequest" })
@@ -310,5 +328,5 @@ export const simulate = (ops: ReadonlyArray<Op>, stepWith: Stepper = StreamManag
     apply({ _tag: "Advance", ms: 5_000 })
   }
 
-  return { serverGot, clientGot, clientSent, serverSent, handBacks, restarts, protocolErrors }
+  return { serverGot, clientGot, clientSent, serverSent, handBacks, restarts, protocolErrors, mostRequestsOut }
 }
