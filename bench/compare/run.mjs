@@ -51,6 +51,8 @@ const clients = [
   { id: "stanza-sm", label: "StanzaJS BOSH SM on", transport: "bosh", peer: true, ...node("stanza", "sm-on") },
   { id: "stanza", label: "StanzaJS BOSH SM off", transport: "bosh", peer: true, ...node("stanza", "sm-off") },
   { id: "project-tcp", label: "this project TCP+STARTTLS", transport: "tcp", peer: false, ...node("project", "tcp") },
+  // Like for like with @xmpp/client, which has no stream management.
+  { id: "project-tcp-sm-off", label: "this project TCP+STARTTLS, SM off", transport: "tcp", peer: false, ...node("project", "tcp-sm-off") },
   { id: "xmppjs", label: "@xmpp/client TCP+STARTTLS", transport: "tcp", peer: true, ...node("xmppjs", "shipped") },
   { id: "xmppjs-nodelay", label: "@xmpp/client TCP + setNoDelay", transport: "tcp", peer: true, ...node("xmppjs", "nodelay") }
 ]

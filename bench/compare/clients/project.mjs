@@ -1,6 +1,6 @@
 // This project through its public API: XmppClient.connect on the Node ports
 // (NodeXmppClient.layerPorts), over BOSH (HTTP keep-alive, the default mode)
-// or TCP+STARTTLS. SCRAM-SHA-256.
+// or TCP+STARTTLS, with stream management on (the default) or off. SCRAM-SHA-256.
 import { XmppClient, XmppClientConfig } from "@xmpp-core/client"
 import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
@@ -15,7 +15,9 @@ const config = (target, account) =>
     ca: target.caPem,
     mechanisms: ["SCRAM-SHA-256"],
     resource: account.resource,
-    ...(target.variant === "tcp"
+    // "tcp-sm-off": stream management off, as @xmpp/client runs (it has none): the same work per stanza.
+    ...(target.variant === "tcp-sm-off" ? { streamManagement: { enabled: false } } : {}),
+    ...(target.variant === "tcp" || target.variant === "tcp-sm-off"
       ? {
         transport: { _tag: "tcp", host: target.host, port: target.c2s, directTls: false }
       }
