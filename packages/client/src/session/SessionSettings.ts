@@ -23,7 +23,8 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
  *   keeps a resumable session, and its presence, for a while after the link is lost). TCP
  *   only: see `resumesOver`.
  * - `maxResumeSeconds`: how long the server should keep it (the server may cap it).
- * - `maxUnacked`: the most stanzas waiting for the server's acknowledgement; a send beyond waits for room, up to `ackTimeout`, then fails with `QueueFull`.
+ * - `maxUnacked`: the most stanzas waiting for the server's acknowledgement; a send beyond
+ *   waits for room, up to `ackTimeout`, then fails with `QueueFull`.
  * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst.
  * - `ackTimeout`: milliseconds an `<r/>` may go unanswered before the link is taken as dead.
  * - `requestDelay`: milliseconds the `<r/>` for a burst's tail may wait when no `sendAcknowledged`
