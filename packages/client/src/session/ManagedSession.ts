@@ -177,7 +177,6 @@ export const make = <R>(
     const smOptions = options.streamManagement === undefined
       ? undefined
       : SessionSettings.streamManagementOptions(options.streamManagement, options.reconnect !== undefined)
-    const clock = yield* Clock.Clock
     const lock = yield* Semaphore.make(1)
     const locked = lock.withPermits(1)
     const inbound = yield* Queue.bounded<Element.Element, XmppClientError | Cause.Done>(options.inboundCapacity ?? 1_000)
@@ -255,82 +254,75 @@ export const make = <R>(
         return yield* opened
       })
 
-    /**
-     * Performs the machine's actions (under the lock). What can be done at once is done here; what
-     * needs an effect (publishing, dropping a link) is returned, and a stanza in or out needs none.
-     */
-    const perform = (actions: ReadonlyArray<StreamManagement.Action>): Effect.Effect<void> | undefined => {
-      const after: Array<Effect.Effect<void>> = []
-      for (const action of actions) {
-        switch (action._tag) {
-          case "Write":
-            if (link !== undefined) Queue.offerUnsafe(link.outbox, action.element)
-            break
-          case "Acknowledged":
-            for (const [seq, waiter] of waiters) {
-              if (seq > action.upTo) continue
-              waiters.delete(seq)
-              Deferred.doneUnsafe(waiter, Exit.void)
+    // Performs the machine's actions (under the lock).
+    const perform = (actions: ReadonlyArray<StreamManagement.Action>) =>
+      Effect.gen(function*() {
+        for (const action of actions) {
+          switch (action._tag) {
+            case "Write":
+              if (link !== undefined) Queue.offerUnsafe(link.outbox, action.element)
+              break
+            case "Acknowledged":
+              for (const [seq, waiter] of waiters) {
+                if (seq > action.upTo) continue
+                waiters.delete(seq)
+                yield* Deferred.succeed(waiter, undefined)
+              }
+              roomMade()
+              break
+            case "Resumed":
+              yield* publish({ _tag: "Resumed", jid })
+              break
+            case "LinkDead":
+              // Its reader stops and steps LinkLost.
+              if (link !== undefined) yield* drop(link, lost(`the link is dead: ${action.error.message}`, action.error))
+              break
+            case "Unacknowledged": {
+              const stanzas = action.stanzas.map((outbound) => outbound.element)
+              const error = new XmppClientError({
+                reason: "NotAcknowledged",
+                message: `the server may not have received this stanza: ${action.error.message}`,
+                cause: action.error,
+                unacknowledged: stanzas
+              })
+              for (const outbound of action.stanzas) {
+                const waiter = waiters.get(outbound.seq)
+                waiters.delete(outbound.seq)
+                if (waiter !== undefined) yield* Deferred.fail(waiter, error)
+              }
+              handedBack = [...handedBack, ...stanzas]
+              handBackError = error
+              break
             }
-            roomMade()
-            break
-          case "Resumed":
-            after.push(publish({ _tag: "Resumed", jid }))
-            break
-          case "LinkDead":
-            // Its reader stops and steps LinkLost.
-            if (link !== undefined) after.push(drop(link, lost(`the link is dead: ${action.error.message}`, action.error)))
-            break
-          case "Unacknowledged": {
-            const stanzas = action.stanzas.map((outbound) => outbound.element)
-            const error = new XmppClientError({
-              reason: "NotAcknowledged",
-              message: `the server may not have received this stanza: ${action.error.message}`,
-              cause: action.error,
-              unacknowledged: stanzas
-            })
-            for (const outbound of action.stanzas) {
-              const waiter = waiters.get(outbound.seq)
-              waiters.delete(outbound.seq)
-              if (waiter !== undefined) Deferred.doneUnsafe(waiter, Exit.fail(error))
-            }
-            handedBack = [...handedBack, ...stanzas]
-            handBackError = error
-            break
+            case "ProtocolError":
+              handBackError = lost(`the server broke stream management: ${action.error.message}`, action.error)
+              if (link !== undefined) yield* drop(link, handBackError)
+              break
+            case "Accepted":
+            case "Refused":
+            case "Resume":
+              // Read by the caller of the step.
+              break
           }
-          case "ProtocolError":
-            handBackError = lost(`the server broke stream management: ${action.error.message}`, action.error)
-            if (link !== undefined) after.push(drop(link, handBackError))
-            break
-          case "Accepted":
-          case "Refused":
-          case "Resume":
-            // Read by the caller of the step.
-            break
         }
-      }
-      // The timer fiber is woken only when the deadline it sleeps for moved: most steps (a stanza
-      // in, a stanza out) leave it where it was, and re-arming it for each cost a timer apiece.
-      const deadline = sm === undefined ? undefined : StreamManagement.nextDeadline(sm)
-      if (deadline !== armedFor) Queue.offerUnsafe(wake, undefined)
-      if (closing) Queue.offerUnsafe(stepped, undefined)
-      updateDemand()
-      return after.length === 0 ? undefined : Effect.all(after, { discard: true })
-    }
+        // The timer fiber is woken only when the deadline it sleeps for moved: most steps (a stanza
+        // in, a stanza out) leave it where it was, and re-arming it for each cost a timer apiece.
+        const deadline = sm === undefined ? undefined : StreamManagement.nextDeadline(sm)
+        if (deadline !== armedFor) Queue.offerUnsafe(wake, undefined)
+        if (closing) Queue.offerUnsafe(stepped, undefined)
+        updateDemand()
+      })
 
-    const noActions: ReadonlyArray<StreamManagement.Action> = []
-
-    /** One step of the machine (under the lock): its actions, performed. */
-    const stepSm = (event: StreamManagement.Event): Effect.Effect<ReadonlyArray<StreamManagement.Action>> =>
-      Effect.suspend(() => {
-        if (sm === undefined) return Effect.succeed(noActions)
+    const stepSm = (event: StreamManagement.Event) =>
+      Effect.gen(function*() {
+        if (sm === undefined) return []
         const before = sm._tag
-        const next = StreamManagement.step(sm, event, clock.currentTimeMillisUnsafe())
-        sm = next.state
+        const stepped = StreamManagement.step(sm, event, yield* Clock.currentTimeMillis)
+        sm = stepped.state
         // Senders waiting for <enabled/> (see `unwrittenLimit`) go on once it came, or never will.
         if (before === "AwaitingEnabled" && sm._tag !== before) roomMade()
-        const after = perform(next.actions)
-        return after === undefined ? Effect.succeed(next.actions) : Effect.as(after, next.actions)
+        yield* perform(stepped.actions)
+        return stepped.actions
       })
 
     /**
@@ -377,10 +369,9 @@ export const make = <R>(
           return
         }
         const options = SessionSettings.resumesOver(over.transport.kind, smOptions)
-        const started = StreamManagement.make(options, clock.currentTimeMillisUnsafe())
+        const started = StreamManagement.make(options, yield* Clock.currentTimeMillis)
         sm = started.state
-        const after = perform(started.actions)
-        if (after !== undefined) yield* after
+        yield* perform(started.actions)
       })
 
     // The session's first link: a failure here is the connect's failure.
