@@ -112,12 +112,6 @@ interface Link {
   readonly outbox: Queue.Queue<Element.Element, Cause.Done>
   /** The writer of `outbox`: done once the outbox was ended and written, or a write failed. */
   readonly writer: Fiber.Fiber<void>
-  /**
-   * Completed once the writer has handed what `outbox` holds now to the
-   * transport (or stopped): a sender that finds the outbox full waits on it
-   * (see `outboxLimit`).
-   */
-  readonly written: () => Deferred.Deferred<void>
 }
 
 const offersStreamManagement = (features: Element.Element) =>
@@ -142,17 +136,6 @@ const retryable = (error: XmppClientError) => {
 }
 
 const proxyCredentialReasons: ReadonlySet<ProxyError["reason"]> = new Set(["AuthRequired", "AuthFailed", "NoAcceptableMethods"])
-
-/**
- * The most stanzas a sender leaves unwritten before it waits: for the writer
- * when the link's outbox holds this many, for the server's `<enabled/>` when
- * stream management holds this many back for it. A caller sending in a loop
- * that never yields would otherwise queue up to `maxUnacked`, unwritten (the
- * writer and the reader run when it yields) and with the server's answers
- * unread, then wait for the server to read it all. 64 message stanzas make a
- * write of a few KiB.
- */
-const unwrittenLimit = 64
 
 /** The longest `close` waits for the transport's own close before dropping the connection. */
 const closeDeadline = Duration.seconds(5)
@@ -207,7 +190,7 @@ export const make = <R>(
     let waitingSends = 0
     let handedBack: ReadonlyArray<Element.Element> = []
     let handBackError: XmppClientError | undefined
-    /** Completed (and replaced) whenever acknowledgements make room in stream management's queue, <enabled/> came (or will not), or the session ends. */
+    /** Completed (and replaced) whenever acknowledgements make room in stream management's queue, or the session ends. */
     let room = Deferred.makeUnsafe<void>()
     const roomMade = () => {
       Deferred.doneUnsafe(room, Exit.void)
@@ -233,22 +216,13 @@ export const make = <R>(
           const bound = yield* Login.login(transport, options.settings, resume, scramKeys)
           const dropped = yield* Deferred.make<XmppClientError>()
           const outbox = yield* Queue.unbounded<Element.Element, Cause.Done>()
-          let batch = Deferred.makeUnsafe<void>()
-          // All that waits goes in one write (one BOSH request: a stanza and its <r/> together).
-          const writeBatch = (elements: ReadonlyArray<Element.Element>) => {
-            const written = batch
-            batch = Deferred.makeUnsafe<void>()
-            return Effect.ensuring(transport.sendAll(elements), Deferred.done(written, Exit.void))
-          }
           // A write that fails shows up as a lost link to the reader; the writer just stops.
           const writer = yield* Effect.forkIn(
-            Effect.forever(Effect.flatMap(Queue.takeAll(outbox), writeBatch)).pipe(
-              Effect.ignore,
-              Effect.ensuring(Effect.sync(() => Deferred.doneUnsafe(batch, Exit.void)))
-            ),
+            // All that waits goes in one write (one BOSH request: a stanza and its <r/> together).
+            Effect.ignore(Effect.forever(Effect.flatMap(Queue.takeAll(outbox), transport.sendAll))),
             scope
           )
-          return { link: { transport, scope, dropped, outbox, writer, written: () => batch }, bound }
+          return { link: { transport, scope, dropped, outbox, writer }, bound }
         }))
         if (Exit.isFailure(opened)) yield* Scope.close(scope, opened)
         return yield* opened
@@ -316,11 +290,8 @@ export const make = <R>(
     const stepSm = (event: StreamManagement.Event) =>
       Effect.gen(function*() {
         if (sm === undefined) return []
-        const before = sm._tag
         const stepped = StreamManagement.step(sm, event, yield* Clock.currentTimeMillis)
         sm = stepped.state
-        // Senders waiting for <enabled/> (see `unwrittenLimit`) go on once it came, or never will.
-        if (before === "AwaitingEnabled" && sm._tag !== before) roomMade()
         yield* perform(stepped.actions)
         return stepped.actions
       })
@@ -574,7 +545,7 @@ export const make = <R>(
         if (closing) return yield* Effect.fail(new XmppClientError({ reason: "Closed", message: "the client is closed" }))
         if (sm === undefined) {
           if (link === undefined) return yield* Effect.fail(lost("the link is down"))
-          return { _tag: "Sent", receipt: yield* submitUnmanaged(link, valid, acknowledged), written: undefined } as const
+          return { _tag: "Sent", receipt: yield* submitUnmanaged(link, valid, acknowledged) } as const
         }
         const actions = yield* stepSm({ _tag: "Send", element: valid })
         const refused = actions.find((a) => a._tag === "Refused")
@@ -593,12 +564,7 @@ export const make = <R>(
         // The end of a burst: ask for an acknowledgement of its tail, at once when a caller waits
         // for it, else within requestDelay (stanzas sent one by one then share one <r/>).
         if (waitingSends === 0) yield* stepSm({ _tag: "Flush", deferred: waiters.size === 0 })
-        const written = sm?._tag === "AwaitingEnabled" && StreamManagement.unacknowledged(sm).length >= unwrittenLimit
-          ? room
-          : link !== undefined && Queue.sizeUnsafe(link.outbox) >= unwrittenLimit
-          ? link.written()
-          : undefined
-        return { _tag: "Sent", receipt, written } as const
+        return { _tag: "Sent", receipt } as const
       })
 
     // A sender that outruns the server's acknowledgements waits for room (back-pressure), as long
@@ -611,7 +577,6 @@ export const make = <R>(
           waitingSends++
           const tried = yield* locked(trySubmit(valid, acknowledged))
           if (tried._tag === "Sent") {
-            if (tried.written !== undefined) yield* Deferred.await(tried.written)
             if (tried.receipt !== undefined) yield* tried.receipt
             return
           }

@@ -391,9 +391,7 @@ export const connect = (
       channel: tls === undefined ? Option.none() : Option.some({ tlsVersion: tls.tlsVersion, bindings: tls.bindings }),
       receive,
       send: (element) => Effect.suspend(() => write([serialize(element)])),
-      // One string, one write: a batch of small chunks corked together made the socket report
-      // itself full (and wait for 'drain') far more often than one write of the same bytes.
-      sendAll: (elements) => Effect.suspend(() => write([elements.map(serialize).join("")])),
+      sendAll: (elements) => Effect.suspend(() => write(elements.map(serialize))),
       sendStreamHeader: (xml) =>
         Effect.suspend(() => {
           if (onTraffic !== undefined) onTraffic("out", xml)

@@ -26,9 +26,6 @@ import * as SmElements from "./SmElements.js"
  * - `resume`: ask for a resumable session (`max`: the seconds asked for).
  * - `maxUnacked`: the most stanzas kept for resending; a send beyond it is refused.
  * - `requestEvery`: an `<r/>` after this many stanzas, and at the end of each burst (`Flush`).
- *   While one waits for its answer, the next goes only after a quarter of `maxUnacked` more:
- *   a sender outrunning the server then gets answers as the server catches up, so room is made
- *   before the queue is full, instead of one answer after the server read the whole backlog.
  * - `requestDelayMs`: how long the `<r/>` for a burst's tail may wait when nobody waits for it
  *   (`Flush` with `deferred`): stanzas sent one by one then share one `<r/>`, where an `<r/>` after
  *   each would double the server's work (default 100 ms; 0: at once).
@@ -141,11 +138,8 @@ interface Session {
   /** How many stanzas we received since `<enabled/>` (our `h`). */
   inbound: number
   sinceRequest: number
-  /**
-   * When each unanswered `<r/>` (or the `<enable/>`, `<resume/>`) went out, oldest first: the
-   * server answers them in order.
-   */
-  requested: Array<number>
+  /** When the oldest unanswered `<r/>` went out. */
+  requestedAt: number | undefined
   /** The caller's burst ended and nothing was sent since. */
   flushed: boolean
   /** When the `<r/>` for a deferred burst tail is due (`requestDelayMs` after the burst ended). */
@@ -189,7 +183,7 @@ export const make = (options: Options, now: number): Step => {
     inbound: 0,
     sinceRequest: 0,
     // The <enable/> wants an answer like an <r/> does: a link that swallows it is dead.
-    requested: [now],
+    requestedAt: now,
     flushed: true,
     flushAt: undefined,
     lastHeardAt: now
@@ -216,15 +210,9 @@ const end = (session: Session, failure: StreamManagementError, actions: Array<Ac
 const ask = (session: Session, now: number, actions: Array<Action>) => {
   session.flushAt = undefined
   actions.push({ _tag: "Write", element: SmElements.request })
-  session.requested.push(now)
+  session.requestedAt = now
   session.sinceRequest = 0
 }
-
-/** Whether an `<r/>` waits for its answer (or the `<enable/>`, the `<resume/>`). */
-const waiting = (session: Session) => session.requested.length > 0
-
-/** Stanzas sent since the last `<r/>` that call for another while one is still out (see `requestEvery`). */
-const pipelineAfter = (options: Options) => Math.max(options.requestEvery, Math.ceil(options.maxUnacked / 4))
 
 /** Takes the server's `h`; false when it acknowledges more than was sent. */
 const acknowledge = (session: Session, h: number, actions: Array<Action>): boolean => {
@@ -267,8 +255,9 @@ const send = (state: State, element: Element.Element, now: number, actions: Arra
   if (state._tag !== "Enabled") return state
   actions.push({ _tag: "Write", element })
   session.sinceRequest++
-  const due = waiting(session) ? pipelineAfter(session.options) : session.options.requestEvery
-  if (session.sinceRequest >= due) ask(session, now, actions)
+  if (session.requestedAt === undefined && session.sinceRequest >= session.options.requestEvery) {
+    ask(session, now, actions)
+  }
   return state
 }
 
@@ -294,7 +283,7 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
       session.maxSeconds = read.max
       session.location = read.location
       session.inbound = 0
-      session.requested = []
+      session.requestedAt = undefined
       for (const outbound of session.unacked) actions.push({ _tag: "Write", element: outbound.element })
       session.sinceRequest = session.unacked.length
       if (session.sinceRequest > 0 && (session.flushed || session.sinceRequest >= session.options.requestEvery)) {
@@ -326,7 +315,7 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
       // What the server lacks goes out again, in order, counted anew from its h.
       for (const outbound of session.unacked) actions.push({ _tag: "Write", element: outbound.element })
       session.sinceRequest = session.unacked.length
-      session.requested = []
+      session.requestedAt = undefined
       actions.push({ _tag: "Resumed" })
       if (session.unacked.length > 0) ask(session, now, actions)
       return { _tag: "Enabled", session }
@@ -341,11 +330,11 @@ const receive = (state: State, element: Element.Element, now: number, actions: A
         actions.push({ _tag: "ProtocolError", error: failure })
         return end(session, failure, actions)
       }
-      session.requested.shift()
+      session.requestedAt = undefined
       // The tail of a burst that ended while a request was out is asked for now (or when due).
       const due = session.flushed || session.sinceRequest >= session.options.requestEvery ||
         (session.flushAt !== undefined && now >= session.flushAt)
-      if (session.sinceRequest > 0 && due && !waiting(session)) ask(session, now, actions)
+      if (session.sinceRequest > 0 && due) ask(session, now, actions)
       return state
     }
   }
@@ -376,7 +365,7 @@ export const step = (state: State, event: Event, now: number): Step => {
         }
         const session = state.session
         session.flushed = true
-        if (!waiting(session) && session.sinceRequest > 0) ask(session, now, actions)
+        if (session.requestedAt === undefined && session.sinceRequest > 0) ask(session, now, actions)
         return state
       }
       case "LinkLost": {
@@ -384,13 +373,13 @@ export const step = (state: State, event: Event, now: number): Step => {
         const session = state.session
         if (state._tag === "Resuming") {
           // The link of the resumption died too: try again, within the same max.
-          session.requested = []
+          session.requestedAt = undefined
           actions.push({ _tag: "Resume", previd: session.id ?? "", location: session.location })
           return state
         }
         if (state._tag === "Enabled" && session.resumable && session.id !== undefined) {
           // An <r/> on the dead link will never be answered: the <resume/> is what waits now.
-          session.requested = []
+          session.requestedAt = undefined
           actions.push({ _tag: "Resume", previd: session.id, location: session.location })
           return { _tag: "Resuming", session, lostAt: now }
         }
@@ -399,7 +388,7 @@ export const step = (state: State, event: Event, now: number): Step => {
       case "Reconnected":
         if (state._tag === "Resuming") {
           actions.push({ _tag: "Write", element: SmElements.resume(state.session.id ?? "", state.session.inbound) })
-          state.session.requested = [now]
+          state.session.requestedAt = now
         }
         return state
       case "Abandon":
@@ -414,21 +403,20 @@ export const step = (state: State, event: Event, now: number): Step => {
 const tick = (state: State, now: number, actions: Array<Action>): State => {
   if (state._tag === "Off") return state
   const session = state.session
-  const oldest = session.requested[0]
-  if (oldest !== undefined && now >= oldest + session.options.ackTimeoutMs) {
-    session.requested = []
+  if (session.requestedAt !== undefined && now >= session.requestedAt + session.options.ackTimeoutMs) {
+    session.requestedAt = undefined
     actions.push({
       _tag: "LinkDead",
       error: error("ack-timeout", `no answer within ${session.options.ackTimeoutMs / 1000} s to our ${state._tag === "Enabled" ? "<r/>" : state._tag === "Resuming" ? "<resume/>" : "<enable/>"}`)
     })
     return state
   }
-  if (state._tag === "Enabled" && !waiting(session) && session.flushAt !== undefined && now >= session.flushAt) {
+  if (state._tag === "Enabled" && session.requestedAt === undefined && session.flushAt !== undefined && now >= session.flushAt) {
     if (session.sinceRequest > 0) ask(session, now, actions)
     else session.flushAt = undefined
   }
   const idle = session.options.idleRequestMs
-  if (state._tag === "Enabled" && idle !== undefined && !waiting(session) && now >= session.lastHeardAt + idle) {
+  if (state._tag === "Enabled" && idle !== undefined && session.requestedAt === undefined && now >= session.lastHeardAt + idle) {
     ask(session, now, actions)
   }
   return state
@@ -444,10 +432,10 @@ export const nextDeadline = (state: State): number | undefined => {
   const session = state.session
   const deadlines = {
     // An <r/>, <enable/> or <resume/> unanswered.
-    answer: session.requested[0] === undefined ? undefined : session.requested[0] + session.options.ackTimeoutMs,
+    answer: session.requestedAt === undefined ? undefined : session.requestedAt + session.options.ackTimeoutMs,
     // A deferred burst tail's <r/>.
-    flush: state._tag !== "Enabled" || waiting(session) ? undefined : session.flushAt,
-    idleRequest: state._tag !== "Enabled" || waiting(session) || session.options.idleRequestMs === undefined
+    flush: state._tag !== "Enabled" || session.requestedAt !== undefined ? undefined : session.flushAt,
+    idleRequest: state._tag !== "Enabled" || session.requestedAt !== undefined || session.options.idleRequestMs === undefined
       ? undefined
       : session.lastHeardAt + session.options.idleRequestMs
   }
@@ -461,7 +449,7 @@ export const nextDeadline = (state: State): number | undefined => {
  *
  * @since 0.1.0
  */
-export const awaitsAnswer = (state: State): boolean => state._tag !== "Off" && waiting(state.session)
+export const awaitsAnswer = (state: State): boolean => state._tag !== "Off" && state.session.requestedAt !== undefined
 
 /**
  * The stanzas the server has not acknowledged yet, oldest first.

@@ -82,30 +82,6 @@ describe("StreamManagement", () => {
     assert.deepStrictEqual(seen.slice(-2), ["acked 2", "write r"])
   })
 
-  it("a burst outrunning the answers asks again every quarter of maxUnacked; answers come in order, the deadline from the oldest", () => {
-    // maxUnacked 40: with an <r/> out, the next goes after 10 more stanzas, not after requestEvery (3).
-    const pipelined = { ...options, maxUnacked: 40 }
-    let step = StreamManagement.step(StreamManagement.make(pipelined, 0).state, enabled, 0)
-    const requestsAt: Array<number> = []
-    for (let i = 0; i < 30; i++) {
-      step = StreamManagement.step(step.state, send(`m${i}`), i)
-      if (step.actions.some((a) => show(a) === "write r")) requestsAt.push(i)
-    }
-    // After the 3rd stanza (index 2), then every 10 more while answers are out.
-    assert.deepStrictEqual(requestsAt, [2, 12, 22])
-    assert.strictEqual(StreamManagement.nextDeadline(step.state), 2 + 1_000)
-    // The first answer is for the first <r/>: the deadline moves to the second's.
-    step = StreamManagement.step(step.state, received(sm("a", { h: "3" })), 50)
-    assert.deepStrictEqual(step.actions.map(show), ["acked 2"])
-    assert.strictEqual(StreamManagement.nextDeadline(step.state), 12 + 1_000)
-    step = StreamManagement.step(step.state, received(sm("a", { h: "13" })), 60)
-    assert.deepStrictEqual(step.actions.map(show), ["acked 12"])
-    // The last answer leaves seven stanzas not asked for (more than requestEvery): asked for at once.
-    step = StreamManagement.step(step.state, received(sm("a", { h: "23" })), 70)
-    assert.deepStrictEqual(step.actions.map(show), ["acked 22", "write r"])
-    assert.strictEqual(StreamManagement.nextDeadline(step.state), 70 + 1_000)
-  })
-
   it("a deferred burst tail is asked for within requestDelayMs: sends one by one share one <r/>", () => {
     const deferred: StreamManagement.Event = { _tag: "Flush", deferred: true }
     const started = StreamManagement.make({ ...options, requestEvery: 100, requestDelayMs: 100 }, 0)
