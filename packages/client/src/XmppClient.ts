@@ -46,11 +46,10 @@ export class XmppClient extends Context.Service<XmppClient, {
    * Sends a stanza (`message`, `presence` or `iq` in `jabber:client`). Its
    * names and characters are checked first: invalid XML is an
    * `InvalidStanza` error and nothing is sent. Stanzas go out in call order.
-   * It resolves once the stanza is queued for the connection; a caller that
-   * sends faster than the connection writes (or, with stream management, than
-   * the server acknowledges) waits here: a few dozen stanzas are queued at
-   * most, and with stream management up to `maxUnacked` unacknowledged, for
-   * as long as `ackTimeout` (then `QueueFull`).
+   * It resolves once the stanza is queued for the connection; with stream
+   * management, a caller that sends faster than the server acknowledges
+   * waits here once `maxUnacked` are unacknowledged, for as long as
+   * `ackTimeout` (then `QueueFull`).
    */
   readonly send: (stanza: Element.Element) => Effect.Effect<void, XmppClientError>
   /**

@@ -11,7 +11,7 @@ import { type ConnectionEvent, XmppClient, XmppClientConfig } from "@xmpp-core/c
 import { NodeXmppClient } from "@xmpp-core/platform-node"
 import { FaultRelay } from "@xmpp-core/platform-node/testing"
 import { Element, Jid, Namespaces } from "@xmpp-core/protocol"
-import { Effect, Fiber, ManagedRuntime, Queue, Schema, Stream } from "effect"
+import { Effect, Fiber, ManagedRuntime, Queue, Result, Schema, Stream } from "effect"
 import { performance } from "node:perf_hooks"
 import { report } from "../../../scripts/bench-harness.mjs"
 import { benchServers, caPem } from "./BenchServers.js"
@@ -172,7 +172,15 @@ for (const server of ["prosody", "ejabberd"] as const) {
   const standard = await runtime.runPromise(resumption(server, undefined, 10))
   const rounds = [true, false, false, true]
   const rates: Record<string, Array<number>> = { on: [], off: [] }
-  for (const managed of rounds) rates[managed ? "on" : "off"]?.push(await runtime.runPromise(burst(server, managed, 10_000)))
+  // ejabberd 23.01 ends a session once more than max_ack_queue (5,000) stanzas sent to it are
+  // unacknowledged: an unshaped 10,000 flood into bob, both clients in this one process, does that
+  // now and then (policy-violation "Too many unacked stanzas"). Counted and printed, not fatal.
+  const ended: Array<string> = []
+  for (const managed of rounds) {
+    const rate = await runtime.runPromise(Effect.result(burst(server, managed, 10_000)))
+    if (Result.isSuccess(rate)) rates[managed ? "on" : "off"]?.push(rate.success)
+    else ended.push(`${managed ? "on" : "off"}: ${rate.failure.message}`)
+  }
   const best = (values: ReadonlyArray<number> | undefined) => Math.max(...(values ?? [Number.NaN]))
   const exact = await runtime.runPromise(exactness(server, 10_000, 1_000))
   report(`XEP-0198 stream management, ${server} (direct TLS, loopback; kills through the fault relay)`, [
@@ -187,6 +195,7 @@ for (const server of ["prosody", "ejabberd"] as const) {
     ["burst of 10,000 alice → bob, stream management on (best of 2)", `${best(rates.on).toFixed(0)} messages/s`],
     ["burst of 10,000 alice → bob, stream management off (best of 2)", `${best(rates.off).toFixed(0)} messages/s`],
     ["cost of stream management on throughput", `${((1 - best(rates.on) / best(rates.off)) * 100).toFixed(1)} %`],
+    ["bursts the server ended (of 4)", ended.length === 0 ? "none" : ended.join("; ")],
     [`10,000 each way, a kill every 1,000 (${server === "prosody" ? "when quiet" : "mid-burst"}): alice → bob`, exact.toBob],
     ["10,000 each way: bob → alice", exact.toAlice],
     ["10,000 each way: kills resumed", `${exact.resumed} of ${exact.kills}`]
