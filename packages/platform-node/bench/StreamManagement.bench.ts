@@ -181,7 +181,9 @@ for (const server of ["prosody", "ejabberd"] as const) {
     if (Result.isSuccess(rate)) rates[managed ? "on" : "off"]?.push(rate.success)
     else ended.push(`${managed ? "on" : "off"}: ${rate.failure.message}`)
   }
-  const best = (values: ReadonlyArray<number> | undefined) => Math.max(...(values ?? [Number.NaN]))
+  // A round the server ended has no rate: with every burst of a kind ended, there is no best.
+  const best = (values: ReadonlyArray<number> | undefined) =>
+    values === undefined || values.length === 0 ? Number.NaN : Math.max(...values)
   const exact = await runtime.runPromise(exactness(server, 10_000, 1_000))
   report(`XEP-0198 stream management, ${server} (direct TLS, loopback; kills through the fault relay)`, [
     [
